@@ -1,0 +1,350 @@
+"""The training engine: jobs run on Dask distributed workers, never in Streamlit's script thread.
+
+By default the app starts a local cluster of worker processes; with MLLAB_SCHEDULER_ADDRESS set
+(e.g. tcp://10.0.0.5:8786) the same jobs go to that cluster's workers instead. A job streams its
+per-step metrics through a Dask Queue and watches a Dask Event for Stop. One watcher thread in the
+app process drains the queues into JobState objects, which pages read without blocking; so a
+rerun, a slider move or a page switch never touches a running job.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import threading
+import time
+import traceback
+import uuid
+from dataclasses import dataclass, field
+
+from distributed import WorkerPlugin
+
+from mllab.errors import UserError
+from mllab.training import TrainingResult, TrainingSpec, run_training, validate_spec
+
+SCHEDULER_ADDRESS_ENV = "MLLAB_SCHEDULER_ADDRESS"
+WORKERS_ENV = "MLLAB_WORKERS"
+POLL_INTERVAL_S = 0.1
+TERMINAL = frozenset({"completed", "stopped", "failed"})
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class JobState:
+    job_id: str
+    owner: str
+    submitted_at: float
+    status: str = "queued"  # queued -> running -> completed | stopped | failed
+    message: str = "Waiting for a free training worker"
+    history: list[dict] = field(default_factory=list)
+    total_steps: int | None = None
+    model_summary: str | None = None
+    result: TrainingResult | None = None
+    error: str | None = None
+    started_at: float | None = None
+    finished_at: float | None = None
+    stop_requested_at: float | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in TERMINAL
+
+    @property
+    def progress(self) -> float:
+        if self.status == "completed":
+            return 1.0
+        if not self.history or not self.total_steps:
+            return 0.0
+        return min(1.0, self.history[-1]["step"] / self.total_steps)
+
+
+def _progress_queue_name(job_id: str) -> str:
+    return f"mllab-progress-{job_id}"
+
+
+def _stop_event_name(job_id: str) -> str:
+    return f"mllab-stop-{job_id}"
+
+
+class _DaskReporter:
+    """The worker side of a job's channel to the app."""
+
+    def __init__(self, job_id: str):
+        from distributed import Event, Queue
+
+        self._queue = Queue(_progress_queue_name(job_id))
+        self._stop = Event(_stop_event_name(job_id))
+
+    def report(self, event: dict) -> None:
+        self._queue.put(event)
+
+    def should_stop(self) -> bool:
+        return self._stop.is_set()
+
+
+def run_job(spec: TrainingSpec, job_id: str) -> TrainingResult:
+    """Executed on a worker."""
+    reporter = _DaskReporter(job_id)
+    reporter.report({"type": "started", "worker": os.getpid()})
+    return run_training(spec, reporter)
+
+
+def worker_devices() -> list[dict]:
+    """Executed on a worker: the devices TensorFlow finds there."""
+    from mllab.models.keras_common import available_devices
+
+    return available_devices()
+
+
+class _ImportTensorFlow(WorkerPlugin):
+    """Worker plugin: import TensorFlow when a worker starts (and restarts), off its event loop.
+
+    The import costs seconds; doing it at start makes Train -> first epoch fast. A background
+    thread keeps the worker responsive meanwhile: forest and logistic-regression jobs run at
+    once, and a Keras job simply waits on the import lock.
+    """
+
+    idempotent = True
+    name = "mllab-import-tensorflow"
+
+    def setup(self, worker=None):
+        def load():
+            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+            import keras  # noqa: F401
+            import tensorflow  # noqa: F401
+
+        threading.Thread(target=load, name="mllab-import-tf", daemon=True).start()
+
+
+def _plain_failure(exc: BaseException) -> str:
+    if isinstance(exc, UserError):
+        return str(exc)
+    name = type(exc).__name__
+    if name == "KilledWorker":
+        return ("The training worker stopped unexpectedly, most likely out of memory. Your data and other runs "
+                "are safe: try again, perhaps with a smaller model, batch or dataset.")
+    if isinstance(exc, MemoryError):
+        return "Training ran out of memory. Try a smaller model, batch or dataset."
+    return f"Training failed: {exc or name}. Your data and other runs are safe; check the settings and try again."
+
+
+class Engine:
+    def __init__(self, scheduler_address: str | None = None, n_workers: int | None = None):
+        self.scheduler_address = scheduler_address
+        self.n_workers = n_workers or max(1, min(4, os.cpu_count() or 1))
+        self._jobs: dict[str, JobState] = {}
+        self._futures: dict[str, object] = {}
+        self._queues: dict[str, object] = {}
+        self._specs: dict[str, TrainingSpec] = {}
+        self._lock = threading.RLock()
+        self._client = None
+        self._cluster = None
+        self._ready = threading.Event()
+        self._closed = threading.Event()
+        self.start_error: str | None = None
+        self._devices: list[dict] | None = None
+        self.device_error: str | None = None
+        threading.Thread(target=self._start, name="mllab-engine-start", daemon=True).start()
+        threading.Thread(target=self._watch, name="mllab-engine-watch", daemon=True).start()
+
+    # -- start-up -------------------------------------------------------------------------
+    def _start(self) -> None:
+        try:
+            from distributed import Client, LocalCluster
+
+            if self.scheduler_address:
+                client = Client(self.scheduler_address, timeout=15)
+            else:
+                self._cluster = LocalCluster(
+                    n_workers=self.n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                    silence_logs=logging.WARNING,
+                )
+                client = Client(self._cluster)
+            client.register_plugin(_ImportTensorFlow())
+            self._client = client
+        except Exception as exc:  # the page shows this instead of a dead Train button
+            if self._closed.is_set():  # the process is exiting while the cluster was starting
+                return
+            log.exception("could not start the training engine")
+            self.start_error = f"The training workers could not be started: {exc}"
+        finally:
+            self._ready.set()
+        if self._client is not None:
+            try:
+                self._devices = self._client.submit(worker_devices, pure=False).result(timeout=120)
+            except Exception as exc:
+                log.exception("device query failed")
+                self.device_error = f"The training workers could not list their devices: {exc}"
+
+    def wait_ready(self, timeout: float | None = None) -> bool:
+        return self._ready.wait(timeout) and self._client is not None
+
+    def devices(self) -> list[dict] | None:
+        """Devices TensorFlow finds on the workers; None while they are still being asked."""
+        return self._devices
+
+    def gpu_available(self) -> bool:
+        return any(d["type"] == "GPU" for d in self._devices or [])
+
+    # -- jobs -----------------------------------------------------------------------------
+    def submit(self, spec: TrainingSpec, owner: str) -> str:
+        """Validate and queue a job; raises UserError at once for settings that cannot work."""
+        validate_spec(spec)
+        if spec.device == "GPU" and self._devices is not None and not self.gpu_available():
+            raise UserError("No GPU was found on the training workers; choose CPU.")
+        if self.start_error:
+            raise UserError(self.start_error)
+        job_id = uuid.uuid4().hex[:12]
+        with self._lock:
+            self._jobs[job_id] = JobState(job_id=job_id, owner=owner, submitted_at=time.time())
+            self._specs[job_id] = spec
+        return job_id
+
+    def job(self, job_id: str, owner: str) -> JobState:
+        with self._lock:
+            state = self._jobs.get(job_id)
+        if state is None or state.owner != owner:
+            raise KeyError(job_id)  # another session's job is as good as absent
+        return state
+
+    def jobs_of(self, owner: str) -> list[JobState]:
+        with self._lock:
+            return [j for j in self._jobs.values() if j.owner == owner]
+
+    def stop(self, job_id: str, owner: str) -> None:
+        state = self.job(job_id, owner)
+        if state.finished:
+            return
+        state.stop_requested_at = time.time()
+        state.message = "Stopping…"
+        future = self._futures.get(job_id)
+        if state.status == "queued":
+            if future is not None:
+                future.cancel()
+            self._finish(state, "stopped", message="Stopped before it started.")
+            return
+        from distributed import Event
+
+        Event(_stop_event_name(job_id), client=self._client).set()
+
+    def forget(self, job_id: str, owner: str) -> None:
+        """Drop a finished job's state (its result now lives in the session's runs)."""
+        state = self.job(job_id, owner)
+        if state.finished:
+            with self._lock:
+                self._jobs.pop(job_id, None)
+
+    # -- the watcher ----------------------------------------------------------------------
+    def _watch(self) -> None:
+        while not self._closed.is_set():
+            try:
+                self._poll()
+            except Exception:  # the watcher must outlive any one job's trouble
+                log.exception("engine watcher")
+            time.sleep(POLL_INTERVAL_S)
+
+    def _poll(self) -> None:
+        if not self._ready.is_set():
+            return
+        with self._lock:
+            active = [j for j in self._jobs.values() if not j.finished]
+        for state in active:
+            if self._client is None:
+                self._finish(state, "failed", error=self.start_error or "The training workers are not running.")
+                continue
+            if state.job_id not in self._futures:
+                self._launch(state)
+                continue
+            self._drain(state)
+            future = self._futures[state.job_id]
+            if future.done():
+                self._drain(state)
+                self._collect(state, future)
+
+    def _launch(self, state: JobState) -> None:
+        from distributed import Queue
+
+        spec = self._specs.pop(state.job_id)
+        self._queues[state.job_id] = Queue(_progress_queue_name(state.job_id), client=self._client)
+        self._futures[state.job_id] = self._client.submit(run_job, spec, state.job_id, pure=False,
+                                                          key=f"mllab-train-{state.job_id}")
+
+    def _drain(self, state: JobState) -> None:
+        queue = self._queues.get(state.job_id)
+        if queue is None:
+            return
+        for event in queue.get(batch=True):
+            kind = event.get("type")
+            if kind == "started" or state.status == "queued":
+                state.status = "running"
+                state.started_at = state.started_at or time.time()
+                state.message = "Running"
+            if kind == "status":
+                state.message = event["message"]
+            elif kind == "summary":
+                state.model_summary = event["summary"]
+            elif "step" in event:
+                state.total_steps = event.get("total", state.total_steps)
+                state.history = [*state.history, event]  # a new list: readers never see it half-built
+
+    def _collect(self, state: JobState, future) -> None:
+        if future.status == "cancelled":
+            self._finish(state, "stopped", message="Stopped.")
+            return
+        exc = future.exception()
+        if exc is None:
+            result: TrainingResult = future.result()
+            state.result = result
+            state.history = result.history
+            self._finish(state, result.status, message="Stopped; the model as it was is evaluated below."
+                         if result.status == "stopped" else "Finished.")
+        else:
+            if not isinstance(exc, UserError):
+                log.error("job %s failed:\n%s", state.job_id,
+                          "".join(traceback.format_exception(type(exc), exc, future.traceback())))
+            self._finish(state, "failed", error=_plain_failure(exc))
+
+    def _finish(self, state: JobState, status: str, message: str | None = None, error: str | None = None) -> None:
+        state.status = status
+        state.error = error
+        state.message = error or message or status
+        state.finished_at = time.time()
+        self._futures.pop(state.job_id, None)
+        self._specs.pop(state.job_id, None)
+        queue = self._queues.pop(state.job_id, None)
+        if self._client is not None:
+            try:
+                if queue is not None:
+                    queue.close()
+                from distributed import Event
+
+                Event(_stop_event_name(state.job_id), client=self._client).clear()
+            except Exception:  # releasing scheduler-side channels is best effort
+                log.debug("cleanup of job %s channels failed", state.job_id, exc_info=True)
+
+    def close(self) -> None:
+        self._closed.set()
+        for closable in (self._client, self._cluster):
+            if closable is not None:
+                try:
+                    closable.close()
+                except Exception:
+                    pass
+
+
+_engine: Engine | None = None
+_engine_lock = threading.Lock()
+
+
+def get_engine() -> Engine:
+    """The process-wide engine, started on first use (its workers start in the background)."""
+    global _engine
+    with _engine_lock:
+        if _engine is None:
+            workers = os.environ.get(WORKERS_ENV)
+            _engine = Engine(scheduler_address=os.environ.get(SCHEDULER_ADDRESS_ENV) or None,
+                             n_workers=int(workers) if workers else None)
+            atexit.register(_engine.close)
+        return _engine

@@ -1,0 +1,190 @@
+"""Test-set evaluation of a trained classifier: metrics, confusion matrix, ROC curves.
+
+Pure numpy / pandas / scikit-learn. An `Evaluation` is a plain dataclass of lists, floats, a
+small DataFrame and a small array, so it pickles cheaply on its way back from a Dask worker.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score, roc_curve
+
+from mllab.errors import UserError
+
+# Points kept per ROC curve for drawing; the AUC is always computed on the full curve.
+MAX_ROC_POINTS = 200
+MACRO_LABEL = "macro average"
+
+
+@dataclass
+class RocCurve:
+    label: str
+    fpr: list[float]
+    tpr: list[float]
+    auc: float
+
+
+@dataclass
+class Evaluation:
+    class_names: list[str]
+    accuracy: float
+    per_class: pd.DataFrame  # columns: class, precision, recall, f1, support (one row per class)
+    macro: dict[str, float]  # precision, recall, f1
+    weighted: dict[str, float]  # precision, recall, f1
+    confusion: np.ndarray  # counts; rows = true class, columns = predicted class
+    roc: list[RocCurve]  # binary: the positive class; multiclass: one-vs-rest per class + macro average
+    roc_auc: float | None  # binary AUC or macro one-vs-rest AUC; None where no curve can be computed
+
+    @property
+    def n_samples(self) -> int:
+        return int(self.confusion.sum())
+
+    @property
+    def confusion_normalised(self) -> np.ndarray:
+        """Each row divided by its total (share of each true class); rows without samples are 0."""
+        counts = self.confusion.astype(float)
+        totals = counts.sum(axis=1, keepdims=True)
+        return np.divide(counts, totals, out=np.zeros_like(counts), where=totals > 0)
+
+    def summary(self) -> dict[str, float | None]:
+        """The headline numbers of a run, for comparison tables."""
+        return {
+            "accuracy": self.accuracy,
+            "macro_precision": self.macro["precision"],
+            "macro_recall": self.macro["recall"],
+            "macro_f1": self.macro["f1"],
+            "roc_auc": self.roc_auc,
+        }
+
+
+def _check_inputs(y_true, proba, class_names) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    class_names = [str(name) for name in class_names]
+    k = len(class_names)
+    if k < 2:
+        raise ValueError(f"At least two classes are needed for an evaluation, got {k}.")
+    y = np.asarray(y_true)
+    if y.ndim == 2 and 1 in y.shape:  # a column or row vector
+        y = y.reshape(-1)
+    if y.ndim != 1:
+        raise ValueError(f"y_true must be one-dimensional, got shape {np.shape(y_true)}.")
+    if len(y) == 0:
+        raise ValueError("The test set is empty, so there is nothing to evaluate.")
+    if not np.issubdtype(y.dtype, np.integer):
+        as_float = y.astype(float)
+        if not np.all(np.isfinite(as_float)) or not np.all(as_float == np.round(as_float)):
+            raise ValueError("y_true must hold integer class indices.")
+        y = as_float.astype(np.int64)
+    y = y.astype(np.int64)
+    if y.min() < 0 or y.max() >= k:
+        raise ValueError(f"y_true holds class indices outside 0..{k - 1}.")
+
+    p = np.asarray(proba, dtype=float)
+    if p.ndim == 1:
+        p = p[:, None]
+    if p.ndim != 2:
+        raise ValueError(f"proba must be a 2-D array (samples x classes), got shape {p.shape}.")
+    if p.shape[0] != len(y):
+        raise ValueError(f"proba has {p.shape[0]} rows but y_true has {len(y)} labels.")
+    if not np.all(np.isfinite(p)):
+        bad = int((~np.isfinite(p)).any(axis=1).sum())
+        raise UserError(
+            f"The model produced invalid (NaN or infinite) probabilities for {bad} of {len(y)} test rows, "
+            "so it cannot be evaluated. Training probably diverged: try a lower learning rate, scale the "
+            "features, or use fewer epochs.")
+    if p.shape[1] == 1 and k == 2:
+        p = np.hstack([1.0 - p, p])  # a single column is P(class 1)
+    if p.shape[1] != k:
+        raise ValueError(f"proba has {p.shape[1]} columns but there are {k} classes.")
+    return y, p, class_names
+
+
+def _downsample(fpr: np.ndarray, tpr: np.ndarray, max_points: int = MAX_ROC_POINTS) -> tuple[list, list]:
+    """At most about `max_points` points, spread evenly along the curve, endpoints kept."""
+    n = len(fpr)
+    if n > max_points:
+        # fpr + tpr grows monotonically along the curve from 0 to 2: pick the first vertex past
+        # each of max_points evenly spaced targets, so corners and long flat runs are both kept.
+        travelled = fpr + tpr
+        targets = np.linspace(travelled[0], travelled[-1], max_points)
+        keep = np.unique(np.concatenate([[0, n - 1], np.searchsorted(travelled, targets).clip(0, n - 1)]))
+        fpr, tpr = fpr[keep], tpr[keep]
+    return [float(v) for v in fpr], [float(v) for v in tpr]
+
+
+def _binary_curve(positive: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
+    """ROC of one class against the rest; None when the test set lacks positives or negatives."""
+    n_pos = int(positive.sum())
+    if n_pos == 0 or n_pos == len(positive):
+        return None
+    fpr, tpr, _ = roc_curve(positive, score, drop_intermediate=True)
+    return fpr, tpr, float(roc_auc_score(positive, score))
+
+
+def _roc_curves(y: np.ndarray, p: np.ndarray, class_names: list[str]) -> tuple[list[RocCurve], float | None]:
+    k = len(class_names)
+    if k == 2:
+        found = _binary_curve(y == 1, p[:, 1])
+        if found is None:
+            return [], None
+        fpr, tpr, auc = found
+        return [RocCurve(class_names[1], *_downsample(fpr, tpr), auc)], auc
+
+    curves: list[RocCurve] = []
+    full: list[tuple[np.ndarray, np.ndarray]] = []
+    for index, name in enumerate(class_names):
+        found = _binary_curve(y == index, p[:, index])
+        if found is None:  # class absent from (or alone in) the test set: no curve, no AUC
+            continue
+        fpr, tpr, auc = found
+        full.append((fpr, tpr))
+        curves.append(RocCurve(name, *_downsample(fpr, tpr), auc))
+    if not curves:
+        return [], None
+    macro_auc = float(np.mean([curve.auc for curve in curves]))
+    if len(curves) >= 2:
+        grid = np.unique(np.concatenate([fpr for fpr, _ in full]))
+        mean_tpr = np.mean([np.interp(grid, fpr, tpr) for fpr, tpr in full], axis=0)
+        grid, mean_tpr = np.concatenate([[0.0], grid]), np.concatenate([[0.0], mean_tpr])
+        curves.append(RocCurve(MACRO_LABEL, *_downsample(grid, mean_tpr), macro_auc))
+    return curves, macro_auc
+
+
+def evaluate(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> Evaluation:
+    """Evaluate class probabilities `proba` (n x k) against integer labels `y_true` (0..k-1).
+
+    Predictions are the most probable class. For two classes `proba` may be a single column
+    (n x 1) holding P(class 1). A class missing from the test set gets zero precision/recall and
+    no ROC curve; the macro AUC then averages the classes that have one.
+    """
+    y, p, class_names = _check_inputs(y_true, proba, class_names)
+    k = len(class_names)
+    labels = np.arange(k)
+    predicted = p.argmax(axis=1)
+
+    precision, recall, f1, support = precision_recall_fscore_support(
+        y, predicted, labels=labels, average=None, zero_division=0)
+    per_class = pd.DataFrame({
+        "class": class_names,
+        "precision": precision.astype(float),
+        "recall": recall.astype(float),
+        "f1": f1.astype(float),
+        "support": support.astype(np.int64),
+    })
+    weights = support / support.sum()
+    macro = {"precision": float(precision.mean()), "recall": float(recall.mean()), "f1": float(f1.mean())}
+    weighted = {"precision": float(precision @ weights), "recall": float(recall @ weights),
+                "f1": float(f1 @ weights)}
+    roc, roc_auc = _roc_curves(y, p, class_names)
+    return Evaluation(
+        class_names=class_names,
+        accuracy=float(np.mean(predicted == y)),
+        per_class=per_class,
+        macro=macro,
+        weighted=weighted,
+        confusion=confusion_matrix(y, predicted, labels=labels).astype(np.int64),
+        roc=roc,
+        roc_auc=roc_auc,
+    )

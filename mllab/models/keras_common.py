@@ -1,0 +1,118 @@
+"""What the Keras families share: device choice, seeding, optimiser, live reporting, fitting.
+
+TensorFlow is imported inside these functions only: they run on training workers, which
+import it once at start, while the app process never does.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Callable
+
+import numpy as np
+
+from mllab.models.base import DataInfo, FitOutcome, Reporter, ThrottledStop
+from mllab.preprocessing import PreparedData
+
+
+def available_devices() -> list[dict]:
+    """Devices TensorFlow sees in this process, e.g. [{"name": "CPU:0", "type": "CPU", "detail": ""}]."""
+    import tensorflow as tf
+
+    devices = []
+    for device in tf.config.list_physical_devices():
+        detail = ""
+        if device.device_type == "GPU":
+            try:
+                detail = tf.config.experimental.get_device_details(device).get("device_name", "")
+            except Exception:  # details are cosmetic; a driver that cannot give them is still usable
+                detail = ""
+        devices.append({"name": device.name.replace("/physical_device:", ""), "type": device.device_type,
+                        "detail": detail})
+    return devices
+
+
+def _device_name(requested: str) -> tuple[str, str]:
+    """The TensorFlow device string to train on and how to describe it to the user."""
+    gpus = [d for d in available_devices() if d["type"] == "GPU"]
+    if requested == "GPU" and gpus:
+        gpu = gpus[0]
+        return "/GPU:0", f"GPU:0 ({gpu['detail']})" if gpu["detail"] else "GPU:0"
+    return "/CPU:0", "CPU"
+
+
+def make_optimiser(values: dict):
+    import keras
+
+    rate = values["learning_rate"]
+    if values["optimiser"] == "sgd":
+        return keras.optimizers.SGD(learning_rate=rate, momentum=values.get("momentum", 0.0))
+    if values["optimiser"] == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=rate)
+    return keras.optimizers.Adam(learning_rate=rate)
+
+
+def output_layer_and_loss(n_classes: int):
+    """One sigmoid unit for two classes, softmax otherwise: the textbook pairing with the loss."""
+    import keras
+
+    if n_classes == 2:
+        return keras.layers.Dense(1, activation="sigmoid", name="output"), "binary_crossentropy"
+    return keras.layers.Dense(n_classes, activation="softmax", name="output"), "sparse_categorical_crossentropy"
+
+
+def model_summary(model) -> str:
+    lines: list[str] = []
+    model.summary(print_fn=lambda line, *args, **kwargs: lines.append(line), line_length=90)
+    return "\n".join(lines)
+
+
+def fit_keras(
+    build: Callable[[], object],
+    values: dict,
+    data: PreparedData,
+    info: DataInfo,
+    reporter: Reporter,
+    device: str,
+    seed: int,
+    reshape: Callable[[np.ndarray], np.ndarray] = lambda x: x,
+) -> FitOutcome:
+    """Build the model `build()` returns on the chosen device, train it with live reporting."""
+    import keras
+    import tensorflow as tf
+
+    # Same data, settings and seed give the same result on CPU: seed Python, NumPy and TF, and
+    # ask TF for deterministic kernels. Clearing the session also resets layer names.
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    tf_device, device_used = _device_name(device)
+    epochs = values["epochs"]
+    stop = ThrottledStop(reporter)
+
+    class LiveReport(keras.callbacks.Callback):
+        def on_train_batch_end(self, batch, logs=None):
+            if stop():
+                self.model.stop_training = True
+
+        def on_epoch_end(self, epoch, logs=None):
+            event = {"step": epoch + 1, "total": epochs}
+            event.update({k: float(v) for k, v in (logs or {}).items() if math.isfinite(float(v))})
+            reporter.report(event)
+
+    x_train, x_test = reshape(data.x_train), reshape(data.x_test)
+    y_train = data.y_train.astype("float32" if data.n_classes == 2 else "int64")
+    with tf.device(tf_device):
+        model = build()
+        model.compile(optimizer=make_optimiser(values), loss=output_layer_and_loss(data.n_classes)[1],
+                      metrics=["accuracy"])
+        summary = model_summary(model)
+        reporter.report({"type": "summary", "summary": summary})
+        # validation_split takes the last rows; the split earlier was shuffled, so they are a fair sample.
+        model.fit(x_train, y_train, epochs=epochs, batch_size=values["batch_size"],
+                  validation_split=values.get("validation_split", 0.0), shuffle=True, verbose=0,
+                  callbacks=[LiveReport()])
+        proba = np.asarray(model.predict(x_test, batch_size=1024, verbose=0), dtype=np.float64)
+    if data.n_classes == 2:
+        proba = np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
+    return FitOutcome(test_proba=proba, device_used=device_used, stopped=stop.requested, summary=summary)

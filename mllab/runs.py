@@ -1,0 +1,98 @@
+"""Runs kept for one browser session: what was trained, how, and how well."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+import pandas as pd
+
+from mllab.engine import JobState
+from mllab.models import FAMILIES
+from mllab.params import ChoiceParam, FloatParam, IntListParam, format_int_list
+from mllab.training import TrainingResult, TrainingSpec
+
+
+@dataclass
+class Run:
+    number: int
+    job_id: str
+    dataset_name: str
+    target: str
+    family: str
+    params: dict
+    preprocessing: dict
+    device_requested: str
+    started: datetime
+    status: str = "queued"
+    history: list[dict] = field(default_factory=list)
+    result: TrainingResult | None = None
+    error: str | None = None
+    model_summary: str | None = None
+
+    @property
+    def name(self) -> str:
+        return f"Run {self.number}"
+
+    @property
+    def family_label(self) -> str:
+        return FAMILIES[self.family].label
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("completed", "stopped", "failed")
+
+    def update(self, state: JobState) -> None:
+        """Copy what the engine knows about this run's job."""
+        self.status = state.status
+        self.history = state.history
+        self.error = state.error
+        self.model_summary = state.model_summary or self.model_summary
+        if state.result is not None:
+            self.result = state.result
+            self.model_summary = state.result.model_summary or self.model_summary
+
+
+def new_run(number: int, job_id: str, spec: TrainingSpec) -> Run:
+    return Run(
+        number=number, job_id=job_id, dataset_name=spec.dataset.name, target=spec.target, family=spec.family,
+        params=dict(spec.params), preprocessing=spec.preprocessing.as_dict(), device_requested=spec.device,
+        started=datetime.now(),
+    )
+
+
+def describe_params(family_key: str, params: dict) -> str:
+    """Short human text of a run's hyperparameters, e.g. "Hidden layers 12, 8 · Optimiser Adam"."""
+    parts = []
+    for param in FAMILIES[family_key].params:
+        value = params.get(param.name, param.default)
+        if isinstance(param, ChoiceParam):
+            shown = param.label_of(value)
+        elif isinstance(param, IntListParam):
+            shown = format_int_list(value)
+        elif isinstance(param, FloatParam):
+            shown = f"{value:g}"
+        else:
+            shown = str(value)
+        parts.append(f"{param.label.split(' (')[0]} {shown}")
+    return " · ".join(parts)
+
+
+def runs_table(runs: list[Run]) -> pd.DataFrame:
+    rows = []
+    for run in runs:
+        summary = run.result.evaluation.summary() if run.result else {}
+        rows.append({
+            "Run": run.name,
+            "Dataset": run.dataset_name,
+            "Model": run.family_label,
+            "Status": run.status,
+            "Test accuracy": summary.get("accuracy"),
+            "Macro F1": summary.get("macro_f1"),
+            "ROC AUC": summary.get("roc_auc"),
+            "Device": run.result.device_used if run.result else run.device_requested,
+            "Duration (s)": round(run.result.duration_s, 1) if run.result else None,
+            "Started": run.started.strftime("%H:%M:%S"),
+            "Settings": describe_params(run.family, run.params),
+        })
+    return pd.DataFrame(rows)

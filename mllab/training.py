@@ -1,0 +1,129 @@
+"""One training run, from a dataset and settings to an evaluated model.
+
+`run_training` is what a worker executes. It knows nothing of Dask or Streamlit: progress goes
+to a Reporter, so the same code runs under the engine, in tests and in benchmarks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from mllab.datasets import Dataset
+from mllab.errors import ParamError
+from mllab.evaluation import Evaluation, evaluate
+from mllab.models import FAMILIES, DataInfo
+from mllab.preprocessing import PreprocessConfig, prepare, split_columns
+
+
+@dataclass
+class TrainingSpec:
+    dataset: Dataset
+    target: str
+    preprocessing: PreprocessConfig
+    family: str
+    params: dict
+    device: str = "CPU"  # "CPU" or "GPU"
+
+    @property
+    def seed(self) -> int:
+        return self.preprocessing.seed
+
+    def feature_columns(self) -> list[str]:
+        return self.dataset.feature_columns(self.target)
+
+
+@dataclass
+class TrainingResult:
+    status: str  # "completed" or "stopped"
+    history: list[dict]
+    evaluation: Evaluation
+    device_used: str
+    duration_s: float
+    n_train: int
+    n_test: int
+    n_features: int
+    model_summary: str | None = None
+    notes: list[str] = field(default_factory=list)
+
+
+class LocalReporter:
+    """Collects events in memory; Stop is a threading.Event. For tests, benchmarks and scripts."""
+
+    def __init__(self):
+        self.events: list[dict] = []
+        self.stop_event = threading.Event()
+
+    def report(self, event: dict) -> None:
+        self.events.append(event)
+
+    def should_stop(self) -> bool:
+        return self.stop_event.is_set()
+
+    @property
+    def history(self) -> list[dict]:
+        return [e for e in self.events if "step" in e]
+
+
+def data_info(spec: TrainingSpec) -> DataInfo:
+    """What the family rules need, computed without fitting anything."""
+    frame = spec.dataset.frame
+    features = spec.feature_columns()
+    numeric, categorical = split_columns(frame[features])
+    n_features = len(numeric) + (len(categorical) if spec.preprocessing.one_hot else 0)
+    return DataInfo(
+        kind=spec.dataset.kind, n_features=n_features,
+        n_classes=int(frame[spec.target].nunique(dropna=True)), image_shape=spec.dataset.image_shape,
+        pca_components=spec.preprocessing.pca_components,
+    )
+
+
+def validate_spec(spec: TrainingSpec) -> TrainingSpec:
+    """Check everything that can be checked before a worker is asked; returns the spec with clean params."""
+    from mllab.datasets import check_target
+
+    if spec.family not in FAMILIES:
+        raise ParamError(f"Unknown model '{spec.family}'.")
+    if spec.device not in ("CPU", "GPU"):
+        raise ParamError("The device must be CPU or GPU.")
+    check_target(spec.dataset.frame, spec.target)
+    family = FAMILIES[spec.family]
+    spec.params = family.validate(spec.params, data_info(spec))
+    return spec
+
+
+def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
+    started = time.perf_counter()
+    family = FAMILIES[spec.family]
+    reporter.report({"type": "status", "message": "Preparing the data"})
+    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing)
+    info = data_info(spec)
+    reporter.report({"type": "status", "message": f"Training {family.label}"})
+    history: list[dict] = []
+
+    class Recording:
+        # Keep our own copy of the curve so the result carries it even if a queue drops events.
+        def report(self, event: dict) -> None:
+            if "step" in event:
+                history.append(event)
+            reporter.report(event)
+
+        def should_stop(self) -> bool:
+            return reporter.should_stop()
+
+    outcome = family.train(spec.params, data, info, Recording(), spec.device, spec.seed)
+    evaluation = evaluate(data.y_test, np.asarray(outcome.test_proba), data.class_names)
+    notes = list(outcome.notes)
+    if data.dropped_missing_target:
+        notes.append(f"{data.dropped_missing_target} rows without a target value were left out.")
+    if data.dropped_columns:
+        notes.append(f"Text columns left out (one-hot encoding is off): {', '.join(data.dropped_columns)}.")
+    return TrainingResult(
+        status="stopped" if outcome.stopped else "completed", history=history, evaluation=evaluation,
+        device_used=outcome.device_used, duration_s=time.perf_counter() - started,
+        n_train=len(data.y_train), n_test=len(data.y_test), n_features=data.x_train.shape[1],
+        model_summary=outcome.summary, notes=notes,
+    )

@@ -1,0 +1,127 @@
+"""Train page: preprocessing, model, hyperparameters, device; Train and Stop; live curves; evaluation."""
+
+import streamlit as st
+
+from mllab.datasets import check_target, markdown_escape
+from mllab.engine import get_engine
+from mllab.errors import UserError
+from mllab.models import FAMILIES, families_for
+from mllab.preprocessing import PREPROCESSING_SCHEMA, PreprocessConfig
+from mllab.runs import new_run
+from mllab.training import TrainingSpec
+from ui import session
+from ui.nav import sidebar
+from ui.params import render_schema
+from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
+
+st.set_page_config(page_title="mllab · Train", page_icon="🔭", layout="wide")
+engine = get_engine()
+owner = session.owner_id()
+session.sync_runs(engine, owner)
+sidebar(engine)
+
+st.title("Train")
+dataset = session.current_dataset()
+target = session.current_target()
+if dataset is None or target is None:
+    st.info("Choose a dataset and its target column on the Data page first.")
+    st.page_link("app.py", label="Go to the Data page", icon="⬅️")
+    st.stop()
+try:
+    check_target(dataset.frame, target)
+except UserError as err:
+    st.error(str(err))
+    st.page_link("app.py", label="Pick another target on the Data page", icon="⬅️")
+    st.stop()
+
+st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
+           f"{len(dataset.frame):,} rows")
+active = session.active_run()
+settings, output = st.columns([1, 2], gap="large")
+
+with settings:
+    families = families_for(dataset.kind)
+    family_key = st.selectbox("Model", [f.key for f in families], format_func=lambda k: FAMILIES[k].label,
+                              key="family")
+    family = FAMILIES[family_key]
+    st.caption(family.description)
+    with st.expander("Hyperparameters", expanded=True):
+        raw_params = render_schema(family.params, prefix=f"hp-{family_key}")
+    with st.expander("Preprocessing", expanded=False):
+        raw_preprocessing = render_schema(PREPROCESSING_SCHEMA, prefix="pp")
+
+    devices = engine.devices()
+    if family.deep:
+        if devices is None:
+            reason = engine.device_error or "Asking the training workers which devices TensorFlow finds…"
+        elif engine.gpu_available():
+            reason = None
+        else:
+            reason = "TensorFlow found no GPU on the training workers (see the README for GPU set-up)."
+        device = st.radio("Device", ["CPU", "GPU"], horizontal=True, key="device",
+                          disabled=reason is not None, help=reason)
+        if reason is not None:
+            device = "CPU"
+            st.caption(f"GPU unavailable: {reason}")
+    else:
+        device = "CPU"
+        st.caption("Device: CPU (scikit-learn models run on the CPU).")
+
+    train_col, stop_col = st.columns(2)
+    train_clicked = train_col.button("Train", type="primary", disabled=active is not None, width="stretch",
+                                     key="train-button")
+    stop_clicked = stop_col.button("Stop", disabled=active is None, width="stretch", key="stop-button")
+
+if engine.start_error:
+    st.error(engine.start_error)
+
+if stop_clicked and active is not None:
+    engine.stop(active.job_id, owner)
+    st.rerun()  # redraw the buttons for the stopping run
+
+if train_clicked and active is None:
+    try:
+        spec = TrainingSpec(dataset=dataset, target=target,
+                            preprocessing=PreprocessConfig.from_values(raw_preprocessing),
+                            family=family_key, params=raw_params, device=device)
+        job_id = engine.submit(spec, owner)
+    except UserError as err:
+        with output:
+            st.error(str(err))
+    else:
+        session.runs().append(new_run(len(session.runs()) + 1, job_id, spec))
+        st.rerun()  # redraw with Train disabled and Stop enabled for the new run
+
+
+def live_panel(run_number: int) -> None:
+    """Polls the engine twice a second; reruns only this fragment, so widgets stay responsive."""
+
+    @st.fragment(run_every=0.5)
+    def poll():
+        run = next(r for r in session.runs() if r.number == run_number)
+        try:
+            state = engine.job(run.job_id, owner)
+        except KeyError:
+            return
+        session.sync_runs(engine, owner)
+        run_header(run)
+        label = f"{STATUS_TEXT[run.status]} · {state.message}"
+        if run.history and state.total_steps:
+            label += f" · {FAMILIES[run.family].step_label.lower()} {run.history[-1]['step']} of {state.total_steps}"
+        st.progress(state.progress, text=label)
+        learning_curves(run, key=f"live-{run.number}")
+        if run.finished:
+            st.rerun()  # a full rerun draws the evaluation and re-enables Train
+
+    poll()
+
+
+with output:
+    if active is not None:
+        live_panel(active.number)
+    elif session.runs():
+        latest = session.runs()[-1]
+        run_header(latest)
+        evaluation_panel(latest, key=f"train-{latest.number}")
+    else:
+        st.info("Set the hyperparameters and press Train. Curves appear here as the model learns.")

@@ -1,0 +1,135 @@
+"""Real-browser tests: Debian's chromium, driven by Playwright, clicking through the flows users take."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect, sync_playwright
+
+from browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+
+TIMEOUT_MS = 180_000
+ARTIFACTS = __import__("conftest").ROOT / "artifacts"
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    with streamlit_server(tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+        yield url
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser, server, request):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(server)
+    wait_idle(page)
+    yield page
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
+    context.close()
+
+
+def choose(page: Page, label: str, option: str) -> None:
+    """Pick an option of the selectbox with this label."""
+    page.get_by_label(label, exact=False).first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def go_to(page: Page, name: str) -> None:
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=re.compile(name, re.I)).click()
+    wait_idle(page)
+
+
+def chart_with_title(page: Page, title: str):
+    return page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".gtitle", has_text=title))
+
+
+def press(page: Page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()
+
+
+def test_built_in_dataset_train_and_see_curve_confusion_matrix_and_roc(page: Page):
+    expect(page.get_by_role("heading", name=re.compile("Handwritten digits", re.I))).to_be_visible()
+    go_to(page, "Train")
+    choose(page, "Model", "Random forest")
+    press(page, "Train")
+    # The live curve shows up while the forest grows, then the evaluation replaces it.
+    expect(chart_with_title(page, "Loss").first).to_be_visible()
+    expect(page.get_by_text("Test accuracy")).to_be_visible()
+    accuracy = float(page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
+                     .locator('[data-testid="stMetricValue"]').inner_text())
+    assert accuracy >= 0.95
+    page.get_by_role("tab", name="Confusion matrix").click()
+    confusion = chart_with_title(page, "Confusion")
+    expect(confusion.first).to_be_visible()
+    expect(confusion.first.locator(".xtick").first).to_be_visible()
+    page.get_by_role("tab", name="ROC curves").click()
+    roc = chart_with_title(page, "ROC")
+    expect(roc.first.locator(".legendtext", has_text="AUC").first).to_be_visible()
+    expect(roc.first.locator(".legendtext", has_text="macro average")).to_have_count(1)
+
+
+def test_upload_csv_choose_target_and_train(page: Page, tmp_path):
+    rows = ["brightness,colour,kind"]
+    for i in range(120):
+        kind = "giant" if i % 2 else "dwarf"
+        rows.append(f"{(i % 10) + (5 if kind == 'giant' else 0)},{(i % 7) / 7},{kind}")
+    upload = tmp_path / "stars.csv"
+    upload.write_text("\n".join(rows) + "\n")
+    page.get_by_text("Upload a CSV file").click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
+    expect(page.get_by_role("heading", name="stars.csv")).to_be_visible()
+    wait_idle(page)
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Rows")).to_contain_text("120")
+    go_to(page, "Train")
+    choose(page, "Model", "Logistic regression")
+    press(page, "Train")
+    expect(page.get_by_text("Test accuracy")).to_be_visible()
+    page.get_by_role("tab", name="ROC curves").click()
+    expect(chart_with_title(page, "ROC").first.locator(".legendtext", has_text="AUC").first).to_be_visible()
+
+
+def test_bad_upload_shows_a_message_and_keeps_the_data(page: Page, tmp_path):
+    empty = tmp_path / "empty.csv"
+    empty.write_bytes(b"")
+    page.get_by_text("Upload a CSV file").click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(empty))
+    expect(page.locator('[data-testid="stAlert"]').filter(has_text=re.compile("empty", re.I))).to_be_visible()
+    expect(page.get_by_text("Still using the previous dataset")).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+
+
+def test_moving_a_slider_does_not_stop_training_but_stop_does(page: Page):
+    choose(page, "Dataset", "Pima Indians diabetes")
+    go_to(page, "Train")
+    choose(page, "Model", "MLP (neural network)")
+    press(page, "Train")
+    progress = page.locator('[data-testid="stProgress"]')
+    expect(progress).to_contain_text(re.compile(r"epoch \d+ of 150"))
+    # A student moves a slider mid-run: the script reruns, the run goes on.
+    page.get_by_role("slider", name="Epochs").focus()
+    page.keyboard.press("ArrowLeft")
+    wait_idle(page)
+    expect(progress).to_contain_text(re.compile(r"Training .* epoch \d+ of 150"))
+    first = int(re.search(r"epoch (\d+) of", progress.inner_text()).group(1))
+    expect(progress).not_to_contain_text(f"epoch {first} of", timeout=30_000)
+    press(page, "Stop")
+    expect(page.get_by_text(re.compile(r"Stopped at epoch \d+; the model as it was then is evaluated"))).to_be_visible(
+        timeout=20_000)
+    expect(page.get_by_text("Test accuracy")).to_be_visible()
+    page.get_by_role("tab", name="Learning curves").click()
+    expect(chart_with_title(page, "Loss").first.locator(".legendtext", has_text="Validation")).to_be_visible()

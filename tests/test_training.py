@@ -1,0 +1,108 @@
+"""Training runs on real built-in data reach the accuracy a user would expect, reproducibly."""
+
+import threading
+import time
+
+import pytest
+
+from mllab.datasets import load_builtin
+from mllab.errors import ParamError
+from mllab.preprocessing import PreprocessConfig
+from mllab.training import LocalReporter, TrainingSpec, run_training, validate_spec
+
+
+def _spec(dataset_key, family, params=None, **preprocessing):
+    dataset = load_builtin(dataset_key)
+    return validate_spec(TrainingSpec(dataset=dataset, target=dataset.target,
+                                      preprocessing=PreprocessConfig(**preprocessing), family=family,
+                                      params=params or {}))
+
+
+def _train(spec):
+    reporter = LocalReporter()
+    result = run_training(spec, reporter)
+    return result, reporter
+
+
+def test_random_forest_on_digits_reaches_095_and_reports_trees():
+    result, reporter = _train(_spec("digits", "random_forest"))
+    assert result.status == "completed"
+    assert result.evaluation.accuracy >= 0.95
+    steps = [e["step"] for e in reporter.history]
+    assert steps == sorted(steps) and steps[-1] == 200 and len(steps) >= 10
+    assert {"loss", "accuracy", "val_accuracy"} <= set(reporter.history[-1])
+    assert result.device_used == "CPU" and result.n_test == 360
+
+
+def test_logistic_regression_on_digits_reaches_094():
+    result, reporter = _train(_spec("digits", "logistic_regression"))
+    assert result.evaluation.accuracy >= 0.94
+    assert len(reporter.history) >= 5
+    losses = [e["loss"] for e in reporter.history]
+    assert losses[-1] < losses[0]
+
+
+def test_random_forest_on_ogle3_subset_reaches_095():
+    result, _ = _train(_spec("ogle3", "random_forest"))
+    assert result.evaluation.accuracy >= 0.95
+
+
+def test_cnn_on_digits_reaches_095_with_conv2d():
+    result, reporter = _train(_spec("digits", "cnn", scaling="minmax"))
+    assert result.evaluation.accuracy >= 0.95
+    assert "conv2d" in result.model_summary.lower()
+    assert len(reporter.history) == 20 and "val_loss" in reporter.history[-1]
+
+
+def test_pima_mlp_12_8_1_as_in_the_keras_tutorial_reaches_072():
+    params = {"hidden_layers": "12, 8", "activation": "relu", "optimiser": "adam", "epochs": 150,
+              "batch_size": 10, "initialiser": "random_uniform"}
+    result, reporter = _train(_spec("pima", "mlp", params))
+    assert result.evaluation.accuracy >= 0.72
+    assert len(reporter.history) == 150
+    # Two classes: one sigmoid output unit, as in the tutorial.
+    assert "(None, 1)" in result.model_summary
+    assert len(result.evaluation.roc) == 1 and result.evaluation.roc_auc > 0.75
+
+
+def test_same_seed_same_result_on_cpu():
+    params = {"epochs": 5, "batch_size": 32}
+    first, _ = _train(_spec("iris", "mlp", params, seed=7))
+    second, _ = _train(_spec("iris", "mlp", params, seed=7))
+    assert first.history == second.history
+    assert first.evaluation.accuracy == second.evaluation.accuracy
+    forest_a, _ = _train(_spec("wine", "random_forest", seed=3))
+    forest_b, _ = _train(_spec("wine", "random_forest", seed=3))
+    assert forest_a.history == forest_b.history
+
+
+@pytest.mark.parametrize("family,params", [
+    ("mlp", {"epochs": 500, "batch_size": 1}),
+    ("random_forest", {"n_estimators": 1000}),
+])
+def test_stop_ends_training_at_once_and_keeps_the_curve(family, params):
+    spec = _spec("digits", family, params)
+    reporter = LocalReporter()
+    seen_at_stop = {}
+
+    def stop_after_first_step():
+        while not reporter.history:
+            time.sleep(0.01)
+        seen_at_stop["step"] = reporter.history[-1]["step"]
+        reporter.stop_event.set()
+
+    threading.Thread(target=stop_after_first_step, daemon=True).start()
+    result = run_training(spec, reporter)
+    assert result.status == "stopped"
+    # Not a timing test: the run ends within the step (epoch, batch of trees) under way when
+    # Stop was pressed; Keras even breaks off mid-epoch.
+    step_size = 1 if family == "mlp" else 50
+    assert result.history[-1]["step"] <= seen_at_stop["step"] + step_size
+    assert 0 <= result.evaluation.accuracy <= 1  # the partial model is still evaluated
+
+
+def test_cnn_refuses_tables_and_pca_before_any_training():
+    with pytest.raises(ParamError, match="needs image or signal data"):
+        _spec("iris", "cnn")
+    with pytest.raises(ParamError, match="turn PCA off"):
+        _spec("digits", "cnn", pca_components=10)

@@ -1,0 +1,31 @@
+"""The sidebar every page shares: the menu, and what the training workers are doing."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mllab.datasets import markdown_escape
+from ui import session
+
+PAGES = (("app.py", "Data", "📂"), ("pages/1_Train.py", "Train", "🏋️"), ("pages/2_Runs.py", "Runs", "📊"))
+
+
+def sidebar(engine) -> None:
+    with st.sidebar:
+        st.markdown("### mllab")
+        for path, label, icon in PAGES:
+            st.page_link(path, label=label, icon=icon)
+        st.divider()
+        dataset = session.current_dataset()
+        if dataset is not None:
+            st.caption(f"Data: {markdown_escape(dataset.name)}")
+        active = session.active_run()
+        if active is not None:
+            st.caption(f"{active.name}: {active.status} ({active.family_label})")
+        if engine.start_error:
+            st.caption("Training workers: could not start")
+        elif engine.wait_ready(0):
+            where = engine.scheduler_address or f"{engine.n_workers} local worker processes"
+            st.caption(f"Training workers: ready ({where})")
+        else:
+            st.caption("Training workers: starting…")

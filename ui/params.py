@@ -1,0 +1,66 @@
+"""Widgets rendered from a parameter schema: one function for every family and for preprocessing."""
+
+from __future__ import annotations
+
+from typing import Any, Sequence
+
+import streamlit as st
+
+from mllab.params import BoolParam, ChoiceParam, FloatParam, IntListParam, IntParam, Param, format_int_list
+
+
+def widget_key(prefix: str, param: Param) -> str:
+    return f"{prefix}-{param.name}"
+
+
+def widget_value(param: Param, value: Any) -> Any:
+    """A stored setting in the form its widget holds (used to reopen a run's settings)."""
+    if isinstance(param, IntListParam):
+        return format_int_list(value)
+    if isinstance(param, FloatParam) and param.log:
+        grid = param.grid()
+        return min(grid, key=lambda v: abs(v - value))
+    return value
+
+
+def _format_float(value: float) -> str:
+    return f"{value:g}"
+
+
+def render_param(param: Param, prefix: str, disabled: bool = False) -> Any:
+    key = widget_key(prefix, param)
+    kwargs: dict[str, Any] = dict(help=param.help, key=key, disabled=disabled)
+    # A widget whose key already holds a value (set by the user, or by "reopen run") must not
+    # also get a default, or Streamlit warns on the page.
+    if key not in st.session_state:
+        kwargs["value"] = widget_value(param, param.default)
+    if isinstance(param, IntParam):
+        return st.slider(param.label, min_value=param.low, max_value=param.high, step=param.step, **kwargs)
+    if isinstance(param, FloatParam):
+        if param.log:
+            return st.select_slider(param.label, options=param.grid(), format_func=_format_float, **kwargs)
+        step = param.step or (param.high - param.low) / 100
+        if "value" in kwargs:
+            kwargs["value"] = float(kwargs["value"])
+        return st.slider(param.label, min_value=float(param.low), max_value=float(param.high), step=float(step),
+                         format="%g", **kwargs)
+    if isinstance(param, ChoiceParam):
+        if "value" in kwargs:
+            kwargs["index"] = param.options.index(kwargs.pop("value"))
+        return st.selectbox(param.label, param.options, format_func=param.label_of, **kwargs)
+    if isinstance(param, BoolParam):
+        return st.checkbox(param.label, **kwargs)
+    if isinstance(param, IntListParam):
+        return st.text_input(param.label, **kwargs)
+    raise TypeError(f"no widget for {type(param).__name__}")
+
+
+def render_schema(schema: Sequence[Param], prefix: str, disabled: bool = False) -> dict[str, Any]:
+    """Draw one widget per parameter; return the raw values (validate them with the schema)."""
+    return {param.name: render_param(param, prefix, disabled) for param in schema}
+
+
+def set_widget_values(schema: Sequence[Param], prefix: str, values: dict[str, Any]) -> None:
+    for param in schema:
+        if param.name in values:
+            st.session_state[widget_key(prefix, param)] = widget_value(param, values[param.name])
