@@ -114,4 +114,4 @@ with right:
         st.caption("Choose a target with at least two classes to see the balance.")
 
 if target_ok:
-    st.page_link("pages/1_Train.py", label="Next: train a model", icon="➡️")
+    st.page_link("pages/1_Train.py", label="Next: train a model", icon=":material/arrow_forward:")

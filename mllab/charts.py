@@ -18,6 +18,9 @@ from mllab.evaluation import MACRO_LABEL, Evaluation
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
 TRAINING_COLOUR, VALIDATION_COLOUR = PALETTE[0], PALETTE[1]
 MACRO_COLOUR = "#000000"
+# Per-class curves never use the macro average's black; with more than seven classes (digits)
+# Paul Tol's darker muted colours follow.
+CLASS_PALETTE = [c for c in PALETTE if c != MACRO_COLOUR] + ["#332288", "#882255", "#117733", "#999933"]
 CHANCE_COLOUR = "#7F7F7F"
 TEXT_DARK = "#0B1F33"
 EMPTY_CELL = "#9AA5B1"
@@ -150,7 +153,7 @@ def _auc_label(label: str, auc: float) -> str:
 def roc_figure(evaluation: Evaluation) -> go.Figure:
     """One ROC curve per entry of `evaluation.roc`, the macro average dashed, and the chance line."""
     fig = go.Figure()
-    colour = iter(PALETTE * (1 + len(evaluation.roc) // len(PALETTE)))
+    colour = iter(CLASS_PALETTE * (1 + len(evaluation.roc) // len(CLASS_PALETTE)))
     for curve in evaluation.roc:
         macro = curve.label == MACRO_LABEL
         line = dict(color=MACRO_COLOUR, width=LINE_WIDTH + 1.5, dash="dash") if macro else \

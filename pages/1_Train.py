@@ -25,13 +25,13 @@ dataset = session.current_dataset()
 target = session.current_target()
 if dataset is None or target is None:
     st.info("Choose a dataset and its target column on the Data page first.")
-    st.page_link("app.py", label="Go to the Data page", icon="⬅️")
+    st.page_link("app.py", label="Go to the Data page", icon=":material/arrow_back:")
     st.stop()
 try:
     check_target(dataset.frame, target)
 except UserError as err:
     st.error(str(err))
-    st.page_link("app.py", label="Pick another target on the Data page", icon="⬅️")
+    st.page_link("app.py", label="Pick another target on the Data page", icon=":material/arrow_back:")
     st.stop()
 
 st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "

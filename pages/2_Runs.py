@@ -21,7 +21,7 @@ st.title("Runs")
 runs = session.runs()
 if not runs:
     st.info("No runs yet in this session. Train a model and it appears here.")
-    st.page_link("pages/1_Train.py", label="Go to the Train page", icon="➡️")
+    st.page_link("pages/1_Train.py", label="Go to the Train page", icon=":material/arrow_forward:")
     st.stop()
 
 table = runs_table(runs)

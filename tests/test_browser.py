@@ -11,6 +11,8 @@ from browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
 
 TIMEOUT_MS = 180_000
 ARTIFACTS = __import__("conftest").ROOT / "artifacts"
+# Training takes seconds to minutes on a 2-core CI machine; waits are generous, never timed asserts.
+expect.set_options(timeout=TIMEOUT_MS)
 
 
 @pytest.fixture(scope="module")
@@ -42,7 +44,9 @@ def page(browser, server, request):
 
 def choose(page: Page, label: str, option: str) -> None:
     """Pick an option of the selectbox with this label."""
-    page.get_by_label(label, exact=False).first.click()
+    box = page.locator('[data-testid="stSelectbox"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(f"^{re.escape(label)}$")))
+    box.locator('[role="combobox"]').first.click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)
 

@@ -7,7 +7,9 @@ import streamlit as st
 from mllab.datasets import markdown_escape
 from ui import session
 
-PAGES = (("app.py", "Data", "📂"), ("pages/1_Train.py", "Train", "🏋️"), ("pages/2_Runs.py", "Runs", "📊"))
+# Material icons ship with Streamlit's front end; emoji need a font the viewer may lack.
+PAGES = (("app.py", "Data", ":material/table_view:"), ("pages/1_Train.py", "Train", ":material/model_training:"),
+         ("pages/2_Runs.py", "Runs", ":material/leaderboard:"))
 
 
 def sidebar(engine) -> None:
