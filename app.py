@@ -6,7 +6,7 @@ import streamlit as st
 
 from mllab import charts
 from mllab.datasets import BUILTIN_DATASETS, class_balance, check_target, load_builtin, markdown_escape, \
-    read_csv_upload, suggest_target, summarize_columns
+    read_csv_upload, sample_images, suggest_target, summarize_columns
 from mllab.engine import get_engine
 from mllab.errors import DataError
 from ui import session
@@ -112,6 +112,11 @@ with right:
                         width="stretch")
     else:
         st.caption("Choose a target with at least two classes to see the balance.")
+
+if target_ok and dataset.kind == "image":
+    st.subheader("Samples")
+    images, labels = sample_images(dataset, target)
+    st.plotly_chart(charts.sample_images_figure(images, labels, columns=10), key="sample-images", width="stretch")
 
 if target_ok:
     st.page_link("pages/1_Train.py", label="Next: train a model", icon=":material/arrow_forward:")

@@ -221,3 +221,24 @@ def metrics_table(evaluation: Evaluation) -> pd.DataFrame:
     table[["Precision", "Recall", "F1"]] = table[["Precision", "Recall", "F1"]].astype(float).round(3)
     table["Support"] = table["Support"].astype("int64")
     return table
+
+
+def sample_images_figure(images: np.ndarray, labels: list[str], columns: int = 8) -> go.Figure:
+    """A grid of greyscale images (n, height, width) with their class above each, dark ink on white."""
+    from plotly.subplots import make_subplots
+
+    n = len(images)
+    rows = max(1, math.ceil(n / columns))
+    fig = make_subplots(rows=rows, cols=columns, subplot_titles=[str(label) for label in labels],
+                        horizontal_spacing=0.01, vertical_spacing=0.12 / rows)
+    for i, image in enumerate(images):
+        fig.add_trace(go.Heatmap(z=image[::-1], colorscale="Greys", showscale=False, hoverinfo="skip"),
+                      row=i // columns + 1, col=i % columns + 1)
+    fig.update_xaxes(visible=False)
+    for i in range(n):  # square pixels: each subplot's y axis is tied to its own x axis
+        fig.update_yaxes(visible=False, scaleanchor=f"x{i + 1 if i else ''}", scaleratio=1,
+                         row=i // columns + 1, col=i % columns + 1)
+    fig.update_annotations(font=dict(size=BASE_FONT + 2, color=TEXT_DARK))
+    _base_layout(fig, "Sample images with their class", height=150 * rows + 80)
+    fig.update_layout(showlegend=False, margin=dict(l=10, r=10, t=90, b=10))
+    return fig

@@ -697,3 +697,22 @@ def suggest_target(frame: pd.DataFrame) -> str | None:
             continue
         return name
     return None
+
+
+def sample_images(dataset: Dataset, target: str, per_class: int = 2, limit: int = 24,
+                  seed: int = 0) -> tuple[np.ndarray, list[str]]:
+    """A few images of each class, as (n, height, width) greyscale arrays, with their labels.
+
+    Colour images are shown by their mean over channels: enough to see what the classes look like.
+    """
+    if dataset.kind != "image" or dataset.image_shape is None:
+        raise ValueError("sample_images needs an image dataset")
+    frame = dataset.frame[dataset.frame[target].notna()]
+    shuffled = frame.sample(frac=1.0, random_state=seed)
+    picked = shuffled.groupby(target, sort=False).head(per_class)
+    order = sorted(range(len(picked)), key=lambda i: _class_sort_key(picked[target].iloc[i]))
+    picked = picked.iloc[order[:limit]]
+    height, width, channels = dataset.image_shape
+    pixels = picked[dataset.feature_columns(target)].to_numpy(dtype=float)
+    images = pixels.reshape(len(picked), height, width, channels).mean(axis=3)
+    return images, [_class_name(v) for v in picked[target].to_numpy(dtype=object)]

@@ -112,8 +112,9 @@ class _ImportTensorFlow(WorkerPlugin):
     def setup(self, worker=None):
         def load():
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            import keras  # noqa: F401
-            import tensorflow  # noqa: F401
+            from mllab.models.keras_common import import_tensorflow
+
+            import_tensorflow()
 
         threading.Thread(target=load, name="mllab-import-tf", daemon=True).start()
 

@@ -47,6 +47,10 @@ with settings:
     st.caption(family.description)
     with st.expander("Hyperparameters", expanded=True):
         raw_params = render_schema(family.params, prefix=f"hp-{family_key}")
+        if family.deep:
+            n_classes = dataset.frame[target].nunique(dropna=True)
+            st.caption("Output layer: one sigmoid unit with binary cross-entropy (two classes)." if n_classes == 2
+                       else f"Output layer: {n_classes} softmax units with categorical cross-entropy.")
     with st.expander("Preprocessing", expanded=False):
         raw_preprocessing = render_schema(PREPROCESSING_SCHEMA, prefix="pp")
 

@@ -151,3 +151,13 @@ def test_metrics_table(iris_evaluation):
     assert table["Recall"].iloc[0] == round(iris_evaluation.per_class["recall"].iloc[0], 3)
     assert table["Support"].iloc[-1] == iris_evaluation.per_class["support"].sum()
     assert all((table[c] == table[c].round(3)).all() for c in ["Precision", "Recall", "F1"])
+
+
+def test_sample_images_figure_has_one_square_heatmap_per_image_titled_by_class():
+    images = np.arange(3 * 8 * 8, dtype=float).reshape(3, 8, 8)
+    fig = charts.sample_images_figure(images, ["a", "b", "c"], columns=2)
+    assert [t.type for t in fig.data] == ["heatmap"] * 3
+    assert [a.text for a in fig.layout.annotations][:3] == ["a", "b", "c"]
+    assert fig.layout.yaxis2.scaleanchor == "x2"
+    # Row 0 of the image is drawn at the top.
+    assert np.array_equal(np.asarray(fig.data[0].z)[-1], images[0][0])

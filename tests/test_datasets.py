@@ -296,3 +296,15 @@ def test_suggest_target():
     for key in BUILTIN_DATASETS:
         dataset = load_builtin(key)
         assert suggest_target(dataset.frame) == dataset.target
+
+
+def test_sample_images_show_every_digit_class_in_order():
+    from mllab.datasets import sample_images
+
+    digits = load_builtin("digits")
+    images, labels = sample_images(digits, "digit", per_class=2)
+    assert images.shape == (20, 8, 8)
+    assert labels == [str(d) for d in range(10) for _ in range(2)]
+    # The picked images are real rows of the data, reshaped row-major.
+    pixels = digits.frame[digits.feature_columns("digit")].to_numpy(dtype=float)
+    assert any(np.array_equal(images[0].ravel(), row) for row in pixels)

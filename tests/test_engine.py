@@ -104,3 +104,17 @@ def test_importing_mllab_does_not_import_streamlit_or_tensorflow():
             "print(bad); sys.exit(1 if bad else 0)")
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+def test_a_keras_job_submitted_while_workers_still_import_tensorflow_runs():
+    # Right after start the workers import TensorFlow in a warm-up thread; a Keras job arriving
+    # then must wait for that import, not race it (TensorFlow fails on a concurrent first import).
+    fresh = Engine(n_workers=1)
+    try:
+        assert fresh.wait_ready(120), fresh.start_error
+        job_id = fresh.submit(_spec("mlp", {"epochs": 2, "batch_size": 16}), owner="frank")
+        state = _wait(fresh, job_id, "frank")
+        assert state.status == "completed", state.error
+        assert len(state.history) == 2
+    finally:
+        fresh.close()

@@ -103,8 +103,12 @@ def test_a_good_upload_becomes_the_dataset():
 
 
 def test_train_page_without_data_points_to_the_data_page():
-    at = AppTest.from_file(str(ROOT / "pages" / "1_Train.py"), default_timeout=TIMEOUT).run()
+    at = _app()
+    at.session_state["dataset"] = None  # as on a deep link to /Train in a new browser session
+    at.switch_page("pages/1_Train.py").run()
+    assert not at.exception
     assert "Choose a dataset" in _texts(at)
+    assert not at.button
 
 
 def test_train_a_forest_see_curves_and_evaluation_then_compare_in_runs():
@@ -138,3 +142,16 @@ def test_invalid_hyperparameters_give_a_message_not_a_traceback():
     at.button(key="train-button").click().run()
     assert not at.exception
     assert "whole numbers separated by commas" in " ".join(e.value for e in at.error)
+
+
+def test_switching_from_an_image_dataset_to_a_table_drops_the_cnn_choice():
+    at = _app()
+    at.switch_page("pages/1_Train.py").run()
+    at.selectbox(key="family").set_value("cnn").run()
+    assert any("Convolution blocks" == s.label for s in at.slider)
+    at.switch_page("app.py").run()
+    at.selectbox(key="builtin-choice").set_value("wine").run()
+    at.switch_page("pages/1_Train.py").run()
+    assert not at.exception
+    assert at.selectbox(key="family").options == ["Random forest", "Logistic regression", "MLP (neural network)"]
+    assert at.selectbox(key="family").value in ("random_forest", "logistic_regression", "mlp")

@@ -7,6 +7,7 @@ import it once at start, while the app process never does.
 from __future__ import annotations
 
 import math
+import threading
 from typing import Callable
 
 import numpy as np
@@ -15,9 +16,23 @@ from mllab.models.base import DataInfo, FitOutcome, Reporter, ThrottledStop
 from mllab.preprocessing import PreparedData
 
 
+# TensorFlow's first import is not safe to run in two threads at once (it registers ops and
+# fails with "Registering two gradient with name ..."); workers import it in a warm-up thread
+# while a job may already need it, so every first import goes through this lock.
+_IMPORT_LOCK = threading.Lock()
+
+
+def import_tensorflow():
+    """Import TensorFlow and Keras once per process, safely from any thread; returns (tf, keras)."""
+    with _IMPORT_LOCK:
+        import keras
+        import tensorflow as tf
+    return tf, keras
+
+
 def available_devices() -> list[dict]:
     """Devices TensorFlow sees in this process, e.g. [{"name": "CPU:0", "type": "CPU", "detail": ""}]."""
-    import tensorflow as tf
+    tf, _ = import_tensorflow()
 
     devices = []
     for device in tf.config.list_physical_devices():
@@ -78,8 +93,7 @@ def fit_keras(
     reshape: Callable[[np.ndarray], np.ndarray] = lambda x: x,
 ) -> FitOutcome:
     """Build the model `build()` returns on the chosen device, train it with live reporting."""
-    import keras
-    import tensorflow as tf
+    tf, keras = import_tensorflow()
 
     # Same data, settings and seed give the same result on CPU: seed Python, NumPy and TF, and
     # ask TF for deterministic kernels. Clearing the session also resets layer names.

@@ -1,0 +1,113 @@
+"""Train -> first epoch on screen, and Stop -> run ended, for mllab's engine vs a plain Keras script.
+
+Run: .venv/bin/python bench/engine_latency.py [--repeats 3]
+
+Both sides train the same MLP (digits, 64-32-10, Adam, batch 32) in the same run of this script,
+so the printed ratio holds even on a noisy machine where absolute times drift.
+  plain:  a fresh `python` process that imports Keras and trains; time from launch to the end
+          of its first epoch (what a user of a plain script waits for).
+  mllab:  Engine.submit on warm workers (TensorFlow already imported) to the first epoch in the
+          app process's JobState (what the page draws on its next poll, <= 0.5 s later).
+  stop:   Engine.stop to the job being finished, partial model evaluated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+PLAIN_SCRIPT = """
+import os, sys, time
+os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2"
+import keras
+from sklearn.datasets import load_digits
+from sklearn.preprocessing import StandardScaler
+x, y = load_digits(return_X_y=True)
+x = StandardScaler().fit_transform(x).astype("float32")
+keras.utils.set_random_seed(42)
+model = keras.Sequential([keras.Input((64,)), keras.layers.Dense(32, activation="relu"),
+                          keras.layers.Dense(10, activation="softmax")])
+model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+class First(keras.callbacks.Callback):
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == 0:
+            print("first-epoch", flush=True)
+model.fit(x, y, epochs=3, batch_size=32, validation_split=0.2, verbose=0, callbacks=[First()])
+"""
+
+
+def plain_first_epoch() -> float:
+    started = time.perf_counter()
+    process = subprocess.Popen([sys.executable, "-c", PLAIN_SCRIPT], stdout=subprocess.PIPE, text=True)
+    for line in process.stdout:
+        if line.startswith("first-epoch"):
+            elapsed = time.perf_counter() - started
+            break
+    process.wait()
+    return elapsed
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=3)
+    args = parser.parse_args()
+
+    from mllab.datasets import load_builtin
+    from mllab.engine import Engine
+    from mllab.preprocessing import PreprocessConfig
+    from mllab.training import TrainingSpec
+
+    engine = Engine(n_workers=2)
+    assert engine.wait_ready(120), engine.start_error
+    while engine.devices() is None:  # the device query imports TensorFlow: the workers are warm
+        time.sleep(0.1)
+    digits = load_builtin("digits")
+
+    def spec(epochs: int, batch: int) -> TrainingSpec:
+        return TrainingSpec(dataset=digits, target="digit", preprocessing=PreprocessConfig(), family="mlp",
+                            params={"hidden_layers": "32", "epochs": epochs, "batch_size": batch})
+
+    def wait(job_id, condition, timeout=300):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            state = engine.job(job_id, "bench")
+            if condition(state):
+                return state
+            time.sleep(0.005)
+        raise TimeoutError(job_id)
+
+    first_epoch, stop, plain = [], [], []
+    for _ in range(args.repeats):
+        plain.append(plain_first_epoch())
+        started = time.perf_counter()
+        job = engine.submit(spec(3, 32), "bench")
+        wait(job, lambda s: s.history)
+        first_epoch.append(time.perf_counter() - started)
+        wait(job, lambda s: s.finished)
+
+        job = engine.submit(spec(500, 1), "bench")
+        wait(job, lambda s: s.history)
+        started = time.perf_counter()
+        engine.stop(job, "bench")
+        state = wait(job, lambda s: s.finished)
+        stop.append(time.perf_counter() - started)
+        assert state.status == "stopped", state.status
+    engine.close()
+
+    med = statistics.median
+    print(f"repeats: {args.repeats} (medians shown)")
+    print(f"plain Keras script, launch -> first epoch:   {med(plain):6.2f} s")
+    print(f"mllab engine, Train -> first epoch in app:   {med(first_epoch):6.2f} s")
+    print(f"ratio mllab / plain (goal <= 0.5):           {med(first_epoch) / med(plain):6.2f}")
+    print(f"mllab Stop -> run ended and evaluated:       {med(stop):6.2f} s  (promise: within 2 s)")
+
+
+if __name__ == "__main__":
+    main()
