@@ -104,7 +104,10 @@ with left:
     st.subheader("Preview")
     st.dataframe(frame.head(200), height=300, width="stretch")
     st.subheader("Columns")
-    st.dataframe(summary, hide_index=True, height=300, width="stretch")
+    st.dataframe(summary.rename(columns={"column": "Column", "type": "Type", "missing": "Missing",
+                                         "missing_pct": "Missing %", "unique": "Distinct values",
+                                         "example": "Example"}),
+                 hide_index=True, height=300, width="stretch")
 with right:
     st.subheader("Class balance")
     if target_ok:

@@ -86,7 +86,7 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
             "Run": run.name,
             "Dataset": run.dataset_name,
             "Model": run.family_label,
-            "Status": run.status,
+            "Status": run.status.capitalize(),
             "Test accuracy": summary.get("accuracy"),
             "Macro F1": summary.get("macro_f1"),
             "ROC AUC": summary.get("roc_auc"),
