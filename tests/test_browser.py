@@ -137,3 +137,19 @@ def test_moving_a_slider_does_not_stop_training_but_stop_does(page: Page):
     expect(page.get_by_text("Test accuracy")).to_be_visible()
     page.get_by_role("tab", name="Learning curves").click()
     expect(chart_with_title(page, "Loss").first.locator(".legendtext", has_text="Validation")).to_be_visible()
+
+
+@pytest.mark.parametrize("dataset,model,bar", [
+    ("Pima Indians diabetes", "MLP (neural network)", 0.72),  # the defaults are the tutorial's 12-8-1
+    ("Handwritten digits (8×8 images)", "CNN (convolutional network)", 0.95),
+    ("Handwritten digits (8×8 images)", "Logistic regression", 0.94),
+    ("Variable stars (OGLE-III)", "Random forest", 0.95),
+])
+def test_default_settings_reach_the_expected_accuracy_in_the_browser(page: Page, dataset, model, bar):
+    choose(page, "Dataset", dataset)
+    go_to(page, "Train")
+    choose(page, "Model", model)
+    press(page, "Train")
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
+    expect(metric).to_be_visible()
+    assert float(metric.locator('[data-testid="stMetricValue"]').inner_text()) >= bar

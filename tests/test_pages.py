@@ -126,11 +126,16 @@ def test_train_a_forest_see_curves_and_evaluation_then_compare_in_runs():
     titles = [s["layout"]["title"]["text"] for s in _plotly_specs(at)]
     assert any("Loss" in t for t in titles) and any("Confusion" in t or "confusion" in t for t in titles)
     assert any("ROC" in t for t in titles)
+    at.slider(key="hp-random_forest-n_estimators").set_value(300).run()
     at.switch_page("pages/2_Runs.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["Run"]) == ["Run 1"] and table["Model"][0] == "Random forest"
     assert table["Test accuracy"][0] >= 0.85
+    # Reopening the run puts its settings back on the Train page.
+    at.button(key="reopen-settings").click().run()
+    assert not at.exception
+    assert at.slider(key="hp-random_forest-n_estimators").value == 50
 
 
 def test_invalid_hyperparameters_give_a_message_not_a_traceback():
