@@ -25,7 +25,12 @@ from mllab.training import TrainingResult, TrainingSpec, run_training, validate_
 
 SCHEDULER_ADDRESS_ENV = "MLLAB_SCHEDULER_ADDRESS"
 WORKERS_ENV = "MLLAB_WORKERS"
+ABANDON_AFTER_ENV = "MLLAB_ABANDON_AFTER_S"
 POLL_INTERVAL_S = 0.1
+# A session that has not been heard from for this long has closed its browser tab: its job is
+# stopped so it does not hold a worker that forty students are queueing for. Pages touch the
+# engine on every rerun and from a 10-second heartbeat while a run is active.
+DEFAULT_ABANDON_AFTER_S = 60.0
 TERMINAL = frozenset({"completed", "stopped", "failed"})
 
 log = logging.getLogger(__name__)
@@ -46,6 +51,8 @@ class JobState:
     started_at: float | None = None
     finished_at: float | None = None
     stop_requested_at: float | None = None
+    queue_position: int | None = None  # 1 = next to start, while waiting for a free worker
+    worker_pid: int | None = None
 
     @property
     def finished(self) -> bool:
@@ -132,9 +139,12 @@ def _plain_failure(exc: BaseException) -> str:
 
 
 class Engine:
-    def __init__(self, scheduler_address: str | None = None, n_workers: int | None = None):
+    def __init__(self, scheduler_address: str | None = None, n_workers: int | None = None,
+                 abandon_after_s: float = DEFAULT_ABANDON_AFTER_S):
         self.scheduler_address = scheduler_address
         self.n_workers = n_workers or max(1, min(4, os.cpu_count() or 1))
+        self.abandon_after_s = abandon_after_s
+        self._last_seen: dict[str, float] = {}
         self._jobs: dict[str, JobState] = {}
         self._futures: dict[str, object] = {}
         self._queues: dict[str, object] = {}
@@ -155,13 +165,18 @@ class Engine:
         try:
             from distributed import Client, LocalCluster
 
+            import dask
+
             if self.scheduler_address:
                 client = Client(self.scheduler_address, timeout=15)
             else:
-                self._cluster = LocalCluster(
-                    n_workers=self.n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
-                    silence_logs=logging.WARNING,
-                )
+                # A job whose worker dies (killed, out of memory) fails at once with a message,
+                # instead of being re-run from scratch on another worker up to three times.
+                with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                    self._cluster = LocalCluster(
+                        n_workers=self.n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
+                        silence_logs=logging.WARNING,
+                    )
                 client = Client(self._cluster)
             client.register_plugin(_ImportTensorFlow())
             self._client = client
@@ -192,6 +207,10 @@ class Engine:
     # -- jobs -----------------------------------------------------------------------------
     def submit(self, spec: TrainingSpec, owner: str) -> str:
         """Validate and queue a job; raises UserError at once for settings that cannot work."""
+        self.touch(owner)
+        if any(not j.finished for j in self.jobs_of(owner)):
+            raise UserError("You already have a run in progress. Wait for it to finish or press Stop, "
+                            "then train again.")
         validate_spec(spec)
         if spec.device == "GPU" and self._devices is not None and not self.gpu_available():
             raise UserError("No GPU was found on the training workers; choose CPU.")
@@ -202,6 +221,10 @@ class Engine:
             self._jobs[job_id] = JobState(job_id=job_id, owner=owner, submitted_at=time.time())
             self._specs[job_id] = spec
         return job_id
+
+    def touch(self, owner: str) -> None:
+        """Note that this browser session is still there (see DEFAULT_ABANDON_AFTER_S)."""
+        self._last_seen[owner] = time.monotonic()
 
     def job(self, job_id: str, owner: str) -> JobState:
         with self._lock:
@@ -214,12 +237,12 @@ class Engine:
         with self._lock:
             return [j for j in self._jobs.values() if j.owner == owner]
 
-    def stop(self, job_id: str, owner: str) -> None:
+    def stop(self, job_id: str, owner: str, message: str = "Stopping…") -> None:
         state = self.job(job_id, owner)
         if state.finished:
             return
         state.stop_requested_at = time.time()
-        state.message = "Stopping…"
+        state.message = message
         future = self._futures.get(job_id)
         if state.status == "queued":
             if future is not None:
@@ -251,7 +274,10 @@ class Engine:
             return
         with self._lock:
             active = [j for j in self._jobs.values() if not j.finished]
+        self._stop_abandoned(active)
         for state in active:
+            if state.finished:  # stopped just now, as abandoned
+                continue
             if self._client is None:
                 self._finish(state, "failed", error=self.start_error or "The training workers are not running.")
                 continue
@@ -263,6 +289,19 @@ class Engine:
             if future.done():
                 self._drain(state)
                 self._collect(state, future)
+        # Places in the queue, counted after this round's starts so they are never one behind.
+        waiting = sorted((j for j in active if j.status == "queued"), key=lambda j: j.submitted_at)
+        for position, state in enumerate(waiting, start=1):
+            state.queue_position = position
+
+    def _stop_abandoned(self, active: list[JobState]) -> None:
+        now = time.monotonic()
+        for state in active:
+            seen = self._last_seen.get(state.owner)
+            if state.stop_requested_at is None and seen is not None and now - seen > self.abandon_after_s:
+                log.info("stopping job %s: its browser session has gone away", state.job_id)
+                self.stop(state.job_id, state.owner,
+                          message="Stopped: the browser session that started it has gone away.")
 
     def _launch(self, state: JobState) -> None:
         from distributed import Queue
@@ -281,7 +320,9 @@ class Engine:
             if kind == "started" or state.status == "queued":
                 state.status = "running"
                 state.started_at = state.started_at or time.time()
+                state.queue_position = None
                 state.message = "Running"
+                state.worker_pid = event.get("worker", state.worker_pid)
             if kind == "status":
                 state.message = event["message"]
             elif kind == "summary":
@@ -345,7 +386,9 @@ def get_engine() -> Engine:
     with _engine_lock:
         if _engine is None:
             workers = os.environ.get(WORKERS_ENV)
+            abandon = os.environ.get(ABANDON_AFTER_ENV)
             _engine = Engine(scheduler_address=os.environ.get(SCHEDULER_ADDRESS_ENV) or None,
-                             n_workers=int(workers) if workers else None)
+                             n_workers=int(workers) if workers else None,
+                             abandon_after_s=float(abandon) if abandon else DEFAULT_ABANDON_AFTER_S)
             atexit.register(_engine.close)
         return _engine

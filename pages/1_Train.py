@@ -110,6 +110,8 @@ def live_panel(run_number: int) -> None:
         session.sync_runs(engine, owner)
         run_header(run)
         label = f"{STATUS_TEXT[run.status]} · {state.message}"
+        if state.queue_position:
+            label += f" · number {state.queue_position} in the queue"
         if run.history and state.total_steps:
             label += f" · {FAMILIES[run.family].step_label.lower()} {run.history[-1]['step']} of {state.total_steps}"
         st.progress(state.progress, text=label)

@@ -29,9 +29,11 @@ def _spec(family="random_forest", params=None, dataset="iris", **preprocessing):
                         family=family, params=params or {})
 
 
-def _wait(engine, job_id, owner, timeout=240, until=lambda s: s.finished):
+def _wait(engine, job_id, owner, timeout=240, until=lambda s: s.finished, heartbeat=True):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
+        if heartbeat:
+            engine.touch(owner)  # as the page's heartbeat does while the user watches
         state = engine.job(job_id, owner)
         if until(state):
             return state
@@ -118,3 +120,91 @@ def test_a_keras_job_submitted_while_workers_still_import_tensorflow_runs():
         assert len(state.history) == 2
     finally:
         fresh.close()
+
+
+def test_one_run_at_a_time_per_session_and_queue_positions_beyond_capacity(engine):
+    long_run = {"epochs": 500, "batch_size": 1}
+    jobs = {owner: engine.submit(_spec("mlp", long_run, dataset="digits"), owner=owner)
+            for owner in ("q1", "q2", "q3", "q4")}
+    with pytest.raises(UserError, match="already have a run in progress"):
+        engine.submit(_spec(), owner="q1")
+    # Two workers: two jobs run, the other two wait with their place in the queue.
+    _wait(engine, jobs["q1"], "q1", until=lambda s: s.status == "running")
+    _wait(engine, jobs["q2"], "q2", until=lambda s: s.status == "running")
+    assert engine.job(jobs["q3"], "q3").status == "queued"
+    assert engine.job(jobs["q3"], "q3").queue_position == 1
+    assert engine.job(jobs["q4"], "q4").queue_position == 2
+    for owner in ("q4", "q3", "q2", "q1"):
+        engine.stop(jobs[owner], owner)
+    assert engine.job(jobs["q4"], "q4").status == "stopped"  # never started: stopped at once
+    for owner, job_id in jobs.items():
+        assert _wait(engine, job_id, owner).status == "stopped"
+
+
+def test_a_session_that_went_away_has_its_job_stopped():
+    quick = Engine(n_workers=1, abandon_after_s=3.0)
+    try:
+        assert quick.wait_ready(120), quick.start_error
+        job_id = quick.submit(_spec("random_forest", {"n_estimators": 1000}, dataset="ogle3"), owner="gone")
+        _wait(quick, job_id, "gone", until=lambda s: s.history)  # the user watches it start...
+        # ...then closes the tab: no page touches the engine for "gone" any more.
+        state = _wait(quick, job_id, "gone", heartbeat=False)
+        assert state.status == "stopped"
+        assert state.history[-1]["step"] < 1000
+    finally:
+        quick.close()
+
+
+def test_a_killed_worker_fails_its_run_politely_and_the_engine_carries_on(engine):
+    import os
+    import signal
+
+    victim = engine.submit(_spec("mlp", {"epochs": 500, "batch_size": 1}, dataset="digits"), owner="k1")
+    bystander = engine.submit(_spec("random_forest", {"n_estimators": 300}, dataset="digits"), owner="k2")
+    running = _wait(engine, victim, "k1", until=lambda s: s.history and s.worker_pid)
+    os.kill(running.worker_pid, signal.SIGKILL)
+    state = _wait(engine, victim, "k1")
+    assert state.status == "failed"
+    assert "stopped unexpectedly" in state.error and "Traceback" not in state.error
+    assert _wait(engine, bystander, "k2").status == "completed"
+    # The nanny brings the worker back and the next run works.
+    again = engine.submit(_spec("random_forest", {"n_estimators": 50}), owner="k1")
+    assert _wait(engine, again, "k1").status == "completed"
+
+
+def test_jobs_run_on_a_separately_started_scheduler_and_workers(tmp_path):
+    import json
+    import os
+
+    scheduler_file = tmp_path / "scheduler.json"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    processes = [subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--port", "0",
+                                   "--no-dashboard", "--scheduler-file", str(scheduler_file)],
+                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)]
+    try:
+        deadline = time.monotonic() + 60
+        while not scheduler_file.exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(scheduler_file.read_text())["address"]
+        for _ in range(2):
+            processes.append(subprocess.Popen(
+                [sys.executable, "-m", "distributed.cli.dask_worker", address, "--nthreads", "1",
+                 "--no-dashboard"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+        remote = Engine(scheduler_address=address)
+        try:
+            assert remote.wait_ready(60), remote.start_error
+            while len(remote._client.scheduler_info()["workers"]) < 2 and time.monotonic() < deadline:
+                time.sleep(0.2)
+            assert len(remote._client.scheduler_info()["workers"]) == 2
+            job_id = remote.submit(_spec(params={"n_estimators": 50}), owner="dept")
+            state = _wait(remote, job_id, "dept")
+            assert state.status == "completed", state.error
+            assert state.worker_pid not in (None, os.getpid())
+            assert remote._cluster is None  # no local cluster was started
+        finally:
+            remote.close()
+    finally:
+        for process in processes:
+            process.terminate()
+        for process in processes:
+            process.wait(30)

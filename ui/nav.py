@@ -21,9 +21,8 @@ def sidebar(engine) -> None:
         dataset = session.current_dataset()
         if dataset is not None:
             st.caption(f"Data: {markdown_escape(dataset.name)}")
-        active = session.active_run()
-        if active is not None:
-            st.caption(f"{active.name}: {active.status} ({active.family_label})")
+        if session.active_run() is not None:
+            _heartbeat(engine)
         if engine.start_error:
             st.caption("Training workers: could not start")
         elif engine.wait_ready(0):
@@ -31,3 +30,16 @@ def sidebar(engine) -> None:
             st.caption(f"Training workers: ready ({where})")
         else:
             st.caption("Training workers: starting…")
+
+
+@st.fragment(run_every=10)
+def _heartbeat(engine) -> None:
+    """While a run is active, keep telling the engine this browser is open, whatever the page.
+
+    A user reading the Data page during a long run triggers no reruns; without this the engine
+    would take the silence for a closed tab and stop the run.
+    """
+    session.sync_runs(engine, session.owner_id())
+    active = session.active_run()
+    if active is not None:
+        st.caption(f"{active.name}: {active.status} ({active.family_label})")

@@ -45,7 +45,9 @@ def sync_runs(engine, owner: str) -> None:
     """Bring this session's unfinished runs up to date with the engine's job states.
 
     Called on every page, so a run that finished while the user was elsewhere shows as done.
+    It also tells the engine this session is still here, so its run is not stopped as abandoned.
     """
+    engine.touch(owner)
     for run in runs():
         if run.finished:
             continue
