@@ -31,6 +31,11 @@ POLL_INTERVAL_S = 0.1
 # stopped so it does not hold a worker that forty students are queueing for. Pages touch the
 # engine on every rerun and from a 10-second heartbeat while a run is active.
 DEFAULT_ABANDON_AFTER_S = 60.0
+# TensorFlow keeps about 7 MB per Keras model it has built, even after clear_session(); a
+# worker whose memory has grown by this share since its first Keras run is restarted as soon as
+# its run ends (bench/memory.py measures it).
+RECYCLE_GROWTH_ENV = "MLLAB_RECYCLE_GROWTH"
+DEFAULT_RECYCLE_GROWTH = 0.08
 TERMINAL = frozenset({"completed", "stopped", "failed"})
 
 log = logging.getLogger(__name__)
@@ -53,6 +58,9 @@ class JobState:
     stop_requested_at: float | None = None
     queue_position: int | None = None  # 1 = next to start, while waiting for a free worker
     worker_pid: int | None = None
+    worker_address: str | None = None  # the Dask worker it was sent to
+    worker_rss: int | None = None  # that worker's memory when the run ended
+    deep_runs_on_worker: int = 0  # Keras runs that worker had done by then
 
     @property
     def finished(self) -> bool:
@@ -91,11 +99,24 @@ class _DaskReporter:
         return self._stop.is_set()
 
 
+_deep_runs_here = 0  # on a worker: how many Keras runs this process has done
+
+
 def run_job(spec: TrainingSpec, job_id: str) -> TrainingResult:
     """Executed on a worker."""
+    global _deep_runs_here
+    from mllab.models import FAMILIES
+
     reporter = _DaskReporter(job_id)
     reporter.report({"type": "started", "worker": os.getpid()})
-    return run_training(spec, reporter)
+    try:
+        return run_training(spec, reporter)
+    finally:
+        if FAMILIES[spec.family].deep:
+            _deep_runs_here += 1
+        import psutil
+
+        reporter.report({"type": "memory", "rss": psutil.Process().memory_info().rss, "deep_runs": _deep_runs_here})
 
 
 def worker_devices() -> list[dict]:
@@ -126,6 +147,31 @@ class _ImportTensorFlow(WorkerPlugin):
         threading.Thread(target=load, name="mllab-import-tf", daemon=True).start()
 
 
+def _start_workers_without_the_page() -> None:
+    """Keep new worker processes from re-running the Streamlit page that is running now.
+
+    Python's "spawn" start method makes a child run the parent's __main__ module again (as
+    __mp_main__). Under Streamlit, __main__ is whichever page script is running when the nanny
+    starts or restarts a worker, so each worker would execute that page — import Streamlit, build
+    widgets, try to start an engine of its own. Workers need nothing from __main__ (jobs are
+    functions in mllab), so the main module is left out of what a new process prepares.
+    """
+    from multiprocessing import spawn
+
+    if getattr(spawn.get_preparation_data, "_mllab_without_main", False):
+        return
+    original = spawn.get_preparation_data
+
+    def get_preparation_data(name):
+        data = original(name)
+        data.pop("init_main_from_path", None)
+        data.pop("init_main_from_name", None)
+        return data
+
+    get_preparation_data._mllab_without_main = True
+    spawn.get_preparation_data = get_preparation_data
+
+
 def _plain_failure(exc: BaseException) -> str:
     if isinstance(exc, UserError):
         return str(exc)
@@ -140,11 +186,14 @@ def _plain_failure(exc: BaseException) -> str:
 
 class Engine:
     def __init__(self, scheduler_address: str | None = None, n_workers: int | None = None,
-                 abandon_after_s: float = DEFAULT_ABANDON_AFTER_S):
+                 abandon_after_s: float = DEFAULT_ABANDON_AFTER_S, recycle_growth: float = DEFAULT_RECYCLE_GROWTH):
         self.scheduler_address = scheduler_address
         self.n_workers = n_workers or max(1, min(4, os.cpu_count() or 1))
         self.abandon_after_s = abandon_after_s
+        self.recycle_growth = recycle_growth
         self._last_seen: dict[str, float] = {}
+        self._baseline_rss: dict[str, int] = {}  # worker address -> memory after its first Keras run
+        self._recycling: set[str] = set()
         self._jobs: dict[str, JobState] = {}
         self._futures: dict[str, object] = {}
         self._queues: dict[str, object] = {}
@@ -170,6 +219,7 @@ class Engine:
             if self.scheduler_address:
                 client = Client(self.scheduler_address, timeout=15)
             else:
+                _start_workers_without_the_page()
                 # A job whose worker dies (killed, out of memory) fails at once with a message,
                 # instead of being re-run from scratch on another worker up to three times.
                 with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
@@ -282,17 +332,49 @@ class Engine:
                 self._finish(state, "failed", error=self.start_error or "The training workers are not running.")
                 continue
             if state.job_id not in self._futures:
-                self._launch(state)
-                continue
+                continue  # waiting for a free worker: see _launch_waiting
             self._drain(state)
             future = self._futures[state.job_id]
             if future.done():
                 self._drain(state)
                 self._collect(state, future)
+        self._launch_waiting(active)
+
+    def _launch_waiting(self, active: list[JobState]) -> None:
+        """Send waiting jobs, oldest first, each to a worker of its own.
+
+        The engine, not Dask's scheduler, decides which worker runs a job and when: a job is sent
+        only to a free worker, so the page can show an exact place in the queue, and a worker
+        being recycled is never handed a job that its restart would kill.
+        """
+        if self._client is None:
+            return
+        sent = [j for j in active if not j.finished and j.job_id in self._futures and j.status == "queued"]
+        waiting = [j for j in active if not j.finished and j.job_id not in self._futures]
+        if not (sent or waiting):
+            return
+        slots = self._client.nthreads()
+        for state in sent:
+            if state.worker_address not in slots:  # its worker went away before the job could start
+                self._futures.pop(state.job_id).cancel()
+                self._queues.pop(state.job_id, None)
+                waiting.append(state)
+        waiting.sort(key=lambda j: j.submitted_at)
+        for state, address in zip(waiting, self._free_workers(slots)):
+            self._launch(state, address)
         # Places in the queue, counted after this round's starts so they are never one behind.
-        waiting = sorted((j for j in active if j.status == "queued"), key=lambda j: j.submitted_at)
-        for position, state in enumerate(waiting, start=1):
+        for position, state in enumerate((j for j in waiting if j.job_id not in self._futures), start=1):
             state.queue_position = position
+
+    def _free_workers(self, slots: dict[str, int]) -> list[str]:
+        """One entry per free thread of every worker the scheduler knows, but not those being recycled."""
+        slots = dict(slots)
+        with self._lock:
+            for state in self._jobs.values():
+                if state.job_id in self._futures and state.worker_address in slots:
+                    slots[state.worker_address] -= 1
+        return [address for address, free in sorted(slots.items()) if address not in self._recycling
+                for _ in range(max(0, free))]
 
     def _stop_abandoned(self, active: list[JobState]) -> None:
         now = time.monotonic()
@@ -303,13 +385,15 @@ class Engine:
                 self.stop(state.job_id, state.owner,
                           message="Stopped: the browser session that started it has gone away.")
 
-    def _launch(self, state: JobState) -> None:
+    def _launch(self, state: JobState, address: str) -> None:
         from distributed import Queue
 
-        spec = self._specs.pop(state.job_id)
+        spec = self._specs[state.job_id]  # kept until the job ends, in case it must be sent again
         self._queues[state.job_id] = Queue(_progress_queue_name(state.job_id), client=self._client)
+        state.worker_address = address
         self._futures[state.job_id] = self._client.submit(run_job, spec, state.job_id, pure=False,
-                                                          key=f"mllab-train-{state.job_id}")
+                                                          key=f"mllab-train-{state.job_id}", workers=[address],
+                                                          allow_other_workers=False)
 
     def _drain(self, state: JobState) -> None:
         queue = self._queues.get(state.job_id)
@@ -325,6 +409,8 @@ class Engine:
                 state.worker_pid = event.get("worker", state.worker_pid)
             if kind == "status":
                 state.message = event["message"]
+            elif kind == "memory":
+                state.worker_rss, state.deep_runs_on_worker = event["rss"], event["deep_runs"]
             elif kind == "summary":
                 state.model_summary = event["summary"]
             elif "step" in event:
@@ -342,11 +428,40 @@ class Engine:
             state.history = result.history
             self._finish(state, result.status, message="Stopped; the model as it was is evaluated below."
                          if result.status == "stopped" else "Finished.")
+            self._maybe_recycle(state)  # after _finish, which lets go of the result held on the worker
         else:
             if not isinstance(exc, UserError):
                 log.error("job %s failed:\n%s", state.job_id,
                           "".join(traceback.format_exception(type(exc), exc, future.traceback())))
             self._finish(state, "failed", error=_plain_failure(exc))
+
+    def _maybe_recycle(self, state: JobState) -> None:
+        """Restart the worker that ran `state` if Keras runs have grown its memory too much."""
+        address, rss = state.worker_address, state.worker_rss
+        if self._cluster is None or address is None or rss is None or state.deep_runs_on_worker == 0:
+            return  # a department's own workers are theirs to manage
+        baseline = self._baseline_rss.setdefault(address, rss)
+        if rss <= baseline * (1 + self.recycle_growth):
+            return
+        log.info("recycling worker %s: %d MB after %d Keras runs, %d MB after the first", address, rss >> 20,
+                 state.deep_runs_on_worker, baseline >> 20)
+        self._recycling.add(address)  # no job is sent there from now on
+
+        def restart():
+            try:
+                # Wait until the worker no longer holds the run's result (the app has its copy):
+                # a worker that left holding it would make the scheduler compute the job again.
+                deadline = time.monotonic() + 10
+                while self._client.has_what([address]).get(address) and time.monotonic() < deadline:
+                    time.sleep(0.1)
+                self._client.restart_workers([address], timeout=120, raise_for_error=False)
+            except Exception:  # the worker may be gone already; its replacement registers anyway
+                log.warning("restarting worker %s failed", address, exc_info=True)
+            finally:
+                self._baseline_rss.pop(address, None)
+                self._recycling.discard(address)
+
+        threading.Thread(target=restart, name="mllab-recycle-worker", daemon=True).start()
 
     def _finish(self, state: JobState, status: str, message: str | None = None, error: str | None = None) -> None:
         state.status = status
@@ -387,8 +502,10 @@ def get_engine() -> Engine:
         if _engine is None:
             workers = os.environ.get(WORKERS_ENV)
             abandon = os.environ.get(ABANDON_AFTER_ENV)
+            growth = os.environ.get(RECYCLE_GROWTH_ENV)
             _engine = Engine(scheduler_address=os.environ.get(SCHEDULER_ADDRESS_ENV) or None,
                              n_workers=int(workers) if workers else None,
-                             abandon_after_s=float(abandon) if abandon else DEFAULT_ABANDON_AFTER_S)
+                             abandon_after_s=float(abandon) if abandon else DEFAULT_ABANDON_AFTER_S,
+                             recycle_growth=float(growth) if growth else DEFAULT_RECYCLE_GROWTH)
             atexit.register(_engine.close)
         return _engine
