@@ -16,6 +16,7 @@ from mllab.datasets import Dataset
 from mllab.errors import ParamError
 from mllab.evaluation import Evaluation, evaluate
 from mllab.models import FAMILIES, DataInfo
+from mllab.models.base import Device
 from mllab.preprocessing import PreprocessConfig, prepare, split_columns
 
 
@@ -27,6 +28,7 @@ class TrainingSpec:
     family: str
     params: dict
     device: str = "CPU"  # "CPU" or "GPU"
+    mixed_precision: bool = False  # float16 compute; offered on a GPU only
 
     @property
     def seed(self) -> int:
@@ -89,6 +91,8 @@ def validate_spec(spec: TrainingSpec) -> TrainingSpec:
         raise ParamError(f"Unknown model '{spec.family}'.")
     if spec.device not in ("CPU", "GPU"):
         raise ParamError("The device must be CPU or GPU.")
+    if spec.mixed_precision and (spec.device != "GPU" or not FAMILIES[spec.family].deep):
+        raise ParamError("Mixed precision speeds up neural networks on a GPU only; choose the GPU or turn it off.")
     check_target(spec.dataset.frame, spec.target)
     family = FAMILIES[spec.family]
     spec.params = family.validate(spec.params, data_info(spec))
@@ -114,7 +118,7 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         def should_stop(self) -> bool:
             return reporter.should_stop()
 
-    outcome = family.train(spec.params, data, info, Recording(), spec.device, spec.seed)
+    outcome = family.train(spec.params, data, info, Recording(), Device(spec.device, spec.mixed_precision), spec.seed)
     evaluation = evaluate(data.y_test, np.asarray(outcome.test_proba), data.class_names)
     notes = list(outcome.notes)
     if data.dropped_missing_target:

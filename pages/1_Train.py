@@ -67,8 +67,13 @@ with settings:
         if reason is not None:
             device = "CPU"
             st.caption(f"GPU unavailable: {reason}")
+        mixed_precision = st.checkbox(
+            "Mixed precision (float16 on the GPU)", key="mixed-precision", disabled=device != "GPU",
+            help="Computes in 16-bit floats on the GPU: faster and lighter on modern GPUs, same model. "
+                 "Offered on a GPU only; on a CPU it would be slower.")
+        mixed_precision = mixed_precision and device == "GPU"
     else:
-        device = "CPU"
+        device, mixed_precision = "CPU", False
         st.caption("Device: CPU (scikit-learn models run on the CPU).")
 
     train_col, stop_col = st.columns(2)
@@ -87,7 +92,8 @@ if train_clicked and active is None:
     try:
         spec = TrainingSpec(dataset=dataset, target=target,
                             preprocessing=PreprocessConfig.from_values(raw_preprocessing),
-                            family=family_key, params=raw_params, device=device)
+                            family=family_key, params=raw_params, device=device,
+                            mixed_precision=mixed_precision)
         job_id = engine.submit(spec, owner)
     except UserError as err:
         with output:

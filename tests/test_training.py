@@ -35,6 +35,28 @@ def test_random_forest_on_digits_reaches_095_and_reports_trees():
     assert result.device_used == "CPU" and result.n_test == 360
 
 
+@pytest.mark.parametrize("class_weight", ["none", "balanced"])
+def test_random_forest_validation_curve_is_scikit_learns_out_of_bag_score(class_weight):
+    # The curve keeps running out-of-bag votes instead of asking scikit-learn to recompute them
+    # over all trees at every step; at the last step both must agree exactly.
+    from sklearn.ensemble import RandomForestClassifier
+
+    from mllab.models import FAMILIES
+    from mllab.models.base import DataInfo
+    from mllab.preprocessing import prepare
+
+    spec = _spec("wine", "random_forest", {"n_estimators": 60, "class_weight": class_weight}, seed=5)
+    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing)
+    reporter = LocalReporter()
+    FAMILIES["random_forest"].train(spec.params, data, DataInfo("table", data.x_train.shape[1], 3), reporter,
+                                    "CPU", 5)
+    reference = RandomForestClassifier(n_estimators=60, oob_score=True, random_state=5,
+                                       class_weight=None if class_weight == "none" else class_weight)
+    reference.fit(data.x_train, data.y_train)
+    assert reporter.history[-1]["val_accuracy"] == pytest.approx(reference.oob_score_)
+    assert reporter.history[-1]["accuracy"] == pytest.approx((reference.predict(data.x_train) == data.y_train).mean())
+
+
 def test_logistic_regression_on_digits_reaches_094():
     result, reporter = _train(_spec("digits", "logistic_regression"))
     assert result.evaluation.accuracy >= 0.94
@@ -130,3 +152,12 @@ def test_cnn_on_ordered_signals_uses_conv1d():
     result, _ = _train(spec)
     assert "conv1d" in result.model_summary.lower()
     assert result.evaluation.accuracy >= 0.9
+
+
+def test_mixed_precision_is_refused_off_the_gpu_and_for_scikit_learn_models():
+    with pytest.raises(ParamError, match="GPU only"):
+        validate_spec(TrainingSpec(dataset=load_builtin("digits"), target="digit", preprocessing=PreprocessConfig(),
+                                   family="mlp", params={}, device="CPU", mixed_precision=True))
+    with pytest.raises(ParamError, match="GPU only"):
+        validate_spec(TrainingSpec(dataset=load_builtin("digits"), target="digit", preprocessing=PreprocessConfig(),
+                                   family="random_forest", params={}, device="GPU", mixed_precision=True))

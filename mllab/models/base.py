@@ -42,6 +42,14 @@ class ThrottledStop:
 
 
 @dataclass(frozen=True)
+class Device:
+    """Where a run trains: "CPU" or "GPU", and whether a GPU computes in float16 (mixed precision)."""
+
+    kind: str = "CPU"
+    mixed_precision: bool = False
+
+
+@dataclass(frozen=True)
 class DataInfo:
     """What a family needs to know about the data before training, to check its settings."""
 
@@ -63,7 +71,7 @@ class FitOutcome:
     notes: list[str] = field(default_factory=list)
 
 
-TrainFunction = Callable[[dict, PreparedData, DataInfo, Reporter, str, int], FitOutcome]
+TrainFunction = Callable[[dict, PreparedData, DataInfo, Reporter, Device, int], FitOutcome]
 
 
 @dataclass(frozen=True)

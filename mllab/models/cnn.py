@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mllab.models.base import (DROPOUT, LEARNING_RATE, MOMENTUM, OPTIMISER, VALIDATION_SPLIT, DataInfo,
+from mllab.models.base import (DROPOUT, LEARNING_RATE, MOMENTUM, OPTIMISER, VALIDATION_SPLIT, DataInfo, Device,
                                FitOutcome, ModelFamily, Reporter, batch_size_param, epochs_param)
 from mllab.params import ChoiceParam, IntParam
 from mllab.preprocessing import PreparedData
@@ -53,13 +53,13 @@ def rules(values: dict, info: DataInfo) -> list[str]:
     return problems
 
 
-def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, device: str, seed: int) -> FitOutcome:
+def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, device: Device, seed: int) -> FitOutcome:
     from mllab.models.keras_common import fit_keras, output_layer_and_loss
 
     image = info.kind == "image"
     input_shape = info.image_shape if image else (data.x_train.shape[1], 1)
 
-    def build():
+    def build(seeds):
         import keras
 
         conv = keras.layers.Conv2D if image else keras.layers.Conv1D
@@ -68,14 +68,14 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
         layers = [keras.Input(shape=input_shape)]
         for block in range(values["conv_blocks"]):
             layers.append(conv(values["filters"] * 2 ** block, values["kernel_size"], padding="same",
-                               activation="relu"))
+                               activation="relu", kernel_initializer=seeds.initializer()))
             if values["pooling"] != "none":
                 layers.append(pool[values["pooling"]](2))
         layers.append(keras.layers.Flatten())
         if values["dropout"] > 0:
-            layers.append(keras.layers.Dropout(values["dropout"]))
-        layers.append(keras.layers.Dense(values["dense_units"], activation="relu"))
-        layers.append(output_layer_and_loss(data.n_classes)[0])
+            layers.append(keras.layers.Dropout(values["dropout"], seed=seeds()))
+        layers.append(keras.layers.Dense(values["dense_units"], activation="relu", kernel_initializer=seeds.initializer()))
+        layers.append(output_layer_and_loss(data.n_classes, seeds)[0])
         return keras.Sequential(layers, name="cnn_2d" if image else "cnn_1d")
 
     return fit_keras(build, values, data, info, reporter, device, seed,

@@ -12,7 +12,7 @@ from typing import Callable
 
 import numpy as np
 
-from mllab.models.base import DataInfo, FitOutcome, Reporter, ThrottledStop
+from mllab.models.base import DataInfo, Device, FitOutcome, Reporter, ThrottledStop
 from mllab.preprocessing import PreparedData
 
 
@@ -67,13 +67,39 @@ def make_optimiser(values: dict):
     return keras.optimizers.Adam(learning_rate=rate)
 
 
-def output_layer_and_loss(n_classes: int):
+class LayerSeeds:
+    """Explicit seeds for every initialiser and dropout layer of one model, derived from the run's seed.
+
+    Left unseeded, Keras draws them from Python's global `random`, which a Dask worker's own
+    threads also use (retry jitter, ids): the same settings would then give different weights
+    depending on what the worker did meanwhile.
+    """
+
+    def __init__(self, seed: int):
+        self._next = seed * 1_000
+
+    def __call__(self) -> int:
+        self._next += 1
+        return self._next
+
+    def initializer(self, name: str = "glorot_uniform"):
+        import keras
+
+        template = keras.initializers.get(name)
+        return type(template).from_config({**template.get_config(), "seed": self()})
+
+
+def output_layer_and_loss(n_classes: int, seeds: LayerSeeds | None = None):
     """One sigmoid unit for two classes, softmax otherwise: the textbook pairing with the loss."""
     import keras
 
+    initializer = seeds.initializer() if seeds else "glorot_uniform"
+    # float32 output even under mixed precision: float16 softmax/sigmoid loses the small probabilities.
     if n_classes == 2:
-        return keras.layers.Dense(1, activation="sigmoid", name="output"), "binary_crossentropy"
-    return keras.layers.Dense(n_classes, activation="softmax", name="output"), "sparse_categorical_crossentropy"
+        return (keras.layers.Dense(1, activation="sigmoid", name="output", dtype="float32",
+                                   kernel_initializer=initializer), "binary_crossentropy")
+    return (keras.layers.Dense(n_classes, activation="softmax", name="output", dtype="float32",
+                               kernel_initializer=initializer), "sparse_categorical_crossentropy")
 
 
 def model_summary(model) -> str:
@@ -83,16 +109,16 @@ def model_summary(model) -> str:
 
 
 def fit_keras(
-    build: Callable[[], object],
+    build: Callable[[LayerSeeds], object],
     values: dict,
     data: PreparedData,
     info: DataInfo,
     reporter: Reporter,
-    device: str,
+    device: Device,
     seed: int,
     reshape: Callable[[np.ndarray], np.ndarray] = lambda x: x,
 ) -> FitOutcome:
-    """Build the model `build()` returns on the chosen device, train it with live reporting."""
+    """Build the model `build(seeds)` returns on the chosen device, train it with live reporting."""
     tf, keras = import_tensorflow()
 
     # Same data, settings and seed give the same result on CPU: seed Python, NumPy and TF, and
@@ -100,7 +126,12 @@ def fit_keras(
     keras.backend.clear_session()
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
-    tf_device, device_used = _device_name(device)
+    tf_device, device_used = _device_name(device.kind)
+    # float16 compute only where it pays: on a GPU (on a CPU it is slower, and refused earlier).
+    mixed = device.mixed_precision and tf_device.startswith("/GPU")
+    keras.mixed_precision.set_global_policy("mixed_float16" if mixed else "float32")
+    if mixed:
+        device_used += " · mixed precision"
     epochs = values["epochs"]
     stop = ThrottledStop(reporter)
 
@@ -117,7 +148,7 @@ def fit_keras(
     x_train, x_test = reshape(data.x_train), reshape(data.x_test)
     y_train = data.y_train.astype("float32" if data.n_classes == 2 else "int64")
     with tf.device(tf_device):
-        model = build()
+        model = build(LayerSeeds(seed))
         model.compile(optimizer=make_optimiser(values), loss=output_layer_and_loss(data.n_classes)[1],
                       metrics=["accuracy"])
         summary = model_summary(model)

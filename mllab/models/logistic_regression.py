@@ -10,7 +10,7 @@ from sklearn.exceptions import ConvergenceWarning
 from sklearn.linear_model import LogisticRegression
 from sklearn.metrics import log_loss
 
-from mllab.models.base import DataInfo, FitOutcome, ModelFamily, Reporter, ThrottledStop
+from mllab.models.base import DataInfo, Device, FitOutcome, ModelFamily, Reporter, ThrottledStop
 from mllab.params import ChoiceParam, FloatParam, IntParam
 from mllab.preprocessing import PreparedData
 
@@ -62,7 +62,7 @@ def _estimator(values: dict, seed: int, max_iter: int, warm_start: bool) -> Logi
     )
 
 
-def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, device: str, seed: int) -> FitOutcome:
+def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, device: Device, seed: int) -> FitOutcome:
     total = values["max_iter"]
     # liblinear cannot resume from a previous fit, so it runs in one step.
     chunk = total if values["solver"] == "liblinear" else max(1, math.ceil(total / CURVE_STEPS))

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mllab.models.base import (DROPOUT, LEARNING_RATE, MOMENTUM, OPTIMISER, VALIDATION_SPLIT, DataInfo,
+from mllab.models.base import (DROPOUT, LEARNING_RATE, MOMENTUM, OPTIMISER, VALIDATION_SPLIT, DataInfo, Device,
                                FitOutcome, ModelFamily, Reporter, batch_size_param, epochs_param)
 from mllab.params import ChoiceParam, FloatParam, IntListParam
 from mllab.preprocessing import PreparedData
@@ -36,21 +36,21 @@ PARAMS = (
 )
 
 
-def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, device: str, seed: int) -> FitOutcome:
+def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, device: Device, seed: int) -> FitOutcome:
     from mllab.models.keras_common import fit_keras, output_layer_and_loss
 
-    def build():
+    def build(seeds):
         import keras
 
         regulariser = keras.regularizers.L2(values["l2"]) if values["l2"] > 0 else None
         layers = [keras.Input(shape=(data.x_train.shape[1],))]
         for units in values["hidden_layers"]:
             layers.append(keras.layers.Dense(units, activation=values["activation"],
-                                             kernel_initializer=values["initialiser"],
+                                             kernel_initializer=seeds.initializer(values["initialiser"]),
                                              kernel_regularizer=regulariser))
             if values["dropout"] > 0:
-                layers.append(keras.layers.Dropout(values["dropout"]))
-        layers.append(output_layer_and_loss(data.n_classes)[0])
+                layers.append(keras.layers.Dropout(values["dropout"], seed=seeds()))
+        layers.append(output_layer_and_loss(data.n_classes, seeds)[0])
         return keras.Sequential(layers, name="mlp")
 
     return fit_keras(build, values, data, info, reporter, device, seed)
