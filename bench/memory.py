@@ -60,13 +60,13 @@ def _worker_rss(engine) -> tuple[int, int]:
     raise RuntimeError("the worker did not come back")
 
 
-def run(quick: bool = False) -> dict:
+def run(quick: bool = False, runs: int | None = None) -> dict:
     from mllab.datasets import load_builtin
     from mllab.engine import Engine
     from mllab.preprocessing import PreprocessConfig
     from mllab.training import TrainingSpec
 
-    runs = (QUICK if quick else FULL)["runs"]
+    runs = max(5, runs or (QUICK if quick else FULL)["runs"])
     engine = Engine(n_workers=1)
     pids = set()
     try:

@@ -37,6 +37,7 @@ BENCHMARKS = (
     ("app_start", "App cold start to first page vs a hello-world Streamlit app"),
     ("ogle_full", "Full OGLE-III catalogue: load + random forest vs plain pandas + scikit-learn"),
     ("concurrency", "Many sessions training on one engine; page reruns while busy"),
+    ("memory", "Worker memory after many sequential Keras runs, recycled vs never restarted"),
 )
 
 # (benchmark, figure, comparison, goal, description); comparison "<=" or ">="
@@ -53,6 +54,7 @@ GOALS = (
     ("concurrency", "all_completed", ">=", 1.0, "All concurrent sessions' jobs completed (1 = yes)"),
     ("concurrency", "throughput_ratio", ">=", 0.9, "Throughput of N sessions at once / one after another"),
     ("concurrency", "rerun_ratio", "<=", 2.0, "Data page rerun while jobs run / idle"),
+    ("memory", "mllab_growth_ratio", "<=", 1.10, "Worker memory after the last Keras run / after run 5"),
 )
 
 # Figures shown without a goal: what the ratios are made of.
@@ -70,6 +72,8 @@ INFO = {
                   "mllab_train_s", "train_ratio", "plain_total_s", "mllab_total_s", "plain_maxrss_mb",
                   "mllab_maxrss_mb", "plain_accuracy", "mllab_accuracy", "mllab_engine_train_s", "mllab_engine_total_s",
                   "engine_train_ratio", "engine_time_ratio", "mllab_engine_accuracy"),
+    "memory": ("runs", "mllab_rss_5_mb", "mllab_rss_last_mb", "plain_rss_5_mb", "plain_rss_last_mb",
+               "plain_growth_ratio", "worker_processes"),
     "concurrency": ("sessions", "jobs_run", "jobs_completed", "sequential_s", "sequential_gap_per_job_s",
                     "concurrent_s", "idle_rerun_s",
                     "busy_rerun_s", "busy_rerun_max_s", "busy_reruns"),

@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from bench import app_start, concurrency, engine_latency, ogle_full, overhead, run_all
+from bench import app_start, concurrency, engine_latency, memory, ogle_full, overhead, run_all
 
 
 def _check(figures: dict, bench: str, keys: tuple[str, ...]) -> None:
@@ -58,6 +58,11 @@ def test_ogle_full():
     _check(figures, "ogle_full", ("plain_total_s", "mllab_total_s", "plain_maxrss_mb", "mllab_maxrss_mb",
                                   "plain_load_s", "mllab_load_s"))
     assert figures["mllab_accuracy"] == figures["plain_accuracy"]  # the same work on both sides
+
+
+def test_memory():
+    figures = memory.run(runs=6)
+    _check(figures, "memory", ("mllab_rss_5_mb", "mllab_rss_last_mb", "plain_rss_5_mb", "plain_rss_last_mb"))
 
 
 def test_app_start():
