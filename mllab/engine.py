@@ -18,8 +18,6 @@ import traceback
 import uuid
 from dataclasses import dataclass, field
 
-from distributed import WorkerPlugin
-
 from mllab.errors import UserError
 from mllab.training import TrainingResult, TrainingSpec, run_training, validate_spec
 
@@ -126,27 +124,6 @@ def worker_devices() -> list[dict]:
     return available_devices()
 
 
-class _ImportTensorFlow(WorkerPlugin):
-    """Worker plugin: import TensorFlow when a worker starts (and restarts), off its event loop.
-
-    The import costs seconds; doing it at start makes Train -> first epoch fast. A background
-    thread keeps the worker responsive meanwhile: forest and logistic-regression jobs run at
-    once, and a Keras job simply waits on the import lock.
-    """
-
-    idempotent = True
-    name = "mllab-import-tensorflow"
-
-    def setup(self, worker=None):
-        def load():
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-            from mllab.models.keras_common import import_tensorflow
-
-            import_tensorflow()
-
-        threading.Thread(target=load, name="mllab-import-tf", daemon=True).start()
-
-
 def _start_workers_without_the_page() -> None:
     """Keep new worker processes from re-running the Streamlit page that is running now.
 
@@ -228,7 +205,9 @@ class Engine:
                         silence_logs=logging.WARNING,
                     )
                 client = Client(self._cluster)
-            client.register_plugin(_ImportTensorFlow())
+            from mllab.worker_plugins import ImportTensorFlow
+
+            client.register_plugin(ImportTensorFlow())
             self._client = client
         except Exception as exc:  # the page shows this instead of a dead Train button
             if self._closed.is_set():  # the process is exiting while the cluster was starting

@@ -10,7 +10,6 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import confusion_matrix, precision_recall_fscore_support, roc_auc_score, roc_curve
 
 from mllab.errors import UserError
 
@@ -116,6 +115,9 @@ def _downsample(fpr: np.ndarray, tpr: np.ndarray, max_points: int = MAX_ROC_POIN
 
 def _binary_curve(positive: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
     """ROC of one class against the rest; None when the test set lacks positives or negatives."""
+    # scikit-learn is imported on use, here and below: pages import this module for its types.
+    from sklearn.metrics import roc_auc_score, roc_curve
+
     n_pos = int(positive.sum())
     if n_pos == 0 or n_pos == len(positive):
         return None
@@ -159,6 +161,8 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> E
     (n x 1) holding P(class 1). A class missing from the test set gets zero precision/recall and
     no ROC curve; the macro AUC then averages the classes that have one.
     """
+    from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
+
     y, p, class_names = _check_inputs(y_true, proba, class_names)
     k = len(class_names)
     labels = np.arange(k)

@@ -6,19 +6,18 @@ them with the same widget code and the same validation applies everywhere.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from dataclasses import asdict, dataclass
 
 import numpy as np
 import pandas as pd
-from sklearn.compose import ColumnTransformer
-from sklearn.decomposition import PCA
-from sklearn.impute import SimpleImputer
-from sklearn.model_selection import train_test_split
-from sklearn.pipeline import Pipeline
-from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, OneHotEncoder, StandardScaler
 
 from mllab.errors import DataError, ParamError
 from mllab.params import BoolParam, ChoiceParam, FloatParam, IntParam, validate_values
+
+if TYPE_CHECKING:  # scikit-learn is imported where it is used: the pages import this module for its schema
+    from sklearn.pipeline import Pipeline
 
 # One-hot encoding of a column with thousands of values (an identifier, a free-text field)
 # would explode the feature count; rarer categories beyond this many are grouped together.
@@ -133,6 +132,12 @@ def split_columns(features: pd.DataFrame) -> tuple[list[str], list[str]]:
 
 
 def build_preprocessor(features: pd.DataFrame, config: PreprocessConfig) -> tuple[Pipeline, list[str]]:
+    from sklearn.compose import ColumnTransformer
+    from sklearn.decomposition import PCA
+    from sklearn.impute import SimpleImputer
+    from sklearn.pipeline import Pipeline
+    from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, OneHotEncoder, StandardScaler
+
     """The unfitted pipeline for these columns, and the columns it leaves out."""
     numeric, categorical = split_columns(features)
     dropped = [] if config.one_hot else list(categorical)
@@ -162,6 +167,8 @@ def build_preprocessor(features: pd.DataFrame, config: PreprocessConfig) -> tupl
 
 def prepare(frame: pd.DataFrame, target: str, feature_columns: list[str], config: PreprocessConfig) -> PreparedData:
     """Split, fit the preprocessing on the training part, transform both parts."""
+    from sklearn.model_selection import train_test_split
+
     labelled = label_data(frame, target, feature_columns)
     n_rows = len(labelled.labels)
     counts = np.bincount(labelled.labels, minlength=len(labelled.class_names))

@@ -6,9 +6,6 @@ import math
 import warnings
 
 import numpy as np
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import LogisticRegression
-from sklearn.metrics import log_loss
 
 from mllab.models.base import DataInfo, Device, FitOutcome, ModelFamily, Reporter, ThrottledStop
 from mllab.params import ChoiceParam, FloatParam, IntParam
@@ -53,7 +50,10 @@ def rules(values: dict, info: DataInfo) -> list[str]:
     return problems
 
 
-def _estimator(values: dict, seed: int, max_iter: int, warm_start: bool) -> LogisticRegression:
+def _estimator(values: dict, seed: int, max_iter: int, warm_start: bool):
+    # scikit-learn is imported here, on the worker: pages import this file only for its schema.
+    from sklearn.linear_model import LogisticRegression
+
     penalty = values["penalty"]
     l1_ratio = {"l2": 0.0, "l1": 1.0, "elasticnet": values["l1_ratio"], "none": 0.0}[penalty]
     return LogisticRegression(
@@ -63,6 +63,9 @@ def _estimator(values: dict, seed: int, max_iter: int, warm_start: bool) -> Logi
 
 
 def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, device: Device, seed: int) -> FitOutcome:
+    from sklearn.exceptions import ConvergenceWarning
+    from sklearn.metrics import log_loss
+
     total = values["max_iter"]
     # liblinear cannot resume from a previous fit, so it runs in one step.
     chunk = total if values["solver"] == "liblinear" else max(1, math.ceil(total / CURVE_STEPS))

@@ -4,11 +4,6 @@ from __future__ import annotations
 
 import math
 import numpy as np
-from joblib import parallel_config
-from sklearn.ensemble import RandomForestClassifier
-# Private, but the very functions scikit-learn's out-of-bag score uses; requirements.txt pins the version.
-from sklearn.ensemble._forest import _generate_unsampled_indices
-from sklearn.metrics import log_loss
 
 from mllab.models.base import DataInfo, Device, FitOutcome, ModelFamily, Reporter, ThrottledStop
 from mllab.params import ChoiceParam, IntParam
@@ -38,6 +33,10 @@ PARAMS = (
 
 
 def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, device: Device, seed: int) -> FitOutcome:
+    # scikit-learn is imported here, on the worker: pages import this file only for its schema.
+    from joblib import parallel_config
+    from sklearn.ensemble import RandomForestClassifier
+
     total = values["n_estimators"]
     forest = RandomForestClassifier(
         n_estimators=0, warm_start=True, bootstrap=True,
@@ -87,7 +86,10 @@ class _CurveVotes:
         self.oob_votes = np.zeros((len(y), n_classes))
         self.n_trees = 0
 
-    def add(self, forest: RandomForestClassifier, first_new: int, rows: np.ndarray) -> None:
+    def add(self, forest, first_new: int, rows: np.ndarray) -> None:
+        # Private, but the very function scikit-learn's own out-of-bag score uses; requirements.txt pins the version.
+        from sklearn.ensemble._forest import _generate_unsampled_indices
+
         n_rows = forest._n_samples
         for tree in forest.estimators_[first_new:]:
             proba = tree.predict_proba(self.x, check_input=False)
@@ -102,6 +104,8 @@ class _CurveVotes:
             self.n_trees += 1
 
     def curve_point(self) -> dict:
+        from sklearn.metrics import log_loss
+
         train_proba = self.all_votes / self.n_trees
         point = {"loss": float(log_loss(self.y, train_proba, labels=self.labels)),
                  "accuracy": float((train_proba.argmax(1) == self.y).mean())}
