@@ -161,3 +161,94 @@ def test_sample_images_figure_has_one_square_heatmap_per_image_titled_by_class()
     assert fig.layout.yaxis2.scaleanchor == "x2"
     # Row 0 of the image is drawn at the top.
     assert np.array_equal(np.asarray(fig.data[0].z)[-1], images[0][0])
+
+
+# ---- exploring the data ------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def star_frame():
+    rng = np.random.default_rng(5)
+    n = 400
+    kind = np.array(["Cep", "RRLyr", "LPV"])[np.arange(n) % 3]
+    frame = pd.DataFrame({"log_P": rng.normal(0, 1, n) + (kind == "Cep"), "I": rng.uniform(14, 19, n),
+                          "field": rng.choice(["LMC", "SMC"], n), "Type": kind})
+    frame["V"] = frame["I"] + 0.5 + rng.normal(0, 0.1, n)
+    frame.loc[:20, "V"] = np.nan
+    return frame
+
+
+@pytest.mark.parametrize("share", [False, True])
+def test_histogram_figure_by_class_draws_a_step_outline_per_class(star_frame, share):
+    from mllab import explore
+
+    hist = explore.histogram(star_frame, "log_P", "Type")
+    fig = charts.histogram_figure(hist, share=share)
+    assert [t.name for t in fig.data] == ["Cep", "LPV", "RRLyr"]
+    assert len({t.line.color for t in fig.data}) == 3 and fig.data[0].line.width == charts.LINE_WIDTH
+    heights = np.asarray(fig.data[0].y)
+    if share:
+        assert heights[::2].sum() == pytest.approx(100)
+        assert fig.layout.yaxis.title.text.startswith("Share")
+    else:
+        assert heights[::2].sum() == hist.counts["Cep"].sum()
+    assert fig.layout.title.text == "Distribution of log_P by class" and fig.layout.xaxis.title.text == "log_P"
+    _check_readable(fig)
+
+
+def test_histogram_figure_without_classes_and_for_text(star_frame):
+    from mllab import explore
+
+    fig = charts.histogram_figure(explore.histogram(star_frame, "I", None))
+    assert [t.type for t in fig.data] == ["bar"] and sum(fig.data[0].y) == 400 and not fig.layout.showlegend
+    text = charts.histogram_figure(explore.histogram(star_frame, "field", "Type"))
+    assert [t.type for t in text.data] == ["bar"] * 3 and text.layout.barmode == "group"
+    _check_readable(text)
+
+
+def test_missing_values_figure(star_frame):
+    from mllab import explore
+
+    fig = charts.missing_values_figure(explore.missing_values(star_frame))
+    assert list(fig.data[0].y) == ["V"] and list(fig.data[0].text) == ["21 (5.2%)"]
+    _check_readable(fig)
+    empty = charts.missing_values_figure(explore.missing_values(star_frame.dropna()))
+    assert [a.text for a in empty.layout.annotations] == ["No missing values."]
+
+
+def test_correlation_figure_is_symmetric_from_minus_one_to_one(star_frame):
+    from mllab import explore
+
+    corr = explore.correlation(star_frame, ["log_P", "I", "V", "field"])
+    fig = charts.correlation_figure(corr)
+    heatmap = fig.data[0]
+    assert list(heatmap.x) == ["log_P", "I", "V"] and heatmap.zmin == -1 and heatmap.zmax == 1
+    z = np.asarray(heatmap.z, dtype=float)
+    np.testing.assert_allclose(z, z.T) and np.testing.assert_allclose(np.diag(z), 1)
+    assert len(fig.layout.annotations) == 9 and fig.layout.title.text == "Correlation between features"
+    _check_readable(fig)
+
+
+def test_pca_figure_one_trace_per_class_with_variance_in_the_axis_titles(star_frame):
+    from mllab import explore
+
+    projection = explore.pca_projection(star_frame, ["log_P", "I", "V", "field"], "Type")
+    fig = charts.pca_figure(projection)
+    assert [t.name for t in fig.data] == ["Cep", "LPV", "RRLyr"]
+    assert sum(len(t.x) for t in fig.data) == 400
+    assert fig.layout.xaxis.title.text.startswith("PC 1 (") and "variance" in fig.layout.yaxis.title.text
+    _check_readable(fig)
+
+
+def test_signal_samples_figure_one_legend_entry_per_class():
+    from mllab import explore
+
+    frame = pd.DataFrame(np.random.default_rng(0).normal(size=(30, 50)), columns=[f"f{i}" for i in range(50)])
+    frame["CLASS"] = ["STAR", "QSO", "GALAXY"] * 10
+    samples = explore.sample_signals(frame, list(frame.columns[:50]), "CLASS", axis=np.linspace(4000, 5000, 50),
+                                     axis_label="wavelength [Angstrom]")
+    fig = charts.signal_samples_figure(samples, "Sample spectra, a few per class")
+    assert len(fig.data) == 9 and [t.name for t in fig.data if t.showlegend] == ["GALAXY", "QSO", "STAR"]
+    assert fig.layout.xaxis.title.text == "wavelength [Angstrom]"
+    assert list(fig.data[0].x) == list(samples.x)
+    _check_readable(fig)
