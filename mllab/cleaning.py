@@ -534,8 +534,13 @@ def structural_columns(dataset: Dataset) -> list[str]:
     if dataset.kind == "image" and dataset.image_shape is not None:
         height, width, channels = dataset.image_shape
         return list(dataset.frame.columns[:height * width * channels])
-    if dataset.kind == "signal" and dataset.id_columns:
-        return [c for c in dataset.frame.columns if c not in dataset.id_columns]
+    if dataset.kind == "signal":
+        # A SignalDataset's axis gives one coordinate per signal column, and those come first.
+        axis = getattr(dataset, "axis", None)
+        if axis is not None and 0 < len(axis) <= dataset.frame.shape[1]:
+            return list(dataset.frame.columns[:len(axis)])
+        if dataset.id_columns:
+            return [c for c in dataset.frame.columns if c not in dataset.id_columns]
     return []
 
 
