@@ -1,15 +1,20 @@
-"""mllab — Data page: pick a built-in dataset or upload a CSV, choose the target, look at the data."""
+"""mllab — Data page: pick a built-in dataset, upload a file (or read one on the server), choose the
+target, clean the data and look at it before training."""
 
 import hashlib
 
 import streamlit as st
 
-from mllab import charts
-from mllab.datasets import BUILTIN_DATASETS, class_balance, check_target, load_builtin, markdown_escape, \
-    read_csv_upload, sample_images, suggest_target, summarize_columns
+from mllab import charts, server_folder
+from mllab.cleaning import default_choices, find_identifier_columns, optional_columns
+from mllab.datasets import BUILTIN_DATASETS, check_target, class_balance, load_builtin, markdown_escape
 from mllab.engine import get_engine
 from mllab.errors import DataError
+from mllab.readers import MAX_UPLOAD_BYTES, SUPPORTED_EXTENSIONS, describe_formats, read_upload
+from ui import data as loading
 from ui import session
+from ui.cleaning_panel import cleaning_panel
+from ui.explore_panel import explore_tabs, preview, samples
 from ui.nav import sidebar
 
 st.set_page_config(page_title="mllab · Data", page_icon="🔭", layout="wide")
@@ -21,68 +26,117 @@ session.sync_runs(engine, session.owner_id())
 st.title("Data")
 st.caption("Choose the data to learn from. Everything stays in this browser session.")
 
-BUILTIN, UPLOAD = "Built-in dataset", "Upload a CSV file"
-source = st.radio("Source", [BUILTIN, UPLOAD], horizontal=True, key="data-source")
-previous = session.current_dataset()
+BUILTIN, UPLOAD, SERVER = "Built-in dataset", "Upload a file", "File on the server"
+# Files mllab does not read but recognises, with advice on what to upload instead (save an .xls
+# as .xlsx, never a pickle, images in a zip of class folders). Accepting them in the uploader lets
+# that advice reach the user, rather than the browser's bare "file type not allowed".
+EXPLAINED_EXTENSIONS = ["xls", "pkl", "pickle", "png", "jpg", "jpeg", "gif", "pdf", "bz2", "xz", "7z", "rar", "tar",
+                        "tgz"]
+server_root = server_folder.folder()
+sources = [BUILTIN, UPLOAD] + ([SERVER] if server_root is not None else [])
+# persist_state: coming back from the Train page must not switch the source (and the data) back.
+source = st.radio("Source", sources, horizontal=True, key="data-source", persist_state="session")
+previous = session.raw_dataset()
 
 if source == BUILTIN:
     keys = list(BUILTIN_DATASETS)
     current_key = previous.name if previous is not None and previous.source == "built-in" else None
     default_index = next((i for i, k in enumerate(keys) if BUILTIN_DATASETS[k].name == current_key), 0)
     key = st.selectbox("Dataset", keys, index=default_index, format_func=lambda k: BUILTIN_DATASETS[k].name,
-                       key="builtin-choice")
+                       key="builtin-choice", persist_state="session")
     if previous is None or previous.source != "built-in" or previous.name != BUILTIN_DATASETS[key].name:
         dataset = load_builtin(key)
-        session.set_dataset(dataset)
-        st.session_state.target = dataset.target
-else:
-    upload = st.file_uploader("CSV, TSV or semicolon-separated text file, with a header row",
-                              type=["csv", "tsv", "txt"], key="csv-upload")
+        session.load_dataset(dataset, f"built-in:{key}", dataset.target)
+elif source == UPLOAD:
+    upload = st.file_uploader(
+        "Data file: a table with one row per object (star, spectrum, image) and a column giving its class",
+        type=SUPPORTED_EXTENSIONS + EXPLAINED_EXTENSIONS, key="upload",
+        help=f"{describe_formats()} Up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
     if upload is not None:
-        data = upload.getvalue()
-        digest = hashlib.sha256(data).hexdigest()
-        # Reading is done once per file: reruns (every slider move) reuse the parsed dataset.
-        if st.session_state.get("upload-digest") != digest:
-            try:
-                dataset = read_csv_upload(upload.name, data)
-            except DataError as err:
-                st.error(str(err))
-                if previous is not None:
-                    st.info(f"Still using the previous dataset: {markdown_escape(previous.name)}.")
-            else:
-                st.session_state["upload-digest"] = digest
-                session.set_dataset(dataset)
-                st.session_state.target = suggest_target(dataset.frame)
+        # The upload's id changes only when a new file is chosen; the content is hashed once per file.
+        if st.session_state.get("upload-id") != upload.file_id:
+            st.session_state["upload-id"] = upload.file_id
+            st.session_state["upload-token"] = "upload:" + hashlib.sha256(upload.getvalue()).hexdigest()
+        loading.load_once(st.session_state["upload-token"], lambda: read_upload(upload.name, upload.getvalue()),
+                          previous)
+else:
+    try:
+        files = server_folder.list_files(server_root)
+    except DataError as err:
+        st.error(str(err))
+        files = []
+    if not files:
+        st.info("There are no data files in the server's data folder yet.")
+    else:
+        by_name = {f.name: f for f in files}
+        left, right = st.columns([4, 1], vertical_alignment="bottom")
+        chosen = left.selectbox("File on the server", list(by_name), key="server-file", persist_state="session",
+                                format_func=lambda n: f"{n}  ({by_name[n].size / 1024 ** 2:,.1f} MB)",
+                                help=f"Files in the folder this deployment shares with its users. "
+                                     f"{describe_formats()}")
+        if right.button("Load", key="server-load", type="primary", width="stretch"):
+            st.session_state["server-request"] = chosen
+        requested = st.session_state.get("server-request")
+        if requested is not None and requested in by_name:
+            info = by_name[requested]
+            token = f"server:{info.name}:{info.size}:{info.mtime_ns}"
+            loading.load_once(token, lambda: server_folder.read_server_file(info.name, server_root), previous)
 
 sidebar(engine)
-dataset = session.current_dataset()
-if dataset is None:
+raw = session.raw_dataset()
+digest = session.raw_digest()
+if raw is None:
     st.info("Upload a file, or switch to a built-in dataset, to begin.")
     st.stop()
 
-st.header(markdown_escape(dataset.name), anchor=False)
-if dataset.description:
-    st.markdown(dataset.description)
-if dataset.citation or dataset.licence:
+st.header(markdown_escape(raw.name), anchor=False)
+if raw.description:
+    st.markdown(raw.description)
+if raw.citation or raw.licence:
     with st.expander("Citation and licence"):
-        if dataset.citation:
-            st.markdown(f"**Cite:** {dataset.citation}")
-        if dataset.licence:
-            st.markdown(f"**Licence:** {dataset.licence}")
+        if raw.citation:
+            st.markdown(f"**Cite:** {raw.citation}")
+        if raw.licence:
+            st.markdown(f"**Licence:** {raw.licence}")
 
-frame = dataset.frame
-columns = list(frame.columns)
+columns = list(raw.frame.columns)
 target_default = st.session_state.get("target")
 target = st.selectbox("Target column (what the model learns to predict)", columns,
                       index=columns.index(target_default) if target_default in columns else len(columns) - 1,
-                      key=f"target-{dataset.name}")
+                      key=f"target-{raw.name}", format_func=str)
 st.session_state.target = target
 
-if dataset.source == "upload":
-    signal = st.checkbox("The feature columns are one ordered signal (a spectrum or a light curve)",
-                         value=dataset.kind == "signal", key=f"signal-{dataset.name}",
-                         help="Offers the 1-D convolutional network, which looks at neighbouring columns together.")
-    dataset.kind = "signal" if signal else "table"
+# Cleaning choices: made once per loaded dataset, then changed only by the user.
+choices = session.cleaning_choices()
+markers = loading.detected_markers(raw, digest)
+if choices is None:
+    choices = default_choices(raw, target, markers)
+    st.session_state["cleaning-suggested"] = (digest, [c for c in choices.excluded if c not in raw.id_columns])
+    session.set_cleaning_choices(choices)
+suggested_for = st.session_state.get("cleaning-suggested")
+suggested = suggested_for[1] if suggested_for and suggested_for[0] == digest else \
+    find_identifier_columns(raw.frame, optional_columns(raw, target), target)
+
+kind = raw.kind
+if raw.kind != "image":
+    if "clean-signal" not in st.session_state:
+        st.session_state["clean-signal"] = (choices.kind or raw.kind) == "signal"
+    signal = st.checkbox("The feature columns are one ordered signal (a spectrum or a light curve)", key="clean-signal",
+                         help="Offers the 1-D convolutional network, which looks at neighbouring columns together, "
+                              "and draws sample curves below.")
+    kind = "signal" if signal else "table"
+
+choices = cleaning_panel(raw, target, choices, markers, suggested, kind)
+session.set_cleaning_choices(choices)
+result = loading.clean(raw, digest, choices)
+dataset = result.dataset
+frame = dataset.frame
+key = loading.choices_key(digest, choices)
+
+for note in result.notes:
+    st.warning(note)
+if result.replaced:
+    st.caption(f"{result.replaced_total:,} values marked as missing.")
 
 try:
     check_target(frame, target)
@@ -91,23 +145,17 @@ except DataError as err:
     st.error(str(err))
     target_ok = False
 
-rows, cols = frame.shape
-summary = summarize_columns(frame)
+features = dataset.feature_columns(target)
 m1, m2, m3, m4 = st.columns(4)
-m1.metric("Rows", f"{rows:,}")
-m2.metric("Columns", cols)
-m3.metric("Missing values", f"{int(summary['missing'].sum()):,}")
+m1.metric("Rows", f"{len(frame):,}")
+m2.metric("Feature columns", f"{len(features):,}")
+m3.metric("Missing values", f"{loading.missing_values(key, frame).total:,}")
 m4.metric("Classes", frame[target].nunique(dropna=True))
 
 left, right = st.columns([3, 2])
 with left:
     st.subheader("Preview")
-    st.dataframe(frame.head(200), height=300, width="stretch")
-    st.subheader("Columns")
-    st.dataframe(summary.rename(columns={"column": "Column", "type": "Type", "missing": "Missing",
-                                         "missing_pct": "Missing %", "unique": "Distinct values",
-                                         "example": "Example"}),
-                 hide_index=True, height=300, width="stretch")
+    preview(frame, target)
 with right:
     st.subheader("Class balance")
     if target_ok:
@@ -116,10 +164,9 @@ with right:
     else:
         st.caption("Choose a target with at least two classes to see the balance.")
 
-if target_ok and dataset.kind == "image":
-    st.subheader("Samples")
-    images, labels = sample_images(dataset, target)
-    st.plotly_chart(charts.sample_images_figure(images, labels, columns=10), key="sample-images", width="stretch")
+if target_ok:
+    samples(raw, dataset, target, key)
+explore_tabs(dataset, target, key)
 
 if target_ok:
     st.page_link("pages/1_Train.py", label="Next: train a model", icon=":material/arrow_forward:")

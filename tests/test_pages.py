@@ -1,14 +1,19 @@
 """Page tests with Streamlit's AppTest: what a user sees after each interaction."""
 
+import io
 import json
+import re
 import time
 
+import numpy as np
 import pytest
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
+from mllab.datasets import markdown_escape
 
 TIMEOUT = 120
+UPLOAD = "Upload a file"
 
 
 def _app() -> AppTest:
@@ -68,7 +73,7 @@ def test_choosing_another_built_in_dataset_shows_its_citation():
 def test_bad_uploads_give_a_message_and_keep_the_previous_dataset(content, expected):
     at = _app()
     at.selectbox(key="builtin-choice").set_value("iris").run()
-    at.radio(key="data-source").set_value("Upload a CSV file").run()
+    at.radio(key="data-source").set_value(UPLOAD).run()
     at.file_uploader[0].set_value(("bad.csv", content, "text/csv"))
     at.run()
     assert not at.exception
@@ -80,7 +85,7 @@ def test_bad_uploads_give_a_message_and_keep_the_previous_dataset(content, expec
 
 def test_a_target_with_one_class_is_explained_and_train_is_not_offered():
     at = _app()
-    at.radio(key="data-source").set_value("Upload a CSV file").run()
+    at.radio(key="data-source").set_value(UPLOAD).run()
     at.file_uploader[0].set_value(("one.csv", b"a,b\n1,x\n2,x\n3,x\n4,x\n", "text/csv"))
     at.run()
     at.selectbox(key="target-one.csv").set_value("b").run()
@@ -94,7 +99,7 @@ def test_a_target_with_one_class_is_explained_and_train_is_not_offered():
 def test_a_good_upload_becomes_the_dataset():
     csv = "mag,colour,cls\n" + "".join(f"{10 + i % 7},{i % 3 * 0.5},{'A' if i % 2 else 'B'}\n" for i in range(60))
     at = _app()
-    at.radio(key="data-source").set_value("Upload a CSV file").run()
+    at.radio(key="data-source").set_value(UPLOAD).run()
     at.file_uploader[0].set_value(("stars.csv", csv.encode(), "text/csv"))
     at.run()
     assert not at.exception
@@ -160,3 +165,202 @@ def test_switching_from_an_image_dataset_to_a_table_drops_the_cnn_choice():
     assert not at.exception
     assert at.selectbox(key="family").options == ["Random forest", "Logistic regression", "MLP (neural network)"]
     assert at.selectbox(key="family").value in ("random_forest", "logistic_regression", "mlp")
+
+
+# ---- uploads of every kind, bad ones included --------------------------------------------------
+
+
+def _unescaped(text: str) -> str:
+    return re.sub(r"\\(.)", r"\1", text)
+
+
+def _upload(at, name: str, data: bytes):
+    if at.radio(key="data-source").value != UPLOAD:
+        at.radio(key="data-source").set_value(UPLOAD).run()
+    at.file_uploader[0].set_value((name, data, "application/octet-stream"))
+    return at.run()
+
+
+def test_every_bad_input_gives_a_plain_message_and_keeps_the_previous_dataset():
+    import bad_inputs
+
+    at = _app()
+    at.selectbox(key="builtin-choice").set_value("iris").run()
+    at.radio(key="data-source").set_value(UPLOAD).run()
+    allowed = set(at.file_uploader[0].allowed_type)
+    checked = 0
+    for case in bad_inputs.cases():
+        suffix = "." + case.filename.rsplit(".", 1)[-1].lower() if "." in case.filename else ""
+        if suffix not in allowed:
+            # The browser's uploader refuses a file of another type before it reaches the page.
+            assert case.expect == "error", case.id
+            continue
+        previous = at.session_state["raw-dataset"]
+        _upload(at, case.filename, case.data)
+        assert not at.exception, (case.id, at.exception)
+        current = at.session_state["raw-dataset"]
+        if case.expect == "error" and not case.kwargs:
+            messages = [e.value for e in at.error]
+            assert messages and all(m.strip() for m in messages), case.id
+            assert "Traceback" not in " ".join(messages), case.id
+            assert current is previous, case.id
+            assert at.session_state.dataset.name == previous.name, case.id
+            assert f"Still using the previous dataset: {markdown_escape(previous.name)}" in _texts(at), case.id
+        else:
+            # Loads (a bad target choice, if any, is a message on the page, not an exception).
+            assert current.name == case.filename, case.id
+        checked += 1
+    assert checked >= 70
+
+
+def _catalogue_csv() -> bytes:
+    rng = np.random.default_rng(0)
+    rows = ["ID,RAJ2000,DEJ2000,I,V,P_1,Type"]
+    for i in range(80):
+        kind = "RRLyr" if i % 2 else "Cep"
+        period = rng.uniform(0.3, 0.8) if kind == "RRLyr" else rng.uniform(3, 30)
+        i_mag = rng.uniform(14, 19)
+        v_mag = -99.99 if i % 16 == 3 else i_mag + rng.uniform(0.3, 1.0)
+        label = "" if i in (10, 11) else kind
+        rows.append(f"OGLE-LMC-{i:05d},{rng.uniform(70, 90):.5f},{rng.uniform(-72, -65):.5f},{i_mag:.3f},"
+                    f"{v_mag:.3f},{period:.5f},{label}")
+    return ("\n".join(rows) + "\n").encode()
+
+
+def test_catalogue_cleaning_markers_identifiers_new_columns_and_the_train_page_sees_them():
+    at = _upload(_app(), "ogle.csv", _catalogue_csv())
+    assert not at.exception and not at.error
+    assert at.session_state.target == "Type"
+    marker = next(c for c in at.checkbox if "-99.99" in _unescaped(c.label))
+    assert _unescaped(marker.label) == ("Column V has 5 values of -99.99, which look like a 'missing' marker — "
+                                        "treat as missing?")
+    assert marker.value is True
+    used = at.session_state.dataset.frame
+    assert used["V"].isna().sum() == 5 and (used["V"] > 0).all() is not True
+    assert at.multiselect(key="clean-excluded").value == ["ID", "RAJ2000", "DEJ2000"]
+    assert not {"ID", "RAJ2000", "DEJ2000"} & set(used.columns)
+    assert "2 rows with no value in the target column Type were left out." in [w.value for w in at.warning]
+    assert len(used) == 78
+
+    marker.uncheck().run()
+    assert (at.session_state.dataset.frame["V"] == -99.99).sum() == 5
+    marker = next(c for c in at.checkbox if "-99.99" in _unescaped(c.label))
+    marker.check().run()
+
+    at.text_input(key="clean-derived-name").input("V_minus_I")
+    at.text_input(key="clean-derived-expr").input("V - Imag")
+    at.button(key="clean-derived-add").click().run()
+    assert "There is no column called Imag" in " ".join(e.value for e in at.error)
+    assert "V_minus_I" not in at.session_state.dataset.frame
+    at.text_input(key="clean-derived-expr").input("V - I")
+    at.button(key="clean-derived-add").click().run()
+    at.text_input(key="clean-derived-name").input("logP")
+    at.text_input(key="clean-derived-expr").input("log10(`P_1`)")
+    at.button(key="clean-derived-add").click().run()
+    assert not at.exception and not at.error
+    used = at.session_state.dataset.frame
+    assert used["V_minus_I"].isna().sum() == 5
+    np.testing.assert_allclose(used["logP"], np.log10(used["P_1"]))
+    at.multiselect(key="clean-excluded").select("P_1").run()
+    assert "P_1" not in at.session_state.dataset.frame
+
+    at.switch_page("pages/1_Train.py").run()
+    assert not at.exception
+    assert "78 rows" in _texts(at)
+    dataset = at.session_state.dataset
+    assert dataset.feature_columns("Type") == ["I", "V", "V_minus_I", "logP"]
+    at.selectbox(key="family").set_value("logistic_regression").run()
+    at.button(key="train-button").click().run()
+    _train_until_done(at)
+    assert float(next(m for m in at.metric if m.label == "Test accuracy").value) >= 0.8
+    # Back on the Data page, the choices are as they were left.
+    at.switch_page("app.py").run()
+    assert not at.exception
+    assert at.multiselect(key="clean-excluded").value == ["ID", "RAJ2000", "DEJ2000", "P_1"]
+    assert list(at.session_state.dataset.frame.columns) == ["I", "V", "Type", "V_minus_I", "logP"]
+
+
+def _spectra_fits(n: int = 24, m: int = 300) -> bytes:
+    from astropy.table import Table
+
+    rng = np.random.default_rng(2)
+    loglam = 3.58 + 1e-3 * np.arange(m)
+    wave = 10 ** loglam
+    classes = np.array(["STAR", "GALAXY", "QSO"])[np.arange(n) % 3]
+    flux = rng.normal(0, 0.1, (n, m)) + np.where(classes[:, None] == "QSO", np.exp(-((wave - 5000) / 40) ** 2), 0)
+    buffer = io.BytesIO()
+    Table({"FLUX": flux.astype(">f4"), "LOGLAM": np.tile(loglam, (n, 1)), "OBJID": np.arange(n) + 10_000,
+           "CLASS": classes}).write(buffer, format="fits")
+    return buffer.getvalue()
+
+
+def test_fits_spectra_are_drawn_against_wavelength_with_the_class_as_target():
+    at = _upload(_app(), "spectra.fits", _spectra_fits())
+    assert not at.exception and not at.error
+    assert at.session_state.target == "CLASS"
+    assert at.checkbox(key="clean-signal").value is True
+    assert at.multiselect(key="clean-excluded").value == ["OBJID"]
+    spectra = next(s for s in _plotly_specs(at) if s["layout"]["title"]["text"].startswith("Sample spectra"))
+    assert "wavelength" in spectra["layout"]["xaxis"]["title"]["text"]
+    assert {t["name"] for t in spectra["data"]} == {"GALAXY", "QSO", "STAR"}
+    assert len(spectra["data"]) == 9  # three per class
+    assert at.session_state.dataset.feature_columns("CLASS") == [f"flux_{i:04d}" for i in range(300)]
+    assert any("Showing 30 of 301 columns" in c.value for c in at.caption)
+
+
+def test_images_show_a_grid_and_no_signal_choice():
+    at = _app()
+    assert at.session_state.dataset.kind == "image"
+    assert not [c for c in at.checkbox if "ordered signal" in c.label]
+    assert any(s["layout"]["title"]["text"].startswith("Sample images") for s in _plotly_specs(at))
+
+
+def test_exploration_tabs_show_statistics_histogram_missing_values_correlations_and_pca():
+    at = _app()
+    at.selectbox(key="builtin-choice").set_value("ogle3").run()
+    table = at.dataframe[1].value
+    assert {"Column", "Mean", "Std", "Min", "25%", "Median", "75%", "Max", "Missing"} <= set(table.columns)
+    assert set(table["Column"]) == {"Type", "log_P", "I_mag", "V_minus_I", "amplitude_I"}  # ID is left out
+    titles = {}
+    for tab in ("Histogram", "Missing values", "Correlations", "PCA map"):
+        at.session_state["explore-tab"] = tab
+        at.run()
+        assert not at.exception, tab
+        titles[tab] = [s["layout"]["title"]["text"] for s in _plotly_specs(at)]
+    assert "Distribution of log_P by class" in titles["Histogram"]
+    assert any("principal components" in t for t in titles["PCA map"])
+    assert "Correlation between features" in titles["Correlations"]
+    at.session_state["explore-tab"] = "Histogram"
+    at.run()
+    at.radio(key="explore-histogram-share").set_value("Share of each class").run()
+    histogram = next(s for s in _plotly_specs(at) if s["layout"]["title"]["text"].startswith("Distribution"))
+    assert histogram["layout"]["yaxis"]["title"]["text"].startswith("Share")
+    at.session_state["explore-tab"] = "Missing values"
+    at.run()
+    assert any("No missing values" in s.value for s in at.success)
+
+
+def test_server_folder_is_off_by_default_and_lists_and_reads_only_its_own_files(tmp_path, monkeypatch):
+    monkeypatch.delenv("MLLAB_DATA_FOLDER", raising=False)
+    at = _app()
+    assert "File on the server" not in at.radio(key="data-source").options
+
+    shared = tmp_path / "shared"
+    (shared / "lmc").mkdir(parents=True)
+    (shared / "lmc" / "ogle.csv").write_bytes(_catalogue_csv())
+    (shared / "notes.docx").write_bytes(b"not data")
+    (shared / ".hidden.csv").write_bytes(_catalogue_csv())
+    (tmp_path / "secret.csv").write_text("a,b\n1,2\n3,4\n")
+    (shared / "link.csv").symlink_to(tmp_path / "secret.csv")
+    monkeypatch.setenv("MLLAB_DATA_FOLDER", str(shared))
+    at = _app()
+    at.radio(key="data-source").set_value("File on the server").run()
+    assert at.selectbox(key="server-file").options == ["lmc/ogle.csv  (0.0 MB)"]
+    at.button(key="server-load").click().run()
+    assert not at.exception and not at.error
+    assert at.session_state["raw-dataset"].name == "lmc/ogle.csv"
+    assert at.session_state.target == "Type"
+    # A name that is not in the list is never read, even if a request carries one.
+    at.session_state["server-request"] = "../secret.csv"
+    at.run()
+    assert at.session_state["raw-dataset"].name == "lmc/ogle.csv"

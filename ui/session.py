@@ -6,8 +6,13 @@ import uuid
 
 import streamlit as st
 
+from mllab.cleaning import CleaningChoices, CleaningResult
 from mllab.datasets import Dataset
 from mllab.runs import Run
+
+# Widget keys of the Data page's cleaning controls start with this; they are reset when a new
+# dataset is loaded so one file's choices never leak onto another.
+CLEANING_WIDGET_PREFIX = "clean-"
 
 
 def owner_id() -> str:
@@ -18,11 +23,56 @@ def owner_id() -> str:
 
 
 def current_dataset() -> Dataset | None:
+    """The dataset to train on: the loaded one after the Data page's cleaning choices."""
     return st.session_state.get("dataset")
 
 
 def set_dataset(dataset: Dataset) -> None:
     st.session_state.dataset = dataset
+
+
+def raw_dataset() -> Dataset | None:
+    """The dataset as the user loaded it (built-in, upload or server file), before cleaning."""
+    return st.session_state.get("raw-dataset")
+
+
+def raw_digest() -> str | None:
+    """A short text that identifies the loaded data (file digest, built-in key): the cache key."""
+    return st.session_state.get("raw-digest")
+
+
+def load_dataset(dataset: Dataset, digest: str, target: str | None) -> None:
+    """Make a freshly loaded dataset the current one, with fresh cleaning choices.
+
+    Until the Data page applies the cleaning, the dataset to train on is the loaded one.
+    """
+    st.session_state["raw-dataset"] = dataset
+    st.session_state["raw-digest"] = digest
+    st.session_state.target = target
+    for key in ("cleaning", "cleaned", "markers"):
+        st.session_state.pop(key, None)
+    for key in [k for k in st.session_state if isinstance(k, str) and k.startswith(CLEANING_WIDGET_PREFIX)]:
+        del st.session_state[key]
+    st.session_state.dataset = dataset
+
+
+def cleaning_choices() -> CleaningChoices | None:
+    return st.session_state.get("cleaning")
+
+
+def set_cleaning_choices(choices: CleaningChoices) -> None:
+    st.session_state["cleaning"] = choices
+
+
+def cleaned(key: str) -> CleaningResult | None:
+    """The cleaning result computed for this key (data digest and choices), if it is the last one."""
+    stored = st.session_state.get("cleaned")
+    return stored[1] if stored is not None and stored[0] == key else None
+
+
+def set_cleaned(key: str, result: CleaningResult) -> None:
+    st.session_state["cleaned"] = (key, result)
+    st.session_state.dataset = result.dataset
 
 
 def current_target() -> str | None:

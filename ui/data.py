@@ -1,0 +1,128 @@
+"""The Data page's plumbing: loading a dataset politely, and caching what is computed from it.
+
+Loading: `load_once` reads a file at most once per content (reruns reuse the parsed dataset; a
+file that failed shows its message again without being read again), and on any DataError keeps
+the previous dataset and says so.
+
+Caching: a Dataset is not hashable and hashing a large frame on every rerun would be slow, so
+every cached function takes a cheap text key (the loaded data's digest plus a digest of the
+cleaning choices) and the frame as an `_`-prefixed argument, which Streamlit does not hash.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import streamlit as st
+
+from mllab import explore
+from mllab.cleaning import CleaningChoices, CleaningResult, apply_cleaning, find_missing_markers, structural_columns
+from mllab.datasets import Dataset, markdown_escape, suggest_target
+from mllab.errors import DataError
+from ui import session
+
+CACHE_ENTRIES = 16
+
+
+def choices_key(digest: str, choices: CleaningChoices) -> str:
+    """A short key for one loaded dataset with one set of cleaning choices."""
+    return f"{digest}|{hashlib.sha256(repr(choices).encode()).hexdigest()[:16]}"
+
+
+def load_once(token: str, read: Callable[[], Dataset], previous: Dataset | None) -> bool:
+    """Read and load a dataset identified by `token`, unless that token is already loaded.
+
+    On DataError the message is shown (now and on later reruns, without reading again) and the
+    previous dataset stays current. Returns whether a new dataset was loaded.
+    """
+    if session.raw_digest() == token:
+        return False
+    failed = st.session_state.get("load-failed")
+    if failed is not None and failed[0] == token:
+        message = failed[1]
+    else:
+        try:
+            with st.spinner("Reading the file…"):
+                dataset = read()
+        except DataError as err:
+            message = str(err)
+            st.session_state["load-failed"] = (token, message)
+        else:
+            st.session_state.pop("load-failed", None)
+            session.load_dataset(dataset, token, dataset.target or suggest_target(dataset.frame))
+            return True
+    st.error(message)
+    if previous is not None:
+        st.info(f"Still using the previous dataset: {markdown_escape(previous.name)}.")
+    return False
+
+
+def detected_markers(dataset: Dataset, digest: str):
+    """'Missing' markers found in the loaded dataset, once per dataset (kept in the session).
+
+    An image's pixels are not scanned: they are counts from 0 to 255, never markers.
+    """
+    stored = st.session_state.get("markers")
+    if stored is not None and stored[0] == digest:
+        return stored[1]
+    skip = set(structural_columns(dataset)) if dataset.kind == "image" else set()
+    columns = [c for c in dataset.frame.columns if c not in skip]
+    with st.spinner("Looking for 'missing' markers…"):
+        markers = find_missing_markers(dataset.frame, columns)
+    st.session_state["markers"] = (digest, markers)
+    return markers
+
+
+def clean(dataset: Dataset, digest: str, choices: CleaningChoices) -> CleaningResult:
+    """The cleaning applied to the loaded dataset; recomputed only when the choices change."""
+    key = choices_key(digest, choices)
+    result = session.cleaned(key)
+    if result is None:
+        result = apply_cleaning(dataset, choices)
+        session.set_cleaned(key, result)
+    return result
+
+
+# ---- cached exploration: keyed by text, the frame passed unhashed ------------------------------
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Computing column statistics…")
+def column_statistics(key: str, _frame, columns: tuple[str, ...]) -> explore.ColumnStatistics:
+    return explore.column_statistics(_frame, list(columns))
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES * 4, show_spinner=False)
+def histogram(key: str, _frame, column: str, target: str | None) -> explore.Histogram:
+    return explore.histogram(_frame, column, target)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def missing_values(key: str, _frame) -> explore.MissingSummary:
+    return explore.missing_values(_frame)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Computing correlations…")
+def correlation(key: str, _frame, columns: tuple[str, ...]) -> explore.Correlation:
+    return explore.correlation(_frame, list(columns))
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Projecting the rows with PCA…")
+def pca_projection(key: str, _frame, features: tuple[str, ...], target: str | None) -> explore.Projection:
+    return explore.pca_projection(_frame, list(features), target)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def sample_signals(key: str, _frame, columns: tuple[str, ...], target: str | None, _axis, axis_label: str
+                   ) -> explore.SignalSamples:
+    return explore.sample_signals(_frame, list(columns), target, axis=_axis, axis_label=axis_label)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def sample_images_figure(key: str, _dataset: Dataset, target: str):
+    """The grid of sample images: building a figure of 20 heatmaps takes a few tenths of a second."""
+    from mllab import charts
+    from mllab.datasets import sample_images
+
+    images, labels = sample_images(_dataset, target)
+    return charts.sample_images_figure(images, labels, columns=10)
