@@ -257,7 +257,9 @@ def _short(name: str, limit: int = 22) -> str:
 
 
 def _class_colours(classes: list[str]) -> dict[str, str]:
-    palette = CLASS_PALETTE * (1 + len(classes) // len(CLASS_PALETTE))
+    # Yellow last: a thin yellow line on white is hard to see from the back of the room.
+    ordered = [c for c in CLASS_PALETTE if c != "#F0E442"] + ["#F0E442"]
+    palette = ordered * (1 + len(classes) // len(ordered))
     return {c: palette[i] for i, c in enumerate(classes)}
 
 
@@ -404,7 +406,8 @@ def signal_samples_figure(samples, title: str = "Sample signals, a few per class
             hovertemplate=(f"{_short(label)}<br>" if label else "") + "%{x:.5g}: %{y:.4g}<extra></extra>"))
         seen.add(label)
     _base_layout(fig, title, height=480, legend_on_top=False)
-    fig.update_xaxes(title_text=samples.x_label)
-    fig.update_yaxes(title_text="Value")
+    # 4,000 rather than 4k: an astronomer reads "4k" Angstrom as a typo.
+    fig.update_xaxes(title_text=samples.x_label, exponentformat="none", separatethousands=True)
+    fig.update_yaxes(title_text=getattr(samples, "y_label", "Value"))
     fig.update_layout(showlegend=bool(samples.classes))
     return fig

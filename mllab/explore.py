@@ -10,6 +10,7 @@ number of columns. Each result says what it was computed on, so the page can tel
 from __future__ import annotations
 
 import math
+import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -97,7 +98,7 @@ class ColumnStatistics:
     n_rows: int
 
 
-STAT_COLUMNS = ["Column", "Type", "Count", "Missing", "Missing %", "Distinct", "Mean", "Std", "Min", "25%",
+STAT_COLUMNS = ["Column", "Kind", "Count", "Missing", "Missing %", "Distinct", "Mean", "Std", "Min", "25%",
                 "Median", "75%", "Max", "Most common"]
 
 
@@ -130,7 +131,7 @@ def column_statistics(frame: pd.DataFrame, columns: Sequence[str] | None = None,
     for column in shown:
         values = part[column]
         count = int(present[column])
-        record = {"Column": str(column), "Type": _type_name(frame[column]), "Count": count, "Missing": n - count,
+        record = {"Column": str(column), "Kind": _type_name(frame[column]), "Count": count, "Missing": n - count,
                   "Missing %": round(100.0 * (n - count) / n, 1) if n else 0.0,
                   "Distinct": int(values.nunique(dropna=True)), "Most common": ""}
         record.update(stats.get(column, {}))
@@ -353,6 +354,7 @@ class SignalSamples:
     classes: list[str]                  # classes shown, in order
     n_classes: int                      # classes in the data
     bin_width: int = 1                  # values averaged into each point drawn
+    y_label: str = "Value"              # what the values are ("flux" for columns flux_0000, flux_0001, ...)
 
 
 def signal_axis(columns: Sequence[str], axis: np.ndarray | None = None, axis_label: str = "") -> tuple[np.ndarray, str]:
@@ -404,4 +406,11 @@ def sample_signals(frame: pd.DataFrame, columns: Sequence[str], target: str | No
             curves = np.nanmean(curves[:, :usable].reshape(len(curves), -1, width), axis=2)
         x = x[:usable].reshape(-1, width).mean(axis=1)
     return SignalSamples(x=x, x_label=x_label, curves=curves, labels=labels, classes=chosen,
-                         n_classes=len(classes_all), bin_width=width)
+                         n_classes=len(classes_all), bin_width=width, y_label=_common_prefix(columns) or "Value")
+
+
+def _common_prefix(columns: Sequence[str]) -> str:
+    """'flux' for the columns flux_0000 … flux_3999 (as the readers name a signal), else ''."""
+    prefixes = {re.sub(r"[_\s]*\d+$", "", str(c)) for c in (columns[0], columns[-1])}
+    prefix = prefixes.pop() if len(prefixes) == 1 else ""
+    return prefix if prefix and all(str(c).startswith(prefix) for c in columns[:50]) else ""

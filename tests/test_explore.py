@@ -33,7 +33,7 @@ def test_column_statistics(stars):
     assert table.loc["I", "Median"] == pytest.approx(stars["I"].median())
     assert table.loc["I", "25%"] == pytest.approx(stars["I"].quantile(0.25))
     assert table.loc["log_P", "Min"] == pytest.approx(stars["log_P"].min())
-    assert table.loc["n_obs", "Type"] == "whole number" and table.loc["field", "Type"] == "text"
+    assert table.loc["n_obs", "Kind"] == "whole number" and table.loc["field", "Kind"] == "text"
     assert np.isnan(table.loc["field", "Mean"]) and table.loc["field", "Distinct"] == 3
     assert table.loc["Type", "Most common"] == "RRLyr (200)"
     assert stats.sampled_rows is None and stats.n_columns == 6
@@ -137,10 +137,12 @@ def test_sample_signals_a_few_per_class_against_the_axis():
     assert samples.classes == ["GALAXY", "QSO", "STAR"] and len(samples.labels) == 9
     assert samples.bin_width == 3 and samples.curves.shape == (9, m // 3) and len(samples.x) == m // 3
     assert samples.x[0] == pytest.approx(axis[:3].mean()) and samples.x_label == "wavelength [Angstrom]"
+    assert samples.y_label == "flux"
     many = frame.assign(CLASS=[f"c{i % 12}" for i in range(n)])
     limited = explore.sample_signals(many, list(frame.columns[:50]), "CLASS", max_classes=8)
     assert len(limited.classes) == 8 and limited.n_classes == 12
-    assert limited.x_label.startswith("position")
+    assert limited.x_label.startswith("position") and limited.y_label == "flux"
+    assert explore.sample_signals(frame.rename(columns={"flux_0000": "a"}), ["a", "flux_0001"], None).y_label == "Value"
 
 
 def test_signal_axis_from_column_names():
