@@ -6,7 +6,7 @@ import hashlib
 import streamlit as st
 
 from mllab import charts, server_folder
-from mllab.cleaning import default_choices, find_identifier_columns, optional_columns
+from mllab.cleaning import default_choices, find_identifier_columns, optional_columns, structural_columns
 from mllab.datasets import BUILTIN_DATASETS, check_target, class_balance, load_builtin, markdown_escape
 from mllab.engine import get_engine
 from mllab.errors import DataError
@@ -154,7 +154,9 @@ m4.metric("Classes", frame[target].nunique(dropna=True))
 
 left, right = st.columns([3, 2])
 with left:
-    st.subheader("Preview")
+    changed = result.replaced or result.dropped_rows or choices.derived or \
+        [c for c in choices.excluded if c in raw.frame.columns]
+    st.subheader("Preview, after cleaning" if changed else "Preview")
     preview(frame, target)
 with right:
     st.subheader("Class balance")
@@ -166,7 +168,7 @@ with right:
 
 if target_ok:
     samples(raw, dataset, target, key)
-explore_tabs(dataset, target, key)
+explore_tabs(dataset, target, key, structural_columns(raw))
 
 if target_ok:
     st.page_link("pages/1_Train.py", label="Next: train a model", icon=":material/arrow_forward:")

@@ -131,6 +131,8 @@ def markers_section(raw: Dataset, choices: CleaningChoices, markers: list[Missin
     skip = set(structural_columns(raw)) if raw.kind == "image" else set()
     numeric = _numbers(raw.frame, [c for c in raw.frame.columns if c not in skip])
     if numeric:
+        if st.session_state.get("clean-marker-column") not in numeric:
+            st.session_state["clean-marker-column"] = numeric[0]   # another dataset's column is no choice here
         left, middle, right = st.columns([2, 2, 1], vertical_alignment="bottom")
         left.selectbox("Another column with a 'missing' marker", numeric, key="clean-marker-column",
                        format_func=str)

@@ -70,18 +70,29 @@ def _sampled(n_used: int | None, n_rows: int, what: str) -> str:
             if n_used else "")
 
 
-def explore_tabs(cleaned: Dataset, target: str, key: str) -> None:
+def explore_tabs(cleaned: Dataset, target: str, key: str, signal: list[str] = ()) -> None:
+    """`signal`: the pixel or signal columns, listed after the others in the statistics table."""
     frame = cleaned.frame
     features = cleaned.feature_columns(target)
+    in_signal = set(signal)
+    ordered = tuple([c for c in frame.columns if c not in in_signal] + [c for c in frame.columns if c in in_signal])
     st.subheader("Explore")
     tabs = st.tabs(TABS, key="explore-tab", on_change="rerun")
     with tabs[0]:
         if tabs[0].open:
-            stats = cached.column_statistics(key, frame, tuple(frame.columns))
+            stats = cached.column_statistics(key, frame, ordered)
             table = stats.table
-            st.dataframe(table, hide_index=True, height=min(600, 38 + 35 * len(table)), width="stretch",
-                         column_config={name: st.column_config.NumberColumn(format="%.4g") for name in
-                                        ("Mean", "Std", "Min", "25%", "Median", "75%", "Max")})
+            # Numbers and text apart: a text column has no mean, and a table of blanks reads badly.
+            is_text = table["Kind"] == "text"
+            numbers = table.loc[~is_text].drop(columns=["Most common"])
+            if len(numbers):
+                st.dataframe(numbers, hide_index=True, height=min(600, 38 + 35 * len(numbers)), width="stretch",
+                             column_config={name: st.column_config.NumberColumn(format="%.4g") for name in
+                                            ("Mean", "Std", "Min", "25%", "Median", "75%", "Max")})
+            if is_text.any():
+                text = table.loc[is_text, ["Column", "Count", "Missing", "Missing %", "Distinct", "Most common"]]
+                st.markdown("**Text columns**")
+                st.dataframe(text, hide_index=True, height=min(400, 38 + 35 * len(text)), width="stretch")
             caption = ("Count and Missing are exact." + _sampled(stats.sampled_rows, stats.n_rows, " The other "
                                                                   "statistics were computed"))
             if stats.n_columns > len(table):
@@ -90,6 +101,8 @@ def explore_tabs(cleaned: Dataset, target: str, key: str) -> None:
     with tabs[1]:
         if tabs[1].open:
             columns = [c for c in frame.columns if c != target] or list(frame.columns)
+            if st.session_state.get("explore-histogram-column") not in columns:
+                st.session_state["explore-histogram-column"] = columns[0]
             left, right = st.columns([3, 2], vertical_alignment="bottom")
             column = left.selectbox("Column", columns, key="explore-histogram-column", format_func=str)
             by_class = explore.is_class_target(frame, target)
