@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import io
 import re
 
+import numpy as np
 import pytest
 from playwright.sync_api import Page, expect, sync_playwright
 
@@ -92,7 +94,7 @@ def test_upload_csv_choose_target_and_train(page: Page, tmp_path):
         rows.append(f"{(i % 10) + (5 if kind == 'giant' else 0)},{(i % 7) / 7},{kind}")
     upload = tmp_path / "stars.csv"
     upload.write_text("\n".join(rows) + "\n")
-    page.get_by_text("Upload a CSV file").click()
+    page.get_by_text("Upload a file", exact=True).click()
     wait_idle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(upload))
     expect(page.get_by_role("heading", name="stars.csv")).to_be_visible()
@@ -109,7 +111,7 @@ def test_upload_csv_choose_target_and_train(page: Page, tmp_path):
 def test_bad_upload_shows_a_message_and_keeps_the_data(page: Page, tmp_path):
     empty = tmp_path / "empty.csv"
     empty.write_bytes(b"")
-    page.get_by_text("Upload a CSV file").click()
+    page.get_by_text("Upload a file", exact=True).click()
     wait_idle(page)
     page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(empty))
     expect(page.locator('[data-testid="stAlert"]').filter(has_text=re.compile("empty", re.I))).to_be_visible()
@@ -153,3 +155,90 @@ def test_default_settings_reach_the_expected_accuracy_in_the_browser(page: Page,
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
     expect(metric).to_be_visible()
     assert float(metric.locator('[data-testid="stMetricValue"]').inner_text()) >= bar
+
+
+def _upload(page: Page, path) -> None:
+    page.get_by_text("Upload a file", exact=True).click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(str(path))
+    expect(page.get_by_role("heading", name=path.name)).to_be_visible()
+    wait_idle(page)
+
+
+def _catalogue_fits(path) -> None:
+    """An OGLE-like catalogue as a FITS table: -99.99 where V is missing, an ID and coordinates."""
+    from astropy.table import Table
+
+    rng = np.random.default_rng(0)
+    n = 300
+    kind = np.array(["RRLyr", "Cep", "LPV"])[np.arange(n) % 3]
+    log_p = np.select([kind == "RRLyr", kind == "Cep"], [rng.normal(-0.3, 0.1, n), rng.normal(0.7, 0.2, n)],
+                      rng.normal(2.2, 0.3, n))
+    i_mag = rng.normal(17, 1, n) - 2 * (kind == "LPV")
+    v_mag = i_mag + np.select([kind == "LPV"], [2.0], 0.7) + rng.normal(0, 0.1, n)
+    v_mag[::25] = -99.99
+    Table({"ID": [f"OGLE-LMC-{k:05d}" for k in range(n)], "RAJ2000": rng.uniform(70, 90, n),
+           "DEJ2000": rng.uniform(-72, -65, n), "I": i_mag.astype(">f4"), "V": v_mag.astype(">f4"),
+           "log_P": log_p, "Type": kind}).write(path, format="fits")
+
+
+def _spectra_fits(path) -> None:
+    """A table of spectra as SDSS writes them: flux per row, log10 wavelengths, a class column."""
+    from astropy.table import Table
+
+    rng = np.random.default_rng(1)
+    n, m = 150, 400
+    loglam = 3.58 + 1.5e-3 * np.arange(m)
+    wave = 10 ** loglam
+    classes = np.array(["STAR", "GALAXY", "QSO"])[np.arange(n) % 3]
+    continuum = np.where(classes[:, None] == "STAR", (wave / 5000) ** -2, np.where(classes[:, None] == "QSO",
+                         (wave / 5000) ** -0.5, 1.0))
+    line = np.where(classes[:, None] == "GALAXY", 2 * np.exp(-((wave - 6563) / 15) ** 2), 0) + \
+        np.where(classes[:, None] == "QSO", 3 * np.exp(-((wave - 5500) / 80) ** 2), 0)
+    flux = continuum + line + rng.normal(0, 0.1, (n, m))
+    Table({"FLUX": flux.astype(">f4"), "LOGLAM": np.tile(loglam, (n, 1)), "OBJID": np.arange(n) + 10_000,
+           "CLASS": classes}).write(path, format="fits")
+
+
+def test_upload_a_fits_catalogue_clean_it_and_train(page: Page, tmp_path):
+    path = tmp_path / "ogle_lmc.fits"
+    _catalogue_fits(path)
+    _upload(page, path)
+    marker = page.get_by_text("Column V has 12 values of -99.99, which look like a 'missing' marker")
+    expect(marker).to_be_visible()
+    expect(page.get_by_text("Left out by default because they name or locate a row: ID, RAJ2000, DEJ2000.")
+           ).to_be_visible()
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Feature columns")).to_contain_text("3")
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)
+    page.get_by_role("textbox", name="Formula").fill("V - I")
+    page.get_by_role("textbox", name="Name").fill("V_minus_I")
+    press(page, "Add column")
+    wait_idle(page)
+    expect(page.get_by_text("Added the column V_minus_I.")).to_be_visible()
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Feature columns")).to_contain_text("4")
+    go_to(page, "Train")
+    expect(page.get_by_text("target Type")).to_be_visible()
+    choose(page, "Model", "Random forest")
+    press(page, "Train")
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
+    expect(metric).to_be_visible()
+    assert float(metric.locator('[data-testid="stMetricValue"]').inner_text()) >= 0.9
+
+
+def test_upload_fits_spectra_see_them_against_wavelength_and_train(page: Page, tmp_path):
+    path = tmp_path / "sdss_spectra.fits"
+    _spectra_fits(path)
+    _upload(page, path)
+    spectra = chart_with_title(page, "Sample spectra")
+    expect(spectra.first).to_be_visible()
+    expect(spectra.first.locator(".xtitle")).to_contain_text("wavelength")
+    expect(spectra.first.locator(".legendtext")).to_have_count(3)
+    expect(page.get_by_role("combobox", name="Target column (what the model learns to predict)")).to_have_value(
+        "CLASS", timeout=10_000)
+    expect(page.get_by_role("checkbox", name="The feature columns are one ordered signal")).to_be_checked()
+    go_to(page, "Train")
+    choose(page, "Model", "Logistic regression")
+    press(page, "Train")
+    metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
+    expect(metric).to_be_visible()
+    assert float(metric.locator('[data-testid="stMetricValue"]').inner_text()) >= 0.9
