@@ -365,3 +365,25 @@ def test_server_folder_is_off_by_default_and_lists_and_reads_only_its_own_files(
     at.session_state["server-request"] = "../secret.csv"
     at.run()
     assert at.session_state["raw-dataset"].name == "lmc/ogle.csv"
+
+
+def test_a_value_chosen_by_hand_becomes_missing_like_the_zeros_of_pima():
+    at = _app()
+    at.selectbox(key="builtin-choice").set_value("pima").run()
+    assert not [c for c in at.checkbox if "marker" in c.label]   # nothing looks like a catalogue marker
+    at.selectbox(key="clean-marker-column").set_value("Insulin").run()
+    at.text_input(key="clean-marker-value").input("zero")
+    at.button(key="clean-marker-add").click().run()
+    assert "'zero' is not a number" in " ".join(e.value for e in at.error)
+    at.text_input(key="clean-marker-value").input("-1")
+    at.button(key="clean-marker-add").click().run()
+    assert "has no value -1, so nothing changes" in _unescaped(" ".join(w.value for w in at.warning))
+    at.text_input(key="clean-marker-value").input("0")
+    at.button(key="clean-marker-add").click().run()
+    assert not at.exception and not at.error
+    box = next(c for c in at.checkbox if _unescaped(c.label).startswith("Column Insulin: treat its 374 values of 0"))
+    assert box.value is True
+    assert at.session_state.dataset.frame["Insulin"].isna().sum() == 374
+    assert at.text_input(key="clean-marker-value").value == ""
+    box.uncheck().run()
+    assert at.session_state.dataset.frame["Insulin"].isna().sum() == 0

@@ -130,6 +130,8 @@ def markers_section(raw: Dataset, choices: CleaningChoices, markers: list[Missin
                    "the range of a column's other values.")
     skip = set(structural_columns(raw)) if raw.kind == "image" else set()
     numeric = _numbers(raw.frame, [c for c in raw.frame.columns if c not in skip])
+    left_out = set(choices.excluded)
+    numeric = [c for c in numeric if c not in left_out] + [c for c in numeric if c in left_out]  # features first
     if numeric:
         if st.session_state.get("clean-marker-column") not in numeric:
             st.session_state["clean-marker-column"] = numeric[0]   # another dataset's column is no choice here
