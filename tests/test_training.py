@@ -57,6 +57,20 @@ def test_random_forest_validation_curve_is_scikit_learns_out_of_bag_score(class_
     assert reporter.history[-1]["accuracy"] == pytest.approx((reference.predict(data.x_train) == data.y_train).mean())
 
 
+def test_forest_curve_loss_is_scikit_learns_log_loss():
+    # The curve computes cross-entropy itself (scikit-learn's log_loss validates on every call,
+    # which cost more than the trees); it must give the same number, zero probabilities included.
+    from sklearn.metrics import log_loss
+
+    from mllab.models.random_forest import _log_loss
+
+    rng = np.random.default_rng(0)
+    proba = rng.dirichlet(np.ones(4), size=300)
+    proba[:20] = np.eye(4)[rng.integers(0, 4, 20)]  # confident rows, some of them wrong
+    y = rng.integers(0, 4, 300)
+    assert _log_loss(y, proba) == pytest.approx(log_loss(y, proba, labels=range(4)), rel=1e-9)
+
+
 def test_logistic_regression_on_digits_reaches_094():
     result, reporter = _train(_spec("digits", "logistic_regression"))
     assert result.evaluation.accuracy >= 0.94
