@@ -205,9 +205,9 @@ class Engine:
                         silence_logs=logging.WARNING,
                     )
                 client = Client(self._cluster)
-            from mllab.worker_plugins import ImportTensorFlow
+            from mllab.worker_plugins import WarmImports
 
-            client.register_plugin(ImportTensorFlow())
+            client.register_plugin(WarmImports())
             self._client = client
         except Exception as exc:  # the page shows this instead of a dead Train button
             if self._closed.is_set():  # the process is exiting while the cluster was starting

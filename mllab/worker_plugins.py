@@ -8,23 +8,35 @@ import threading
 
 from distributed import WorkerPlugin
 
+# The scikit-learn modules a training job uses (preprocessing, models, evaluation). mllab imports
+# them inside functions so pages never pay for them; workers import them once, at start.
+WORKER_SKLEARN_MODULES = ("sklearn.compose", "sklearn.impute", "sklearn.pipeline", "sklearn.preprocessing",
+                          "sklearn.model_selection", "sklearn.decomposition", "sklearn.ensemble",
+                          "sklearn.linear_model", "sklearn.metrics")
 
-class ImportTensorFlow(WorkerPlugin):
-    """Worker plugin: import TensorFlow when a worker starts (and restarts), off its event loop.
 
-    The import costs seconds; doing it at start makes Train -> first epoch fast. A background
-    thread keeps the worker responsive meanwhile: forest and logistic-regression jobs run at
-    once, and a Keras job simply waits on the import lock.
+class WarmImports(WorkerPlugin):
+    """Worker plugin: import scikit-learn and TensorFlow when a worker starts (and restarts), off its
+    event loop.
+
+    The imports cost seconds (scikit-learn about one, TensorFlow several); doing them at start
+    makes Train -> first step fast. A background thread keeps the worker responsive meanwhile: a
+    job that needs a module still being imported simply waits on Python's import lock.
+    scikit-learn comes first, as forests and logistic regression need nothing else.
     """
 
     idempotent = True
-    name = "mllab-import-tensorflow"
+    name = "mllab-warm-imports"
 
     def setup(self, worker=None):
         def load():
+            import importlib
+
+            for module in WORKER_SKLEARN_MODULES:
+                importlib.import_module(module)
             os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
             from mllab.models.keras_common import import_tensorflow
 
             import_tensorflow()
 
-        threading.Thread(target=load, name="mllab-import-tf", daemon=True).start()
+        threading.Thread(target=load, name="mllab-warm-imports", daemon=True).start()
