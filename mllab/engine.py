@@ -59,6 +59,9 @@ class JobState:
     worker_address: str | None = None  # the Dask worker it was sent to
     worker_rss: int | None = None  # that worker's memory when the run ended
     deep_runs_on_worker: int = 0  # Keras runs that worker had done by then
+    # Finished parts of a job made of parts (the folds of a K-fold run, the candidates of a search),
+    # as their "part_done" events, so a page can list them while the rest still runs.
+    parts_done: list[dict] = field(default_factory=list)
 
     @property
     def finished(self) -> bool:
@@ -392,6 +395,10 @@ class Engine:
                 state.worker_rss, state.deep_runs_on_worker = event["rss"], event["deep_runs"]
             elif kind == "summary":
                 state.model_summary = event["summary"]
+            elif kind == "part_started":  # a new fold or candidate: its live curve starts afresh
+                state.message, state.history, state.total_steps = event["message"], [], None
+            elif kind == "part_done":
+                state.parts_done = [*state.parts_done, event]
             elif "step" in event:
                 state.total_steps = event.get("total", state.total_steps)
                 state.history = [*state.history, event]  # a new list: readers never see it half-built
