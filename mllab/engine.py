@@ -111,13 +111,26 @@ def run_job(spec: TrainingSpec, job_id: str) -> TrainingResult:
     reporter = _DaskReporter(job_id)
     reporter.report({"type": "started", "worker": os.getpid()})
     try:
-        return run_training(spec, reporter)
+        return _runner(spec)(spec, reporter)
     finally:
         if FAMILIES[spec.family].deep:
             _deep_runs_here += 1
         import psutil
 
         reporter.report({"type": "memory", "rss": psutil.Process().memory_info().rss, "deep_runs": _deep_runs_here})
+
+
+def _runner(spec):
+    """What a worker runs for this kind of job: a training run (hold-out or K-fold) or a search."""
+    from mllab.search import SearchSpec, run_search
+
+    return run_search if isinstance(spec, SearchSpec) else run_training
+
+
+def _validator(spec):
+    from mllab.search import SearchSpec, validate_search
+
+    return validate_search if isinstance(spec, SearchSpec) else validate_spec
 
 
 def worker_devices() -> list[dict]:
@@ -238,12 +251,13 @@ class Engine:
 
     # -- jobs -----------------------------------------------------------------------------
     def submit(self, spec: TrainingSpec, owner: str) -> str:
-        """Validate and queue a job; raises UserError at once for settings that cannot work."""
+        """Validate and queue a job (a TrainingSpec or a search.SearchSpec); raises UserError at once
+        for settings that cannot work."""
         self.touch(owner)
         if any(not j.finished for j in self.jobs_of(owner)):
             raise UserError("You already have a run in progress. Wait for it to finish or press Stop, "
                             "then train again.")
-        validate_spec(spec)
+        _validator(spec)(spec)
         if spec.device == "GPU" and self._devices is not None and not self.gpu_available():
             raise UserError("No GPU was found on the training workers; choose CPU.")
         if self.start_error:
