@@ -50,6 +50,9 @@ class Dimension:
     log: bool = False
     integer: bool = False
     step: float | None = None  # the slider's step: a grid value snaps to it (trees in tens, say)
+    # The values a log-scaled slider offers (1, 1.8, 3.2, 5.6 per decade): a search picks among those
+    # in the range, so every candidate can be loaded back onto the Train page's slider exactly.
+    allowed: tuple[float, ...] = ()
 
     @property
     def is_range(self) -> bool:
@@ -58,6 +61,10 @@ class Dimension:
     def grid_values(self) -> list:
         if self.options:
             return list(self.options)
+        if self.allowed:
+            inside = self._allowed_inside()
+            picks = np.linspace(0, len(inside) - 1, min(self.n_values, len(inside)))
+            return list(dict.fromkeys(inside[int(round(i))] for i in picks))
         if self.low == self.high or self.n_values == 1:
             return [self._tidy(self.low)]
         spaced = (np.geomspace(self.low, self.high, self.n_values) if self.log
@@ -72,11 +79,17 @@ class Dimension:
     def sample(self, rng: np.random.Generator):
         if self.options:
             return self.options[int(rng.integers(len(self.options)))]
+        if self.allowed:  # uniform over a log-spaced grid: log-uniform at the slider's resolution
+            inside = self._allowed_inside()
+            return inside[int(rng.integers(len(inside)))]
         if self.integer and not self.step:
             return int(rng.integers(int(self.low), int(self.high) + 1))
         if self.log:
             return self._tidy(10 ** rng.uniform(math.log10(self.low), math.log10(self.high)))
         return self._tidy(rng.uniform(self.low, self.high))
+
+    def _allowed_inside(self) -> list[float]:
+        return [v for v in self.allowed if self.low <= v <= self.high] or [self.low]
 
     def _tidy(self, value: float):
         # Three significant figures: 0.000316 rather than 0.00031622776601683794 in the table.
@@ -98,8 +111,9 @@ def dimension_for(param: Param, chosen: Any, n_values: int = 3) -> Dimension:
         return Dimension(param.name, options=tuple(chosen))
     low, high = chosen
     step = param.step if isinstance(param, (IntParam, FloatParam)) and param.step not in (None, 1) else None
-    return Dimension(param.name, low=low, high=high, n_values=n_values,
-                     log=isinstance(param, FloatParam) and param.log, integer=isinstance(param, IntParam), step=step)
+    log = isinstance(param, FloatParam) and param.log
+    return Dimension(param.name, low=low, high=high, n_values=n_values, log=log,
+                     integer=isinstance(param, IntParam), step=step, allowed=tuple(param.grid()) if log else ())
 
 
 @dataclass
@@ -353,3 +367,40 @@ def run_search(spec: SearchSpec, reporter) -> SearchResult:
         higher_is_better=scorer.higher_is_better, validation=spec.validation.describe(),
         duration_s=time.perf_counter() - started, notes=notes,
     )
+
+
+@dataclass
+class SearchRecord:
+    """A search kept in a browser session: what was asked, and what the engine reports of it."""
+
+    number: int
+    job_id: str
+    family: str
+    dataset_name: str
+    strategy: str
+    validation: str
+    preprocessing: dict
+    status: str = "queued"
+    message: str = ""
+    parts_done: list[dict] = field(default_factory=list)
+    progress: float = 0.0
+    queue_position: int | None = None
+    result: SearchResult | None = None
+    error: str | None = None
+
+    @property
+    def finished(self) -> bool:
+        return self.status in ("completed", "stopped", "failed")
+
+    def update(self, state) -> None:
+        """Copy what the engine knows about this search's job (an engine.JobState)."""
+        self.status, self.message, self.error = state.status, state.message, state.error
+        self.parts_done, self.progress, self.queue_position = state.parts_done, state.progress, state.queue_position
+        if state.result is not None:
+            self.result = state.result
+
+
+def new_search_record(number: int, job_id: str, spec: SearchSpec) -> SearchRecord:
+    return SearchRecord(number=number, job_id=job_id, family=spec.family, dataset_name=spec.base.dataset.name,
+                        strategy=spec.strategy, validation=spec.validation.describe(),
+                        preprocessing=spec.base.preprocessing.as_dict())

@@ -314,7 +314,7 @@ def cross_validate(spec: "TrainingSpec", config: ValidationConfig, reporter, par
         started = time.perf_counter()
         where = f"fold {fold} of {config.n_folds}" + (f", repeat {repeat} of {config.repeats}"
                                                       if config.repeats > 1 else "")
-        reporter.report({"type": "part_started", "index": index, "total": len(splits), "message": f"Training {where}"})
+        reporter.report({"type": "part_started", "index": index, "total": len(splits), "message": where.capitalize()})
         data, _ = prepare_fold(labelled, train_rows, test_rows, spec.preprocessing)
         history: list[dict] = []
         outcome = family.train(params, data, info, _FoldReporter(reporter, repeat, fold, history, forward_steps),

@@ -47,6 +47,7 @@ def test_grid_enumerates_the_product_of_the_chosen_values_keeping_other_settings
 def test_log_ranges_are_log_spaced_in_a_grid_and_log_uniform_in_a_random_search():
     rate = dimension_for(_params("mlp")["learning_rate"], (1e-4, 1e-1), n_values=4)
     assert rate.log and rate.grid_values() == [0.0001, 0.001, 0.01, 0.1]
+    assert set(rate.grid_values()) <= set(_params("mlp")["learning_rate"].grid())  # values the slider offers
     draws = np.array([rate.sample(np.random.default_rng(seed)) for seed in range(400)])
     assert draws.min() >= 1e-4 and draws.max() <= 0.1
     decades = np.floor(np.log10(draws)).astype(int)
