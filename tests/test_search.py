@@ -184,3 +184,23 @@ def test_a_kfold_run_on_the_engine_lists_finished_folds_and_restarts_the_live_cu
     assert longest_curve <= 4  # each fold's curve replaces the previous one instead of trailing after it
     summary = state.result.cross_validation
     assert len(summary.folds) == 3 and 0.6 <= summary.mean("accuracy") <= 0.85
+
+
+def test_pima_grid_over_optimiser_initialiser_epochs_and_batch_size_finishes_with_a_results_table():
+    # The classic Pima grid search (optimiser × initialiser × epochs × batch size), made small enough for CI.
+    mlp = _params("mlp")
+    spec = validate_search(SearchSpec(
+        base=_base("pima", family="mlp", params={"validation_split": 0.0}),
+        dimensions=(dimension_for(mlp["optimiser"], ["adam", "rmsprop"]),
+                    dimension_for(mlp["initialiser"], ["glorot_uniform", "random_uniform"]),
+                    dimension_for(mlp["epochs"], (5, 10), n_values=2),
+                    dimension_for(mlp["batch_size"], (32, 128), n_values=2)),
+        validation=ValidationConfig("stratified_kfold", n_folds=2)))
+    assert len(spec.planned) == 16
+    result = run_search(spec, LocalReporter())
+    table = result.table()
+    assert result.status == "completed" and len(table) == 16
+    assert list(table.columns[1:5]) == ["Optimiser", "Weight initialiser", "Epochs", "Batch size"]
+    assert set(table["Epochs"]) == {"5", "10"} and set(table["Batch size"]) == {"32", "128"}
+    assert table.iloc[0]["Best"] and 0.70 <= table.iloc[0]["Mean accuracy"] <= 0.85
+    assert all(len(c.fold_scores) == 2 for c in result.candidates)
