@@ -346,9 +346,10 @@ def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
     the first repeat: every row that a finished fold scored, predicted by the model that never saw it.
     """
     from mllab.evaluation import evaluate
-    from mllab.training import TrainingResult
+    from mllab.training import TrainingResult, data_info
 
     started = time.perf_counter()
+    info = data_info(spec)
     reporter.report({"type": "status", "message": "Preparing the folds"})
     run = cross_validate(spec, spec.validation, reporter)
     summary = run.summary
@@ -369,15 +370,10 @@ def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
     return TrainingResult(
         status="stopped" if run.stopped else "completed", history=last.history, evaluation=evaluation,
         device_used=run.device_used, duration_s=time.perf_counter() - started,
-        n_train=last.n_train, n_test=int(scored.sum()), n_features=_n_features(spec, last),
+        n_train=last.n_train, n_test=int(scored.sum()), n_features=info.pca_components or info.n_features,
         model_summary=run.model_summary, notes=notes, cross_validation=summary,
     )
 
-
-def _n_features(spec: "TrainingSpec", fold: FoldScore) -> int:
-    from mllab.training import data_info
-
-    return data_info(spec).pca_components or data_info(spec).n_features
 
 
 def check_validation(spec: "TrainingSpec") -> None:

@@ -64,7 +64,9 @@ with settings:
                            help="Random draws from the ranges below; log-scaled settings are drawn log-uniformly.")
     with st.expander("Hyperparameters: tick Vary to search over a setting", expanded=True):
         try:
-            dimensions, fixed = search_space(family, show_counts=strategy == "grid")
+            last_of_family = next((r for r in reversed(session.runs()) if r.family == family_key), None)
+            dimensions, fixed = search_space(family, show_counts=strategy == "grid",
+                                             initial=last_of_family.params if last_of_family else None)
             space_error = None
         except UserError as err:
             dimensions, fixed, space_error = (), {}, str(err)

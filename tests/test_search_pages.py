@@ -51,6 +51,10 @@ def test_a_stratified_kfold_run_shows_per_fold_scores_and_mean_std_in_runs():
     at.switch_page("pages/2_Runs.py").run()
     runs = at.dataframe[0].value
     assert runs["Validation"][0].startswith("Stratified 4-fold: accuracy 0.9") and "±" in runs["Validation"][0]
+    # The Search page starts its fixed settings from the latest run of the family.
+    at.switch_page("pages/3_Search.py").run()
+    at.selectbox(key="search-family").set_value("random_forest").run()
+    assert at.slider(key="search-random_forest-fixed-n_estimators").value == 50
 
 
 def test_search_page_grid_search_table_best_and_train_with_these_settings():

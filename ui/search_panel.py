@@ -17,7 +17,7 @@ from mllab import validation_charts
 from mllab.models import ModelFamily
 from mllab.params import BoolParam, ChoiceParam, FloatParam, IntListParam, IntParam, Param, format_int_list
 from mllab.search import Dimension, SearchRecord, dimension_for, shown_value
-from ui.params import _format_float, render_param, widget_value
+from ui.params import _format_float, render_param, set_widget_values, widget_value
 
 BEST_ROW_STYLE = "background-color: #FFE4C4; font-weight: bold"
 
@@ -71,12 +71,17 @@ def _options_widget(param: Param, key: str) -> list:
     return [param.parse(part) for part in text.split(";") if part.strip()]
 
 
-def search_space(family: ModelFamily, show_counts: bool) -> tuple[tuple[Dimension, ...], dict]:
+def search_space(family: ModelFamily, show_counts: bool, initial: dict | None = None
+                 ) -> tuple[tuple[Dimension, ...], dict]:
     """One row per hyperparameter: a fixed value, or what to try. Returns (dimensions, fixed values).
 
-    Raises ParamError for a layer list that cannot be read.
+    The fixed values start from `initial` (the latest run of this family) the first time the family
+    is shown. Raises ParamError for a layer list that cannot be read.
     """
     prefix = f"search-{family.key}"
+    if initial and not st.session_state.get(f"{prefix}-initialised"):
+        set_widget_values(family.params, f"{prefix}-fixed", initial)
+    st.session_state[f"{prefix}-initialised"] = True
     dimensions, fixed = [], {}
     for param in family.params:
         vary_col, widget_col = st.columns([1, 5], vertical_alignment="center")
