@@ -99,3 +99,17 @@ def test_search_page_refuses_a_search_with_nothing_to_vary_and_a_bad_layer_list(
     at.button(key="search-run").click().run()
     assert not at.exception
     assert "whole numbers separated by commas" in " ".join(e.value for e in at.error)
+
+
+def test_a_log_scaled_range_stays_a_range_across_reruns_and_counts_its_grid():
+    at = _app_on("iris")
+    at.switch_page("pages/3_Search.py").run()
+    at.selectbox(key="search-family").set_value("logistic_regression").run()
+    at.checkbox(key="search-logistic_regression-vary-C").check().run()
+    assert at.select_slider(key="search-logistic_regression-C-range").value == (0.1, 10.0)  # a decade either side
+    at.select_slider(key="search-logistic_regression-C-range").set_value((0.01, 100.0)).run()
+    at.number_input(key="search-logistic_regression-C-count").set_value(5).run()
+    at.run()
+    assert not at.exception
+    assert at.select_slider(key="search-logistic_regression-C-range").value == (0.01, 100.0)
+    assert any(c.value == "5 candidates × 5 models each" for c in at.caption)

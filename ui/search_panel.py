@@ -38,9 +38,10 @@ def _default_range(param: Param) -> tuple:
 
 
 def _range_widgets(param: Param, key: str, show_count: bool) -> tuple[tuple, int]:
-    kwargs: dict[str, Any] = {"key": f"{key}-range", "help": param.help}
-    if f"{key}-range" not in st.session_state:
-        kwargs["value"] = _default_range(param)
+    # The default range is always passed, never left to session state: a slider given no tuple value
+    # becomes a one-value slider on the next rerun (a select_slider then returns one option, not two).
+    # These keys are only ever set by the widgets themselves, so Streamlit keeps the user's range.
+    kwargs: dict[str, Any] = {"key": f"{key}-range", "help": param.help, "value": _default_range(param)}
     label = f"{param.label}: range to try"
     if isinstance(param, FloatParam) and param.log:
         chosen = st.select_slider(label, options=param.grid(), format_func=_format_float, **kwargs)
