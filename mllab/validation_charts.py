@@ -41,7 +41,8 @@ def candidate_scores_figure(result) -> go.Figure:
         error_y=dict(type="data", array=[c.std for c in ordered], visible=True, thickness=2),
         name=f"Mean {result.metric_label}", showlegend=False,
         hovertemplate=f"Candidate %{{x}}<br>Mean {result.metric_label} %{{y:.4f}}<extra></extra>"))
-    _base_layout(fig, f"Mean {result.metric_label} of each candidate (± std; best in orange)", HEIGHT)
+    # The title stays short enough for a half-width column; the caption under the table names the colours.
+    _base_layout(fig, f"Mean {result.metric_label} per candidate", HEIGHT)
     fig.update_xaxes(title_text="Candidate", type="category", tickfont=dict(size=BASE_FONT))
     fig.update_yaxes(title_text=f"Mean {result.metric_label}")
     if not ordered:

@@ -43,7 +43,7 @@ def evaluation_panel(run: Run, key: str) -> None:
     if result.cross_validation is not None:
         cross_validation_panel(result.cross_validation, key)
     cols = st.columns(5)
-    cols[0].metric("Test accuracy", f"{evaluation.accuracy:.3f}")
+    cols[0].metric("Out-of-fold accuracy" if result.cross_validation else "Test accuracy", f"{evaluation.accuracy:.3f}")
     cols[1].metric("Macro F1", f"{evaluation.macro['f1']:.3f}")
     cols[2].metric("ROC AUC", "—" if evaluation.roc_auc is None else f"{evaluation.roc_auc:.3f}")
     cols[3].metric("Device used", result.device_used)

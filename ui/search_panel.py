@@ -144,8 +144,9 @@ def results_panel(record: SearchRecord, family: ModelFamily) -> bool:
     train_best = st.button("Train with these settings", type="primary", key="search-train-best",
                            help="Loads the best candidate's settings into the Train page's sliders.")
     st.dataframe(_styled(result.table()), hide_index=True, width="stretch", key=f"search-table-{record.number}")
-    st.caption(f"Click a column header to sort. The best row is highlighted. {result.validation} scores; "
-               f"± is the standard deviation across folds. Took {result.duration_s:.0f} s.")
+    st.caption(f"Click a column header to sort. The best row is highlighted, and orange in the chart. "
+               f"{result.validation} scores; Std and the error bars are the standard deviation across folds. "
+               f"Took {result.duration_s:.0f} s.")
     st.plotly_chart(validation_charts.candidate_scores_figure(result), key=f"search-chart-{record.number}",
                     width="stretch")
     return train_best
