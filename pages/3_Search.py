@@ -116,7 +116,7 @@ def live_panel(number: int) -> None:
     def poll():
         sync_searches(engine, owner)
         record = next(r for r in searches() if r.number == number)
-        live_progress(record)
+        live_progress(record, FAMILIES[record.family])
         if record.finished:
             st.rerun()
 

@@ -1,8 +1,9 @@
 """Page tests (AppTest) for validation and search: a K-fold run on the Train page shows its per-fold
 scores and appears in the Runs table with mean ± std; the Search page runs a grid search, shows the
-table and the best, and "Train with these settings" puts them on the Train page."""
+table and the best, and "Train with these settings" puts them on the Train page; Stop keeps finished candidates."""
 
 import json
+import re
 import time
 
 from streamlit.testing.v1 import AppTest
@@ -113,3 +114,23 @@ def test_a_log_scaled_range_stays_a_range_across_reruns_and_counts_its_grid():
     assert not at.exception
     assert at.select_slider(key="search-logistic_regression-C-range").value == (0.01, 100.0)
     assert any(c.value == "5 candidates × 5 models each" for c in at.caption)
+
+
+def test_a_running_search_shows_candidate_progress_and_stop_keeps_the_finished_ones():
+    at = _app_on("pima")
+    at.switch_page("pages/3_Search.py").run()
+    at.selectbox(key="search-family").set_value("mlp").run()
+    at.slider(key="search-mlp-fixed-epochs").set_value(30).run()  # long enough that Stop lands mid-search
+    at.checkbox(key="search-mlp-vary-batch_size").check().run()
+    at.slider(key="search-mlp-batch_size-range").set_value((8, 64)).run()
+    at.number_input(key="search-mlp-batch_size-count").set_value(4).run()
+    at.selectbox(key="search-val-scheme").set_value("holdout").run()
+    at.button(key="search-run").click().run()
+    _wait_for(at, lambda at: any(d.value.shape[0] >= 1 and "Batch size" in d.value.columns for d in at.dataframe))
+    progress = at.get("progress")[0]
+    assert re.match(r"Candidate \d of 4", progress.proto.text)
+    at.button(key="search-stop").click().run()
+    _wait_for(at, lambda at: any(b.key == "search-train-best" for b in at.button) or at.warning)
+    infos = " ".join(i.value for i in at.info)
+    table = next(d.value for d in at.dataframe if "Best" in d.value.columns)
+    assert 1 <= len(table) < 4 and f"Stopped after {len(table)} of 4 candidates" in infos

@@ -103,13 +103,15 @@ def _styled(table: pd.DataFrame):
         {c: "{:.3f}" for c in table.columns if c.startswith("Mean") or c == "Std"})
 
 
-def live_progress(record: SearchRecord) -> None:
+def live_progress(record: SearchRecord, family: ModelFamily) -> None:
+    """While a search runs: "Candidate 7 of 24", and the candidates finished so far."""
     text = record.message or "Waiting for a free training worker"
     if record.queue_position:
         text += f" · number {record.queue_position} in the queue"
     st.progress(record.progress, text=text)
     if record.parts_done:
-        rows = [{"Candidate": p["index"], **{k: _plain(v) for k, v in p["params"].items()},
+        labels = {p.name: p.label.split(" (")[0] for p in family.params}
+        rows = [{"Candidate": p["index"], **{labels[k]: _plain(v) for k, v in p["params"].items()},
                  "Mean": round(p["mean"], 3), "Std": round(p["std"], 3)} for p in record.parts_done]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"search-live-{record.number}")
 
