@@ -59,6 +59,9 @@ class JobState:
     worker_address: str | None = None  # the Dask worker it was sent to
     worker_rss: int | None = None  # that worker's memory when the run ended
     deep_runs_on_worker: int = 0  # Keras runs that worker had done by then
+    # Finished parts of a job made of parts (the folds of a K-fold run, the candidates of a search),
+    # as their "part_done" events, so a page can list them while the rest still runs.
+    parts_done: list[dict] = field(default_factory=list)
 
     @property
     def finished(self) -> bool:
@@ -108,13 +111,26 @@ def run_job(spec: TrainingSpec, job_id: str) -> TrainingResult:
     reporter = _DaskReporter(job_id)
     reporter.report({"type": "started", "worker": os.getpid()})
     try:
-        return run_training(spec, reporter)
+        return _runner(spec)(spec, reporter)
     finally:
         if FAMILIES[spec.family].deep:
             _deep_runs_here += 1
         import psutil
 
         reporter.report({"type": "memory", "rss": psutil.Process().memory_info().rss, "deep_runs": _deep_runs_here})
+
+
+def _runner(spec):
+    """What a worker runs for this kind of job: a training run (hold-out or K-fold) or a search."""
+    from mllab.search import SearchSpec, run_search
+
+    return run_search if isinstance(spec, SearchSpec) else run_training
+
+
+def _validator(spec):
+    from mllab.search import SearchSpec, validate_search
+
+    return validate_search if isinstance(spec, SearchSpec) else validate_spec
 
 
 def worker_devices() -> list[dict]:
@@ -235,12 +251,13 @@ class Engine:
 
     # -- jobs -----------------------------------------------------------------------------
     def submit(self, spec: TrainingSpec, owner: str) -> str:
-        """Validate and queue a job; raises UserError at once for settings that cannot work."""
+        """Validate and queue a job (a TrainingSpec or a search.SearchSpec); raises UserError at once
+        for settings that cannot work."""
         self.touch(owner)
         if any(not j.finished for j in self.jobs_of(owner)):
-            raise UserError("You already have a run in progress. Wait for it to finish or press Stop, "
-                            "then train again.")
-        validate_spec(spec)
+            raise UserError("You already have a run in progress (a training run or a search). Wait for it to "
+                            "finish or press Stop on its page, then start again.")
+        _validator(spec)(spec)
         if spec.device == "GPU" and self._devices is not None and not self.gpu_available():
             raise UserError("No GPU was found on the training workers; choose CPU.")
         if self.start_error:
@@ -392,6 +409,10 @@ class Engine:
                 state.worker_rss, state.deep_runs_on_worker = event["rss"], event["deep_runs"]
             elif kind == "summary":
                 state.model_summary = event["summary"]
+            elif kind == "part_started":  # a new fold or candidate: its live curve starts afresh
+                state.message, state.history, state.total_steps = event["message"], [], None
+            elif kind == "part_done":
+                state.parts_done = [*state.parts_done, event]
             elif "step" in event:
                 state.total_steps = event.get("total", state.total_steps)
                 state.history = [*state.history, event]  # a new list: readers never see it half-built

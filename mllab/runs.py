@@ -11,6 +11,7 @@ from mllab.engine import JobState
 from mllab.models import FAMILIES
 from mllab.params import ChoiceParam, FloatParam, IntListParam, format_int_list
 from mllab.training import TrainingResult, TrainingSpec
+from mllab.validation import ValidationConfig
 
 
 @dataclass
@@ -29,6 +30,7 @@ class Run:
     result: TrainingResult | None = None
     error: str | None = None
     model_summary: str | None = None
+    validation: dict = field(default_factory=dict)  # the ValidationConfig's values; empty = hold-out
 
     @property
     def name(self) -> str:
@@ -57,7 +59,7 @@ def new_run(number: int, job_id: str, spec: TrainingSpec) -> Run:
     return Run(
         number=number, job_id=job_id, dataset_name=spec.dataset.name, target=spec.target, family=spec.family,
         params=dict(spec.params), preprocessing=spec.preprocessing.as_dict(), device_requested=spec.device,
-        started=datetime.now(),
+        started=datetime.now(), validation=spec.validation.as_dict(),
     )
 
 
@@ -94,5 +96,7 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
             "Duration (s)": round(run.result.duration_s, 1) if run.result else None,
             "Started": run.started.strftime("%H:%M:%S"),
             "Settings": describe_params(run.family, run.params),
+            "Validation": (run.result.cross_validation.headline() if run.result and run.result.cross_validation
+                           else ValidationConfig(**run.validation).describe() if run.validation else "Hold-out"),
         })
     return pd.DataFrame(rows)

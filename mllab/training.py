@@ -18,6 +18,7 @@ from mllab.evaluation import Evaluation, evaluate
 from mllab.models import FAMILIES, DataInfo
 from mllab.models.base import Device
 from mllab.preprocessing import PreprocessConfig, prepare, split_columns
+from mllab.validation import ValidationConfig, check_validation
 
 
 @dataclass
@@ -29,6 +30,7 @@ class TrainingSpec:
     params: dict
     device: str = "CPU"  # "CPU" or "GPU"
     mixed_precision: bool = False  # float16 compute; offered on a GPU only
+    validation: ValidationConfig = field(default_factory=ValidationConfig)  # hold-out unless K-fold is chosen
 
     @property
     def seed(self) -> int:
@@ -50,6 +52,7 @@ class TrainingResult:
     n_features: int
     model_summary: str | None = None
     notes: list[str] = field(default_factory=list)
+    cross_validation: object | None = None  # a validation.CrossValidationSummary for K-fold runs
 
 
 class LocalReporter:
@@ -96,10 +99,15 @@ def validate_spec(spec: TrainingSpec) -> TrainingSpec:
     check_target(spec.dataset.frame, spec.target)
     family = FAMILIES[spec.family]
     spec.params = family.validate(spec.params, data_info(spec))
+    check_validation(spec)
     return spec
 
 
 def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
+    if spec.validation.is_kfold:
+        from mllab.validation import run_cross_validation
+
+        return run_cross_validation(spec, reporter)
     started = time.perf_counter()
     family = FAMILIES[spec.family]
     reporter.report({"type": "status", "message": "Preparing the data"})

@@ -9,10 +9,12 @@ from mllab.models import FAMILIES, families_for
 from mllab.preprocessing import PREPROCESSING_SCHEMA, PreprocessConfig
 from mllab.runs import new_run
 from mllab.training import TrainingSpec
+from mllab.validation import ValidationConfig
 from ui import session
 from ui.nav import sidebar
 from ui.params import render_schema
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
+from ui.validation_panel import live_fold_scores, validation_settings
 
 st.set_page_config(page_title="mllab · Train", page_icon="🔭", layout="wide")
 engine = get_engine()
@@ -53,6 +55,7 @@ with settings:
                        else f"Output layer: {n_classes} softmax units with categorical cross-entropy.")
     with st.expander("Preprocessing", expanded=False):
         raw_preprocessing = render_schema(PREPROCESSING_SCHEMA, prefix="pp")
+    raw_validation = validation_settings()
 
     devices = engine.devices()
     if family.deep:
@@ -93,7 +96,7 @@ if train_clicked and active is None:
         spec = TrainingSpec(dataset=dataset, target=target,
                             preprocessing=PreprocessConfig.from_values(raw_preprocessing),
                             family=family_key, params=raw_params, device=device,
-                            mixed_precision=mixed_precision)
+                            mixed_precision=mixed_precision, validation=ValidationConfig.from_values(raw_validation))
         job_id = engine.submit(spec, owner)
     except UserError as err:
         with output:
@@ -121,6 +124,7 @@ def live_panel(run_number: int) -> None:
         if run.history and state.total_steps:
             label += f" · {FAMILIES[run.family].step_label.lower()} {run.history[-1]['step']} of {state.total_steps}"
         st.progress(state.progress, text=label)
+        live_fold_scores(state.parts_done)
         learning_curves(run, key=f"live-{run.number}")
         if run.finished:
             st.rerun()  # a full rerun draws the evaluation and re-enables Train

@@ -6,6 +6,7 @@ from mllab.engine import get_engine
 from mllab.models import FAMILIES
 from mllab.preprocessing import PREPROCESSING_SCHEMA
 from mllab.runs import runs_table
+from mllab.validation import VALIDATION_SCHEMA, ValidationConfig
 from ui import session
 from ui.nav import sidebar
 from ui.params import set_widget_values
@@ -32,6 +33,7 @@ st.dataframe(
         "Macro F1": st.column_config.NumberColumn(format="%.3f"),
         "ROC AUC": st.column_config.NumberColumn(format="%.3f"),
         "Settings": st.column_config.TextColumn(width="large"),
+        "Validation": st.column_config.TextColumn(width="medium"),
     },
 )
 
@@ -44,6 +46,7 @@ if st.button("Load these settings into the Train page", key="reopen-settings",
     st.session_state.family = run.family
     set_widget_values(FAMILIES[run.family].params, f"hp-{run.family}", run.params)
     set_widget_values(PREPROCESSING_SCHEMA, "pp", run.preprocessing)
+    set_widget_values(VALIDATION_SCHEMA, "val", run.validation or ValidationConfig().as_dict())
     st.switch_page("pages/1_Train.py")
 if not run.finished:
     st.info("This run is still training; its live curves are on the Train page.")

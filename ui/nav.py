@@ -6,10 +6,11 @@ import streamlit as st
 
 from mllab.datasets import markdown_escape
 from ui import session
+from ui.search_session import active_search, sync_searches
 
 # Material icons ship with Streamlit's front end; emoji need a font the viewer may lack.
 PAGES = (("app.py", "Data", ":material/table_view:"), ("pages/1_Train.py", "Train", ":material/model_training:"),
-         ("pages/2_Runs.py", "Runs", ":material/leaderboard:"))
+         ("pages/2_Runs.py", "Runs", ":material/leaderboard:"), ("pages/3_Search.py", "Search", ":material/tune:"))
 
 
 def sidebar(engine) -> None:
@@ -21,7 +22,7 @@ def sidebar(engine) -> None:
         dataset = session.current_dataset()
         if dataset is not None:
             st.caption(f"Data: {markdown_escape(dataset.name)}")
-        if session.active_run() is not None:
+        if session.active_run() is not None or active_search() is not None:
             _heartbeat(engine)
         if engine.start_error:
             st.caption("Training workers: could not start")
@@ -40,6 +41,10 @@ def _heartbeat(engine) -> None:
     would take the silence for a closed tab and stop the run.
     """
     session.sync_runs(engine, session.owner_id())
+    sync_searches(engine, session.owner_id())
     active = session.active_run()
     if active is not None:
         st.caption(f"{active.name}: {active.status} ({active.family_label})")
+    search = active_search()
+    if search is not None:
+        st.caption(f"Search {search.number}: {search.message or search.status}")

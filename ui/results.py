@@ -8,6 +8,7 @@ from mllab import charts
 from mllab.datasets import markdown_escape
 from mllab.models import FAMILIES
 from mllab.runs import Run, describe_params
+from ui.validation_panel import cross_validation_panel
 
 STATUS_TEXT = {"queued": "Queued", "running": "Training", "completed": "Finished", "stopped": "Stopped",
                "failed": "Failed"}
@@ -39,15 +40,17 @@ def evaluation_panel(run: Run, key: str) -> None:
             learning_curves(run, key)
         return
     evaluation = result.evaluation
+    if result.cross_validation is not None:
+        cross_validation_panel(result.cross_validation, key)
     cols = st.columns(5)
-    cols[0].metric("Test accuracy", f"{evaluation.accuracy:.3f}")
+    cols[0].metric("Out-of-fold accuracy" if result.cross_validation else "Test accuracy", f"{evaluation.accuracy:.3f}")
     cols[1].metric("Macro F1", f"{evaluation.macro['f1']:.3f}")
     cols[2].metric("ROC AUC", "—" if evaluation.roc_auc is None else f"{evaluation.roc_auc:.3f}")
     cols[3].metric("Device used", result.device_used)
     cols[4].metric("Duration", f"{result.duration_s:.1f} s")
     st.caption(f"{STATUS_TEXT[run.status]} · {result.n_train} training rows, {result.n_test} test rows, "
                f"{result.n_features} features after preprocessing.")
-    if run.status == "stopped":
+    if run.status == "stopped" and result.cross_validation is None:  # a K-fold run's notes say what was kept
         reached = run.history[-1]["step"] if run.history else 0
         unit = FAMILIES[run.family].step_label.lower()
         st.warning(f"Stopped at {unit} {reached}; the model as it was then is evaluated below.")

@@ -1,0 +1,393 @@
+"""Validation schemes: hold-out, K-fold, stratified K-fold and repeated K-fold with reshuffling.
+
+A K-fold run trains the chosen family once per fold. The preprocessing (imputation, scaling, PCA)
+is fitted inside each fold on that fold's training rows only, so no statistic of the rows a fold
+is scored on leaks into its model. Like `training.run_training`, the code here knows nothing of
+Dask or Streamlit: it runs on a worker under the engine, and in tests with a LocalReporter.
+
+Scores are plugged in per task (`SCORERS`): classification is scored by accuracy and macro F1; a
+regression task scores R² and RMSE from the predictions its families return.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+import pandas as pd
+
+from mllab.errors import DataError, ParamError
+from mllab.params import ChoiceParam, IntParam, validate_values
+from mllab.preprocessing import (LabelledData, PreparedData, PreprocessConfig, _encoded_width, build_preprocessor,
+                                 label_data)
+
+if TYPE_CHECKING:
+    from mllab.training import TrainingResult, TrainingSpec
+
+SCHEME_LABELS = {
+    "holdout": "Hold-out (one test split)",
+    "kfold": "K-fold (shuffled)",
+    "stratified_kfold": "Stratified K-fold",
+    "repeated_kfold": "Repeated stratified K-fold (reshuffled each repeat)",
+}
+
+VALIDATION_SCHEMA = (
+    ChoiceParam("scheme", "Validation", "Hold-out trains once and scores on the test fraction. K-fold trains K "
+                "models, each scored on a different fifth (tenth, …) of the rows, and reports the mean and spread "
+                "of the scores: slower, but far less dependent on one lucky or unlucky split.", "holdout",
+                tuple(SCHEME_LABELS), SCHEME_LABELS),
+    IntParam("n_folds", "Folds (K)", "How many parts the rows are cut into; each part is the test set once.",
+             5, 2, 20),
+    IntParam("n_repeats", "Repeats (repeated K-fold only)",
+             "How many times K-fold is run again on a fresh shuffle of the rows.", 3, 1, 10),
+)
+
+
+@dataclass(frozen=True)
+class ValidationConfig:
+    scheme: str = "holdout"
+    n_folds: int = 5
+    n_repeats: int = 3
+
+    @classmethod
+    def from_values(cls, values: dict) -> "ValidationConfig":
+        return cls(**validate_values(VALIDATION_SCHEMA, values))
+
+    def as_dict(self) -> dict:
+        return asdict(self)
+
+    @property
+    def is_kfold(self) -> bool:
+        return self.scheme != "holdout"
+
+    @property
+    def repeats(self) -> int:
+        return self.n_repeats if self.scheme == "repeated_kfold" else 1
+
+    @property
+    def n_splits(self) -> int:
+        """Models trained in all: one for hold-out, K per repeat otherwise."""
+        return self.n_folds * self.repeats if self.is_kfold else 1
+
+    def describe(self) -> str:
+        if self.scheme == "holdout":
+            return "Hold-out"
+        if self.scheme == "kfold":
+            return f"{self.n_folds}-fold"
+        if self.scheme == "stratified_kfold":
+            return f"Stratified {self.n_folds}-fold"
+        return f"Stratified {self.n_folds}-fold × {self.n_repeats} repeats"
+
+
+# -- scoring ------------------------------------------------------------------------------------
+@dataclass(frozen=True)
+class Scorer:
+    name: str
+    label: str
+    score: Callable[[np.ndarray, np.ndarray], float]  # (true values, predictions) -> score
+    higher_is_better: bool = True
+
+
+def _accuracy(y_true, y_pred) -> float:
+    return float(np.mean(y_true == y_pred))
+
+
+def _macro_f1(y_true, y_pred) -> float:
+    from sklearn.metrics import f1_score
+
+    return float(f1_score(y_true, y_pred, average="macro", zero_division=0))
+
+
+def _r2(y_true, y_pred) -> float:
+    from sklearn.metrics import r2_score
+
+    return float(r2_score(y_true, y_pred))
+
+
+def _rmse(y_true, y_pred) -> float:
+    return float(np.sqrt(np.mean((np.asarray(y_true, float) - np.asarray(y_pred, float)) ** 2)))
+
+
+SCORERS: dict[str, tuple[Scorer, ...]] = {
+    "classification": (Scorer("accuracy", "Accuracy", _accuracy), Scorer("macro_f1", "Macro F1", _macro_f1)),
+    "regression": (Scorer("r2", "R²", _r2), Scorer("rmse", "RMSE", _rmse, higher_is_better=False)),
+}
+
+
+def task_of(spec: "TrainingSpec") -> str:
+    """"classification" unless the spec says otherwise (the regression task sets `spec.task`)."""
+    return getattr(spec, "task", "classification")
+
+
+def predictions(task: str, outcome) -> np.ndarray:
+    """What a fold's model predicts for its test rows: a class index, or a number for regression."""
+    if task == "classification":
+        return np.asarray(outcome.test_proba).argmax(axis=1)
+    return np.ravel(np.asarray(getattr(outcome, "test_prediction", outcome.test_proba), dtype=float))
+
+
+# -- folds --------------------------------------------------------------------------------------
+def fold_indices(labels: np.ndarray, config: ValidationConfig, seed: int,
+                 task: str = "classification") -> list[tuple[int, int, np.ndarray, np.ndarray]]:
+    """(repeat, fold, training row indices, test row indices) for every split of a K-fold scheme.
+
+    Every scheme shuffles with the run's seed, so the same seed gives the same folds. Stratified
+    schemes keep each class's share of rows the same in every fold.
+    """
+    from sklearn.model_selection import KFold, RepeatedStratifiedKFold, StratifiedKFold
+
+    if not config.is_kfold:
+        raise ValueError("fold_indices is for K-fold schemes")
+    n_rows, k = len(labels), config.n_folds
+    if n_rows < k:
+        raise DataError(f"{k}-fold validation needs at least {k} rows; the data has {n_rows}. Choose fewer folds.")
+    stratified = config.scheme in ("stratified_kfold", "repeated_kfold")
+    if stratified and task != "classification":
+        raise ParamError("Stratified folds keep class proportions, so they need classes; for a numeric target "
+                         "choose plain K-fold.")
+    if stratified:
+        counts = np.bincount(labels)
+        counts = counts[counts > 0]
+        if counts.min() < k:
+            raise DataError(f"The smallest class has only {counts.min()} rows, fewer than the {k} folds, so some "
+                            f"folds would have none of it. Choose at most {max(2, counts.min())} folds, or plain "
+                            "K-fold.")
+    if config.scheme == "repeated_kfold":
+        splitter = RepeatedStratifiedKFold(n_splits=k, n_repeats=config.n_repeats, random_state=seed)
+    elif stratified:
+        splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
+    else:
+        splitter = KFold(n_splits=k, shuffle=True, random_state=seed)
+    return [(i // k + 1, i % k + 1, train, test)
+            for i, (train, test) in enumerate(splitter.split(np.zeros(n_rows), labels))]
+
+
+def prepare_fold(labelled: LabelledData, train_rows: np.ndarray, test_rows: np.ndarray,
+                 config: PreprocessConfig):
+    """The fold's PreparedData, with the preprocessing fitted on its training rows only; and that pipeline."""
+    x_train = labelled.features.iloc[train_rows]
+    x_test = labelled.features.iloc[test_rows]
+    pipeline, dropped = build_preprocessor(x_train, config)
+    if config.pca_components:
+        width = min(_encoded_width(pipeline, x_train), len(x_train))
+        if config.pca_components > width:
+            raise ParamError(f"PCA cannot keep {config.pca_components} components: a fold has only {width} "
+                             f"features or rows after encoding. Choose at most {width}.")
+    train_matrix = pipeline.fit_transform(x_train)
+    test_matrix = pipeline.transform(x_test)
+    if config.pca_components:
+        names = [f"PC{i + 1}" for i in range(config.pca_components)]
+    else:
+        names = [str(n) for n in pipeline.named_steps["columns"].get_feature_names_out()]
+    data = PreparedData(
+        x_train=np.asarray(train_matrix, dtype=np.float32), y_train=labelled.labels[train_rows],
+        x_test=np.asarray(test_matrix, dtype=np.float32), y_test=labelled.labels[test_rows],
+        class_names=labelled.class_names, feature_names=names,
+        dropped_missing_target=labelled.dropped_missing_target, dropped_columns=dropped,
+    )
+    return data, pipeline
+
+
+# -- results ------------------------------------------------------------------------------------
+@dataclass
+class FoldScore:
+    repeat: int
+    fold: int
+    n_train: int
+    n_test: int
+    scores: dict[str, float]
+    duration_s: float
+    history: list[dict] = field(default_factory=list)
+
+
+@dataclass
+class CrossValidationSummary:
+    """The completed folds of one K-fold run and their scores."""
+
+    config: ValidationConfig
+    task: str
+    n_planned: int
+    folds: list[FoldScore] = field(default_factory=list)
+
+    @property
+    def scorers(self) -> tuple[Scorer, ...]:
+        return SCORERS[self.task]
+
+    @property
+    def complete(self) -> bool:
+        return len(self.folds) == self.n_planned
+
+    def values(self, name: str) -> np.ndarray:
+        return np.array([f.scores[name] for f in self.folds], dtype=float)
+
+    def mean(self, name: str) -> float:
+        return float(self.values(name).mean()) if self.folds else float("nan")
+
+    def std(self, name: str) -> float:
+        # Population standard deviation over the folds, as scikit-learn's tutorials and the classic
+        # Keras K-fold recipe print it ("75.0% (+/- 4.1%)").
+        return float(self.values(name).std()) if self.folds else float("nan")
+
+    def headline(self) -> str:
+        """e.g. "Stratified 10-fold: accuracy 0.752 ± 0.041"."""
+        first = self.scorers[0]
+        text = f"{self.config.describe()}: {first.label.lower()} {self.mean(first.name):.3f} ± {self.std(first.name):.3f}"
+        if not self.complete:
+            text += f" ({len(self.folds)} of {self.n_planned} folds)"
+        return text
+
+    def table(self) -> pd.DataFrame:
+        rows = []
+        for fold in self.folds:
+            row = {"Repeat": fold.repeat, "Fold": fold.fold, "Training rows": fold.n_train, "Test rows": fold.n_test}
+            row.update({s.label: fold.scores[s.name] for s in self.scorers})
+            row["Duration (s)"] = round(fold.duration_s, 1)
+            rows.append(row)
+        table = pd.DataFrame(rows)
+        if self.config.repeats == 1 and not table.empty:
+            table = table.drop(columns="Repeat")
+        return table
+
+
+class _FoldReporter:
+    """Passes a fold's curve on with its fold number; Stop is the run's Stop."""
+
+    def __init__(self, reporter, repeat: int, fold: int, history: list[dict], forward_steps: bool = True):
+        self._reporter, self._repeat, self._fold = reporter, repeat, fold
+        self._history = history
+        self._forward_steps = forward_steps
+
+    def report(self, event: dict) -> None:
+        if "step" in event:
+            self._history.append(event)
+            if self._forward_steps:
+                self._reporter.report({**event, "fold": self._fold, "repeat": self._repeat})
+        elif event.get("type") == "summary" and self._forward_steps:
+            self._reporter.report(event)
+
+    def should_stop(self) -> bool:
+        return self._reporter.should_stop()
+
+
+@dataclass
+class FoldRunOutcome:
+    summary: CrossValidationSummary
+    stopped: bool
+    # Out-of-fold predictions of the first repeat: each row predicted once, by the model that did not
+    # train on it. NaN rows belong to folds that did not finish.
+    out_of_fold: np.ndarray | None
+    labelled: LabelledData
+    device_used: str
+    model_summary: str | None
+    notes: list[str]
+
+
+def cross_validate(spec: "TrainingSpec", config: ValidationConfig, reporter, params: dict | None = None,
+                   forward_steps: bool = True) -> FoldRunOutcome:
+    """Train and score one model per fold; Stop keeps the folds already finished.
+
+    `params` overrides the spec's hyperparameters (a search candidate). Events: "part_started" when
+    a fold starts (the engine starts a fresh live curve for it), the fold's per-step curve, and
+    "part_done" with its scores.
+    """
+    from mllab.models import FAMILIES
+    from mllab.models.base import Device
+    from mllab.training import data_info
+
+    family = FAMILIES[spec.family]
+    params = spec.params if params is None else params
+    task = task_of(spec)
+    labelled = label_data(spec.dataset.frame, spec.target, spec.feature_columns())
+    splits = fold_indices(labelled.labels, config, spec.seed, task)
+    info = data_info(spec)
+    scorers = SCORERS[task]
+    summary = CrossValidationSummary(config=config, task=task, n_planned=len(splits))
+    n_classes = len(labelled.class_names)
+    out_of_fold = np.full((len(labelled.labels), n_classes if task == "classification" else 1), np.nan)
+    stopped, device_used, model_summary, notes = False, "CPU", None, []
+    for index, (repeat, fold, train_rows, test_rows) in enumerate(splits, start=1):
+        if reporter.should_stop():
+            stopped = True
+            break
+        started = time.perf_counter()
+        where = f"fold {fold} of {config.n_folds}" + (f", repeat {repeat} of {config.repeats}"
+                                                      if config.repeats > 1 else "")
+        reporter.report({"type": "part_started", "index": index, "total": len(splits), "message": where.capitalize()})
+        data, _ = prepare_fold(labelled, train_rows, test_rows, spec.preprocessing)
+        history: list[dict] = []
+        outcome = family.train(params, data, info, _FoldReporter(reporter, repeat, fold, history, forward_steps),
+                               Device(spec.device, spec.mixed_precision), spec.seed)
+        if outcome.stopped:  # a fold cut short would score a half-trained model: leave it out
+            stopped = True
+            break
+        device_used, model_summary = outcome.device_used, outcome.summary or model_summary
+        for note in outcome.notes:
+            if note not in notes:
+                notes.append(note)
+        predicted = predictions(task, outcome)
+        scores = {s.name: s.score(data.y_test, predicted) for s in scorers}
+        summary.folds.append(FoldScore(repeat=repeat, fold=fold, n_train=len(train_rows), n_test=len(test_rows),
+                                       scores=scores, duration_s=time.perf_counter() - started, history=history))
+        if repeat == 1:
+            out_of_fold[test_rows] = (np.asarray(outcome.test_proba, dtype=float) if task == "classification"
+                                      else predicted[:, None])
+        reporter.report({"type": "part_done", "index": index, "total": len(splits), "repeat": repeat, "fold": fold,
+                         "scores": scores})
+    return FoldRunOutcome(summary=summary, stopped=stopped, out_of_fold=out_of_fold, labelled=labelled,
+                          device_used=device_used, model_summary=model_summary, notes=notes)
+
+
+def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
+    """A K-fold training run: per-fold scores, and an evaluation of the pooled out-of-fold predictions.
+
+    The confusion matrix and ROC curves of a K-fold run are drawn from the out-of-fold predictions of
+    the first repeat: every row that a finished fold scored, predicted by the model that never saw it.
+    """
+    from mllab.evaluation import evaluate
+    from mllab.training import TrainingResult, data_info
+
+    started = time.perf_counter()
+    info = data_info(spec)
+    reporter.report({"type": "status", "message": "Preparing the folds"})
+    run = cross_validate(spec, spec.validation, reporter)
+    summary = run.summary
+    if not summary.folds:
+        raise ParamError("Stopped before the first fold finished, so there are no scores to show. "
+                         "Train again and let at least one fold finish.")
+    scored = ~np.isnan(run.out_of_fold).any(axis=1)
+    evaluation = None
+    if summary.task == "classification":
+        evaluation = evaluate(run.labelled.labels[scored], run.out_of_fold[scored], run.labelled.class_names)
+    notes = list(run.notes)
+    if run.labelled.dropped_missing_target:
+        notes.append(f"{run.labelled.dropped_missing_target} rows without a target value were left out.")
+    if run.stopped:
+        notes.append(f"Stopped after {len(summary.folds)} of {summary.n_planned} folds; the scores below are "
+                     "those of the finished folds.")
+    last = summary.folds[-1]
+    return TrainingResult(
+        status="stopped" if run.stopped else "completed", history=last.history, evaluation=evaluation,
+        device_used=run.device_used, duration_s=time.perf_counter() - started,
+        n_train=last.n_train, n_test=int(scored.sum()), n_features=info.pca_components or info.n_features,
+        model_summary=run.model_summary, notes=notes, cross_validation=summary,
+    )
+
+
+
+def check_validation(spec: "TrainingSpec") -> None:
+    """Refuse, before any worker is asked, a K-fold scheme the data cannot support."""
+    config = spec.validation
+    if not config.is_kfold:
+        return
+    target = spec.dataset.frame[spec.target].dropna()
+    if len(target) < config.n_folds:
+        raise DataError(f"{config.n_folds}-fold validation needs at least {config.n_folds} rows; the data has "
+                        f"{len(target)}. Choose fewer folds.")
+    if config.scheme in ("stratified_kfold", "repeated_kfold") and task_of(spec) == "classification":
+        counts = target.value_counts()
+        if counts.min() < config.n_folds:
+            raise DataError(f"Class '{counts.idxmin()}' has only {counts.min()} rows, fewer than the "
+                            f"{config.n_folds} folds, so some folds would have none of it. Choose at most "
+                            f"{max(2, int(counts.min()))} folds, or plain K-fold.")

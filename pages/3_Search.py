@@ -1,0 +1,142 @@
+"""Search page: grid or random search over hyperparameter ranges, scored by K-fold or hold-out."""
+
+import streamlit as st
+
+from mllab.datasets import check_target, markdown_escape
+from mllab.engine import get_engine
+from mllab.errors import UserError
+from mllab.models import FAMILIES, families_for
+from mllab.preprocessing import PREPROCESSING_SCHEMA, PreprocessConfig
+from mllab.search import MAX_CANDIDATES, SearchSpec, grid_size, new_search_record
+from mllab.training import TrainingSpec
+from mllab.validation import SCORERS, ValidationConfig
+from ui import session
+from ui.nav import sidebar
+from ui.params import set_widget_values
+from ui.search_panel import live_progress, results_panel, search_space
+from ui.search_session import active_search, searches, sync_searches
+from ui.validation_panel import validation_settings
+
+st.set_page_config(page_title="mllab · Search", page_icon="🔭", layout="wide")
+engine = get_engine()
+owner = session.owner_id()
+session.sync_runs(engine, owner)
+sync_searches(engine, owner)
+sidebar(engine)
+
+st.title("Hyperparameter search")
+dataset = session.current_dataset()
+target = session.current_target()
+if dataset is None or target is None:
+    st.info("Choose a dataset and its target column on the Data page first.")
+    st.page_link("app.py", label="Go to the Data page", icon=":material/arrow_back:")
+    st.stop()
+try:
+    check_target(dataset.frame, target)
+except UserError as err:
+    st.error(str(err))
+    st.page_link("app.py", label="Pick another target on the Data page", icon=":material/arrow_back:")
+    st.stop()
+
+# The preprocessing of the latest run (or the defaults): the search compares models, not preprocessing.
+latest_run = session.runs()[-1] if session.runs() else None
+preprocessing = PreprocessConfig.from_values(latest_run.preprocessing) if latest_run else PreprocessConfig()
+st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
+           f"{len(dataset.frame):,} rows · preprocessing as in "
+           f"{latest_run.name if latest_run else 'the Train page defaults'} (scaling {preprocessing.scaling}, "
+           f"seed {preprocessing.seed})")
+active = active_search()
+settings, output = st.columns([1, 1], gap="large")
+
+with settings:
+    families = families_for(dataset.kind)
+    keys = [f.key for f in families]
+    if st.session_state.get("search-family") not in keys:
+        st.session_state["search-family"] = st.session_state.get("family") if st.session_state.get("family") in keys \
+            else keys[0]
+    family_key = st.selectbox("Model", keys, format_func=lambda k: FAMILIES[k].label, key="search-family")
+    family = FAMILIES[family_key]
+    strategy = st.radio("Search", ["grid", "random"], horizontal=True, key="search-strategy",
+                        format_func={"grid": "Grid (every combination)", "random": "Random (a budget of draws)"}.get)
+    budget = 10
+    if strategy == "random":
+        budget = st.slider("Candidates to try", 1, 100, 10, key="search-budget",
+                           help="Random draws from the ranges below; log-scaled settings are drawn log-uniformly.")
+    with st.expander("Hyperparameters: tick Vary to search over a setting", expanded=True):
+        try:
+            last_of_family = next((r for r in reversed(session.runs()) if r.family == family_key), None)
+            dimensions, fixed = search_space(family, show_counts=strategy == "grid",
+                                             initial=last_of_family.params if last_of_family else None)
+            space_error = None
+        except UserError as err:
+            dimensions, fixed, space_error = (), {}, str(err)
+    with st.expander("Scoring", expanded=True):
+        if "search-val-scheme" not in st.session_state:
+            st.session_state["search-val-scheme"] = "stratified_kfold"
+        raw_validation = validation_settings(prefix="search-val")
+        scorers = SCORERS["classification"]
+        metric = st.selectbox("Score", [s.name for s in scorers], key="search-metric",
+                              format_func={s.name: s.label for s in scorers}.get)
+    validation = ValidationConfig.from_values(raw_validation)
+    if dimensions:
+        count = grid_size(dimensions) if strategy == "grid" else budget
+        st.caption(f"{count:,} candidate{'s' if count != 1 else ''} × {validation.n_splits} model"
+                   f"{'s' if validation.n_splits != 1 else ''} each"
+                   + (f" — more than the {MAX_CANDIDATES} a search may run" if count > MAX_CANDIDATES else ""))
+    run_col, stop_col = st.columns(2)
+    run_clicked = run_col.button("Run search", type="primary", disabled=active is not None, width="stretch",
+                                 key="search-run")
+    stop_clicked = stop_col.button("Stop", disabled=active is None, width="stretch", key="search-stop")
+
+if stop_clicked and active is not None:
+    engine.stop(active.job_id, owner, message="Stopping after the current candidate…")
+    st.rerun()
+
+if run_clicked and active is None:
+    try:
+        if space_error:
+            raise UserError(space_error)
+        if not dimensions:
+            raise UserError("Tick Vary next to at least one hyperparameter to search over it.")
+        base = TrainingSpec(dataset=dataset, target=target, preprocessing=preprocessing, family=family_key,
+                            params=fixed)
+        spec = SearchSpec(base=base, dimensions=dimensions, strategy=strategy, n_candidates=budget,
+                          validation=validation, metric=metric)
+        job_id = engine.submit(spec, owner)
+    except UserError as err:
+        with output:
+            st.error(str(err))
+    else:
+        searches().append(new_search_record(len(searches()) + 1, job_id, spec))
+        st.rerun()
+
+
+def live_panel(number: int) -> None:
+    @st.fragment(run_every=0.5)
+    def poll():
+        sync_searches(engine, owner)
+        record = next(r for r in searches() if r.number == number)
+        live_progress(record, FAMILIES[record.family])
+        if record.finished:
+            st.rerun()
+
+    poll()
+
+
+with output:
+    if active is not None:
+        st.markdown(f"**Search {active.number}** · {FAMILIES[active.family].label}")
+        live_panel(active.number)
+    elif searches():
+        latest = searches()[-1]
+        st.markdown(f"**Search {latest.number}** · {FAMILIES[latest.family].label} on "
+                    f"{markdown_escape(latest.dataset_name)} · {latest.status}")
+        if results_panel(latest, FAMILIES[latest.family]):
+            best = latest.result.best
+            st.session_state.family = latest.family
+            set_widget_values(FAMILIES[latest.family].params, f"hp-{latest.family}", best.params)
+            set_widget_values(PREPROCESSING_SCHEMA, "pp", latest.preprocessing)
+            st.switch_page("pages/1_Train.py")
+    else:
+        st.info("Tick Vary next to the hyperparameters to try, set their ranges and press Run search. Each "
+                "candidate is scored by cross-validation; the table of results appears here.")
