@@ -11,6 +11,7 @@ from mllab.runs import new_run
 from mllab.training import TrainingSpec
 from ui import session
 from ui.nav import sidebar
+from ui.model_summary import layer_summary_panel
 from ui.params import render_schema
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
 
@@ -46,13 +47,14 @@ with settings:
     family = FAMILIES[family_key]
     st.caption(family.description)
     with st.expander("Hyperparameters", expanded=True):
-        raw_params = render_schema(family.params, prefix=f"hp-{family_key}")
+        raw_params = render_schema(family.params, prefix=f"hp-{family_key}", data_kind=dataset.kind)
         if family.deep:
             n_classes = dataset.frame[target].nunique(dropna=True)
             st.caption("Output layer: one sigmoid unit with binary cross-entropy (two classes)." if n_classes == 2
                        else f"Output layer: {n_classes} softmax units with categorical cross-entropy.")
     with st.expander("Preprocessing", expanded=False):
         raw_preprocessing = render_schema(PREPROCESSING_SCHEMA, prefix="pp")
+    layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target)
 
     devices = engine.devices()
     if family.deep:
