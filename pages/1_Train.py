@@ -54,7 +54,6 @@ with settings:
                        else f"Output layer: {n_classes} softmax units with categorical cross-entropy.")
     with st.expander("Preprocessing", expanded=False):
         raw_preprocessing = render_schema(PREPROCESSING_SCHEMA, prefix="pp")
-    layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target)
 
     devices = engine.devices()
     if family.deep:
@@ -131,6 +130,8 @@ def live_panel(run_number: int) -> None:
 
 
 with output:
+    # Folded once there are runs to look at; its title still shows the parameter count change.
+    layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target, expanded=not session.runs())
     if active is not None:
         live_panel(active.number)
     elif session.runs():

@@ -355,3 +355,16 @@ def test_the_summary_never_imports_tensorflow():
     done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     assert int(done.stdout) > 0
+
+
+def test_a_runs_description_leaves_out_settings_that_did_not_act():
+    from mllab.runs import describe_params
+
+    adam = describe_params("mlp", FAMILIES["mlp"].defaults())
+    assert "Optimiser Adam" in adam and "Batch normalisation off" in adam
+    assert "Momentum" not in adam and "Drop factor" not in adam and "Patience" not in adam
+    sgd = describe_params("cnn", {**FAMILIES["cnn"].defaults(), "optimiser": "sgd", "augment_zoom": 0.1,
+                                  "early_stopping": True, "lr_schedule": "step"})
+    assert "Momentum 0.9 · Nesterov momentum off" in sgd and "Patience (epochs) 10" not in sgd
+    assert "Patience 10" in sgd and "Drop every 10" in sgd and "Decay per epoch" not in sgd
+    assert "Augmentation: random zoom 0.1" in sgd and "random flip" not in sgd

@@ -35,7 +35,8 @@ def test_mlp_layer_summary_appears_before_training_and_follows_the_hidden_layers
     assert list(table.columns) == ["Layer", "Type", "Output shape", "Parameters"]
     assert list(table["Layer"]) == ["dense_1", "dense_2", "output"]
     assert list(table["Parameters"]) == [108, 104, 9]
-    assert "Input 8 · **221 parameters**, 221 trained." in _captions(at)
+    assert any(c.startswith("Input 8 · **221 parameters**, 221 trained.") for c in _captions(at))
+    assert [e.label for e in at.expander if e.label.startswith("Network layers")] == ["Network layers · 221 parameters"]
 
     at.text_input(key="hp-mlp-hidden_layers").set_value("32, 16, 8").run()
     table = _layer_table(at)

@@ -30,27 +30,32 @@ def _data_info(dataset: Dataset, target: str, preprocessing: PreprocessConfig) -
 
 
 def layer_summary_panel(family: ModelFamily, raw_params: dict[str, Any], raw_preprocessing: dict[str, Any],
-                        dataset: Dataset, target: str) -> None:
-    """A table of the layers the current settings give, or why there is none yet."""
+                        dataset: Dataset, target: str, expanded: bool = True) -> None:
+    """A table of the layers the current settings give, or why there is none yet.
+
+    The expander's title carries the parameter count, so it shows each change even when folded.
+    """
     if family.architecture is None:
         return
-    with st.expander("Layers (before training)", expanded=True):
-        try:
-            preprocessing = PreprocessConfig.from_values(raw_preprocessing)
-            info = _data_info(dataset, target, preprocessing)
-            values = family.validate(raw_params, info)
-        except UserError as err:
+    try:
+        preprocessing = PreprocessConfig.from_values(raw_preprocessing)
+        info = _data_info(dataset, target, preprocessing)
+        values = family.validate(raw_params, info)
+    except UserError as err:
+        with st.expander("Network layers", expanded=expanded):
             st.caption(f"The layer summary appears once the settings are valid. {err}")
-            return
-        input_shape, layers = family.architecture(values, info)
-        summary = summarise(input_shape, layers)
-        st.dataframe(summary.table(), hide_index=True, width="stretch", key=f"layer-summary-{family.key}")
+        return
+    input_shape, layers = family.architecture(values, info)
+    summary = summarise(input_shape, layers)
+    with st.expander(f"Network layers · {summary.total_params:,} parameters", expanded=expanded):
+        st.dataframe(summary.table(), hide_index=True, width="stretch", key=f"layer-summary-{family.key}",
+                     column_config={"Parameters": st.column_config.NumberColumn(format="localized")})
         text = (f"Input {format_shape(summary.input_shape)} · **{summary.total_params:,} parameters**, "
                 f"{summary.trainable_params:,} trained")
         if summary.non_trainable_params:
             text += (f", {summary.non_trainable_params:,} not trained (the running means and variances of "
                      "batch normalisation)")
-        st.caption(text + ".")
+        st.caption(text + ". Worked out from the settings; the run's own Keras summary follows training.")
         _, categorical = split_columns(dataset.frame[dataset.feature_columns(target)])
         if categorical and preprocessing.one_hot and not preprocessing.pca_components:
             st.caption("The input width counts each text column's categories in the whole table; the training "

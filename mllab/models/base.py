@@ -154,9 +154,9 @@ DROPOUT = FloatParam("dropout", "Dropout", "Share of units switched off at rando
                      "to fight over-fitting.", 0.0, 0.0, 0.8, step=0.05)
 BATCH_NORM = BoolParam("batch_norm", "Batch normalisation", "Re-centre and re-scale each layer's outputs over "
                        "every batch; often allows larger learning rates.", False)
-CLASS_WEIGHT = ChoiceParam("class_weight", "Class weights", "Balanced weights make each class count as much as "
-                           "the others in the loss, so a rare class is not ignored.", "none", ("none", "balanced"),
-                           {"none": "None (every row counts the same)", "balanced": "Balanced (rare classes weigh more)"})
+CLASS_WEIGHT = ChoiceParam("class_weight", "Class weights", "None: every row counts the same. Balanced: each "
+                           "class counts as much as the others in the loss, so a rare class is not ignored.", "none",
+                           ("none", "balanced"), {"none": "None", "balanced": "Balanced"})
 VALIDATION_SPLIT = FloatParam("validation_split", "Validation split",
                               "Share of the training rows kept aside to draw the validation curve.",
                               0.2, 0.0, 0.5, step=0.05)
