@@ -15,10 +15,40 @@ from mllab.errors import ParamError
 
 
 @dataclass(frozen=True)
+class AppliesWhen:
+    """A setting that matters only for some values of an earlier setting (momentum only for SGD).
+
+    The page shows such a setting greyed out with `reason` while it does not apply, so users see
+    at once why moving it would change nothing; the value is still kept and validated.
+    """
+
+    setting: str
+    values: tuple[Any, ...]
+    reason: str
+
+    def holds(self, values: dict[str, Any]) -> bool:
+        return values.get(self.setting) in self.values
+
+
+@dataclass(frozen=True)
 class Param:
     name: str
     label: str
     help: str
+    # Keyword-only so that every subclass keeps its positional fields (name, label, help, default, ...).
+    applies_when: AppliesWhen | None = field(default=None, kw_only=True)
+    # Data kinds ("table", "image", "signal") the setting is offered for; None = all of them.
+    # Image augmentation, for one, means nothing for a table row or a spectrum.
+    data_kinds: frozenset[str] | None = field(default=None, kw_only=True)
+
+    def offered_for(self, data_kind: str | None) -> bool:
+        return self.data_kinds is None or data_kind is None or data_kind in self.data_kinds
+
+    def inactive_reason(self, values: dict[str, Any]) -> str | None:
+        """Why this setting has no effect with these other values, or None when it applies."""
+        if self.applies_when is None or self.applies_when.holds(values):
+            return None
+        return self.applies_when.reason
 
     def validate(self, value: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -136,6 +166,11 @@ def format_int_list(values: Sequence[int]) -> str:
 
 def defaults(schema: Sequence[Param]) -> dict[str, Any]:
     return {p.name: p.default for p in schema}
+
+
+def is_active(param: Param, values: dict[str, Any], data_kind: str | None = None) -> bool:
+    """Whether `param` changes anything, given the other values and the kind of data."""
+    return param.offered_for(data_kind) and param.inactive_reason(values) is None
 
 
 def validate_values(schema: Sequence[Param], values: dict[str, Any]) -> dict[str, Any]:

@@ -68,12 +68,17 @@ def describe_params(family_key: str, params: dict) -> str:
     parts = []
     for param in FAMILIES[family_key].params:
         value = params.get(param.name, param.default)
+        # Leave out what did not act on this run: momentum under Adam, augmentation left off.
+        if param.inactive_reason(params) is not None or (param.data_kinds is not None and value == param.default):
+            continue
         if isinstance(param, ChoiceParam):
             shown = param.label_of(value)
         elif isinstance(param, IntListParam):
             shown = format_int_list(value)
         elif isinstance(param, FloatParam):
             shown = f"{value:g}"
+        elif isinstance(value, bool):
+            shown = "on" if value else "off"
         else:
             shown = str(value)
         parts.append(f"{param.label.split(' (')[0]} {shown}")

@@ -12,6 +12,7 @@ from mllab.training import TrainingSpec
 from mllab.validation import ValidationConfig
 from ui import session
 from ui.nav import sidebar
+from ui.model_summary import layer_summary_panel
 from ui.params import render_schema
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
 from ui.validation_panel import live_fold_scores, validation_settings
@@ -48,7 +49,7 @@ with settings:
     family = FAMILIES[family_key]
     st.caption(family.description)
     with st.expander("Hyperparameters", expanded=True):
-        raw_params = render_schema(family.params, prefix=f"hp-{family_key}")
+        raw_params = render_schema(family.params, prefix=f"hp-{family_key}", data_kind=dataset.kind)
         if family.deep:
             n_classes = dataset.frame[target].nunique(dropna=True)
             st.caption("Output layer: one sigmoid unit with binary cross-entropy (two classes)." if n_classes == 2
@@ -133,6 +134,8 @@ def live_panel(run_number: int) -> None:
 
 
 with output:
+    # Folded once there are runs to look at; its title still shows the parameter count change.
+    layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target, expanded=not session.runs())
     if active is not None:
         live_panel(active.number)
     elif session.runs():

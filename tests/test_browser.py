@@ -127,7 +127,7 @@ def test_moving_a_slider_does_not_stop_training_but_stop_does(page: Page):
     progress = page.locator('[data-testid="stProgress"]')
     expect(progress).to_contain_text(re.compile(r"epoch \d+ of 150"))
     # A student moves a slider mid-run: the script reruns, the run goes on.
-    page.get_by_role("slider", name="Epochs").focus()
+    page.get_by_role("slider", name=re.compile(r"^Epochs\b")).focus()  # not "Patience (epochs)"
     page.keyboard.press("ArrowLeft")
     wait_idle(page)
     expect(progress).to_contain_text(re.compile(r"Training .* epoch \d+ of 150"))

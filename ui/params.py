@@ -55,9 +55,28 @@ def render_param(param: Param, prefix: str, disabled: bool = False) -> Any:
     raise TypeError(f"no widget for {type(param).__name__}")
 
 
-def render_schema(schema: Sequence[Param], prefix: str, disabled: bool = False) -> dict[str, Any]:
-    """Draw one widget per parameter; return the raw values (validate them with the schema)."""
-    return {param.name: render_param(param, prefix, disabled) for param in schema}
+def render_schema(schema: Sequence[Param], prefix: str, disabled: bool = False,
+                  data_kind: str | None = None) -> dict[str, Any]:
+    """Draw one widget per parameter; return the raw values (validate them with the schema).
+
+    Settings not offered for `data_kind` are left out (validation gives them their defaults);
+    a setting whose `applies_when` does not hold for the values drawn above it is greyed out,
+    with the reason underneath.
+    """
+    values: dict[str, Any] = {}
+    pending_reason = None
+    for param in schema:
+        if not param.offered_for(data_kind):
+            continue
+        reason = param.inactive_reason(values)
+        # Settings greyed out for the same reason (momentum and Nesterov, off without SGD) share one line.
+        if pending_reason is not None and reason != pending_reason:
+            st.caption(pending_reason)
+        pending_reason = reason
+        values[param.name] = render_param(param, prefix, disabled or reason is not None)
+    if pending_reason is not None:
+        st.caption(pending_reason)
+    return values
 
 
 def set_widget_values(schema: Sequence[Param], prefix: str, values: dict[str, Any]) -> None:

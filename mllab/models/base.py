@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Callable, Protocol
 
 import numpy as np
 
-from mllab.params import ChoiceParam, FloatParam, IntParam, Param, defaults, validate_values
+from mllab.params import AppliesWhen, BoolParam, ChoiceParam, FloatParam, IntParam, Param, defaults, validate_values
 from mllab.preprocessing import PreparedData
 
 
@@ -88,6 +88,9 @@ class ModelFamily:
     data_kinds: frozenset[str] = frozenset({"table", "image", "signal"})
     # Cross-setting rules (solver vs penalty, blocks vs image size): messages, empty when fine.
     rules: Callable[[dict, DataInfo], list[str]] | None = None
+    # Keras families: (input shape, list of summary.LayerSpec) for validated values, used both to
+    # build the model on a worker and to show its layer summary on the page before training.
+    architecture: Callable[[dict, DataInfo], tuple] | None = None
 
     def defaults(self) -> dict[str, Any]:
         return defaults(self.params)
@@ -107,18 +110,75 @@ class ModelFamily:
 
 
 # Settings shared by the Keras families, declared once so both offer the same knobs.
+# Each is listed after the setting its `applies_when` looks at: the page draws them in order.
 OPTIMISER = ChoiceParam("optimiser", "Optimiser", "How the weights are updated from the gradients.", "adam",
-                        ("sgd", "rmsprop", "adam"),
-                        {"sgd": "SGD with momentum", "rmsprop": "RMSprop", "adam": "Adam"})
-LEARNING_RATE = FloatParam("learning_rate", "Learning rate", "Step size of each weight update.",
-                           0.001, 1e-5, 1.0, log=True)
-MOMENTUM = FloatParam("momentum", "Momentum (SGD only)", "Fraction of the previous update carried into the next.",
-                      0.9, 0.0, 0.99, step=0.01)
+                        ("sgd", "rmsprop", "adam", "adagrad"),
+                        {"sgd": "SGD (stochastic gradient descent)", "rmsprop": "RMSprop", "adam": "Adam",
+                         "adagrad": "Adagrad"})
+LEARNING_RATE = FloatParam("learning_rate", "Learning rate", "Step size of each weight update (at the first "
+                           "epoch, when a schedule changes it).", 0.001, 1e-5, 1.0, log=True)
+_SGD_ONLY = AppliesWhen("optimiser", ("sgd",), "Used by SGD only; choose SGD as the optimiser to change it.")
+MOMENTUM = FloatParam("momentum", "Momentum", "Fraction of the previous update carried into the next (SGD).",
+                      0.9, 0.0, 0.99, step=0.01, applies_when=_SGD_ONLY)
+NESTEROV = BoolParam("nesterov", "Nesterov momentum", "Take the gradient where the momentum is about to carry "
+                     "the weights, which often converges faster (SGD).", False, applies_when=_SGD_ONLY)
+LR_SCHEDULES = {"constant": "Constant", "step": "Step: drop by a factor every few epochs",
+                "exponential": "Exponential decay", "cosine": "Cosine decay to zero"}
+LR_SCHEDULE = ChoiceParam("lr_schedule", "Learning-rate schedule", "How the learning rate changes from epoch to "
+                          "epoch (annealing): large steps early, fine ones late.", "constant", tuple(LR_SCHEDULES),
+                          LR_SCHEDULES)
+LR_DROP_FACTOR = FloatParam("lr_drop_factor", "Drop factor", "The learning rate is multiplied by this at each drop.",
+                            0.5, 0.05, 0.95, step=0.05,
+                            applies_when=AppliesWhen("lr_schedule", ("step",), "Used by the step schedule only."))
+LR_DROP_EVERY = IntParam("lr_drop_every", "Drop every (epochs)", "Epochs between two drops of the learning rate.",
+                         10, 1, 200,
+                         applies_when=AppliesWhen("lr_schedule", ("step",), "Used by the step schedule only."))
+LR_DECAY_RATE = FloatParam("lr_decay_rate", "Decay per epoch", "The learning rate is multiplied by this after "
+                           "every epoch.", 0.95, 0.5, 0.999, step=0.001,
+                           applies_when=AppliesWhen("lr_schedule", ("exponential",),
+                                                    "Used by the exponential schedule only."))
+INITIALISERS = {
+    "glorot_uniform": "Glorot uniform",
+    "he_normal": "He normal",
+    "random_uniform": "Uniform (±0.05)",
+    "random_normal": "Normal (σ 0.05)",
+}
+INITIALISER = ChoiceParam("initialiser", "Weight initialiser", "How the weights start before training. He normal "
+                          "suits relu layers; Glorot uniform suits tanh and sigmoid.", "glorot_uniform",
+                          tuple(INITIALISERS), INITIALISERS)
+L1 = FloatParam("l1", "L1 weight penalty", "Penalty on the absolute size of the weights; pushes many to zero "
+                "(0 = off).", 0.0, 0.0, 0.1, step=0.0005)
+L2 = FloatParam("l2", "L2 weight penalty", "Penalty on large weights, to fight over-fitting (0 = off).",
+                0.0, 0.0, 0.1, step=0.0005)
 DROPOUT = FloatParam("dropout", "Dropout", "Share of units switched off at random during training, "
                      "to fight over-fitting.", 0.0, 0.0, 0.8, step=0.05)
+BATCH_NORM = BoolParam("batch_norm", "Batch normalisation", "Re-centre and re-scale each layer's outputs over "
+                       "every batch; often allows larger learning rates.", False)
+CLASS_WEIGHT = ChoiceParam("class_weight", "Class weights", "None: every row counts the same. Balanced: each "
+                           "class counts as much as the others in the loss, so a rare class is not ignored.", "none",
+                           ("none", "balanced"), {"none": "None", "balanced": "Balanced"})
 VALIDATION_SPLIT = FloatParam("validation_split", "Validation split",
                               "Share of the training rows kept aside to draw the validation curve.",
                               0.2, 0.0, 0.5, step=0.05)
+EARLY_STOPPING = BoolParam("early_stopping", "Early stopping", "Stop when the loss has not improved for a few "
+                           "epochs. It watches the validation loss, or the training loss when the validation "
+                           "split is 0.", False)
+_EARLY_ONLY = AppliesWhen("early_stopping", (True,), "Used with early stopping only.")
+PATIENCE = IntParam("patience", "Patience (epochs)", "Epochs without improvement before training stops.",
+                    10, 1, 100, applies_when=_EARLY_ONLY)
+RESTORE_BEST = BoolParam("restore_best", "Restore the best weights", "End with the weights of the epoch with the "
+                         "lowest watched loss rather than those of the last epoch.", True, applies_when=_EARLY_ONLY)
+
+
+def optimiser_params() -> tuple[Param, ...]:
+    """Optimiser, learning rate and its schedule, in the order the page shows them."""
+    return (OPTIMISER, LEARNING_RATE, MOMENTUM, NESTEROV, LR_SCHEDULE, LR_DROP_FACTOR, LR_DROP_EVERY, LR_DECAY_RATE)
+
+
+def fitting_params(batch_size: int, epochs: int, validation_split: float) -> tuple[Param, ...]:
+    """Batch size, epochs, validation split, early stopping and class weights."""
+    return (batch_size_param(batch_size), epochs_param(epochs), replace(VALIDATION_SPLIT, default=validation_split),
+            EARLY_STOPPING, PATIENCE, RESTORE_BEST, CLASS_WEIGHT)
 
 
 def batch_size_param(default: int) -> IntParam:

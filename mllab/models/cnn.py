@@ -4,10 +4,28 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mllab.models.base import (DROPOUT, LEARNING_RATE, MOMENTUM, OPTIMISER, VALIDATION_SPLIT, DataInfo, Device,
-                               FitOutcome, ModelFamily, Reporter, batch_size_param, epochs_param)
-from mllab.params import ChoiceParam, IntParam
+from mllab.models.base import (BATCH_NORM, DROPOUT, INITIALISER, L1, L2, DataInfo, Device, FitOutcome, ModelFamily,
+                               Reporter, fitting_params, optimiser_params)
+from mllab.models.summary import LayerSpec, output_layer
+from mllab.params import ChoiceParam, FloatParam, IntParam
 from mllab.preprocessing import PreparedData
+
+# Image augmentation: random changes to each training image, drawn anew every epoch, so the
+# network sees more varied examples; Keras's random layers do nothing at prediction time.
+# Offered for images only: flipping a spectrum or a table row would make nonsense.
+_IMAGES = frozenset({"image"})
+FLIPS = {"none": "None", "horizontal": "Left–right", "vertical": "Up–down",
+         "horizontal_and_vertical": "Left–right and up–down"}
+AUGMENTATION_PARAMS = (
+    ChoiceParam("augment_flip", "Augmentation: random flip", "Mirror training images at random. Leave off when "
+                "the orientation matters (digits, letters).", "none", tuple(FLIPS), FLIPS, data_kinds=_IMAGES),
+    IntParam("augment_rotation", "Augmentation: random rotation (degrees)", "Rotate training images by up to "
+             "this many degrees either way (0 = off).", 0, 0, 180, step=5, data_kinds=_IMAGES),
+    FloatParam("augment_shift", "Augmentation: random shift", "Shift training images by up to this share of "
+               "their height and width (0 = off).", 0.0, 0.0, 0.3, step=0.05, data_kinds=_IMAGES),
+    FloatParam("augment_zoom", "Augmentation: random zoom", "Zoom training images in or out by up to this "
+               "share (0 = off).", 0.0, 0.0, 0.5, step=0.05, data_kinds=_IMAGES),
+)
 
 PARAMS = (
     IntParam("conv_blocks", "Convolution blocks", "Each block is a convolution, then pooling.", 2, 1, 4),
@@ -18,13 +36,14 @@ PARAMS = (
                 {"max": "Max pooling", "average": "Average pooling", "none": "None"}),
     IntParam("dense_units", "Dense units", "Units of the fully connected layer before the output.", 64, 8, 512,
              step=8),
+    INITIALISER,
+    L1,
+    L2,
     replace(DROPOUT, default=0.25),
-    OPTIMISER,
-    LEARNING_RATE,
-    MOMENTUM,
-    batch_size_param(32),
-    epochs_param(20),
-    replace(VALIDATION_SPLIT, default=0.1),
+    BATCH_NORM,
+    *AUGMENTATION_PARAMS,
+    *optimiser_params(),
+    *fitting_params(batch_size=32, epochs=20, validation_split=0.1),
 )
 
 
@@ -53,30 +72,52 @@ def rules(values: dict, info: DataInfo) -> list[str]:
     return problems
 
 
-def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, device: Device, seed: int) -> FitOutcome:
-    from mllab.models.keras_common import fit_keras, output_layer_and_loss
+def _augmentation(values: dict) -> list[LayerSpec]:
+    layers = []
+    if values["augment_flip"] != "none":
+        layers.append(LayerSpec("random_flip", "RandomFlip", {"mode": values["augment_flip"]}))
+    if values["augment_rotation"]:
+        # Keras counts rotations in turns: 0.25 is up to a quarter turn either way.
+        layers.append(LayerSpec("random_rotation", "RandomRotation", {"factor": values["augment_rotation"] / 360}))
+    if values["augment_shift"]:
+        layers.append(LayerSpec("random_shift", "RandomTranslation",
+                                {"height_factor": values["augment_shift"], "width_factor": values["augment_shift"]}))
+    if values["augment_zoom"]:
+        layers.append(LayerSpec("random_zoom", "RandomZoom", {"height_factor": values["augment_zoom"]}))
+    return layers
 
+
+def architecture(values: dict, info: DataInfo) -> tuple[tuple[int, ...], list[LayerSpec]]:
+    """Input shape and layers: augmentation (images), convolution blocks, flatten, dropout, dense, output."""
     image = info.kind == "image"
-    input_shape = info.image_shape if image else (data.x_train.shape[1], 1)
+    input_shape = tuple(info.image_shape) if image else (info.n_features, 1)
+    dims = "2D" if image else "1D"
+    layers = _augmentation(values) if image else []
+    for block in range(1, values["conv_blocks"] + 1):
+        layers.append(LayerSpec(f"conv_{block}", f"Conv{dims}", {
+            "filters": values["filters"] * 2 ** (block - 1), "kernel_size": values["kernel_size"],
+            "padding": "same", "activation": "relu"}))
+        if values["batch_norm"]:
+            layers.append(LayerSpec(f"batch_norm_{block}", "BatchNormalization"))
+        if values["pooling"] != "none":
+            kind = {"max": "MaxPooling", "average": "AveragePooling"}[values["pooling"]]
+            layers.append(LayerSpec(f"pool_{block}", f"{kind}{dims}", {"pool_size": 2}))
+    layers.append(LayerSpec("flatten", "Flatten"))
+    if values["dropout"] > 0:
+        layers.append(LayerSpec("dropout", "Dropout", {"rate": values["dropout"]}))
+    layers.append(LayerSpec("dense", "Dense", {"units": values["dense_units"], "activation": "relu"}))
+    layers.append(output_layer(info))
+    return input_shape, layers
+
+
+def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, device: Device, seed: int) -> FitOutcome:
+    from mllab.models.keras_common import build_model, fit_keras
+
+    input_shape, layers = architecture(values, replace(info, n_features=data.x_train.shape[1]))
 
     def build(seeds):
-        import keras
-
-        conv = keras.layers.Conv2D if image else keras.layers.Conv1D
-        pool = {"max": keras.layers.MaxPooling2D if image else keras.layers.MaxPooling1D,
-                "average": keras.layers.AveragePooling2D if image else keras.layers.AveragePooling1D}
-        layers = [keras.Input(shape=input_shape)]
-        for block in range(values["conv_blocks"]):
-            layers.append(conv(values["filters"] * 2 ** block, values["kernel_size"], padding="same",
-                               activation="relu", kernel_initializer=seeds.initializer()))
-            if values["pooling"] != "none":
-                layers.append(pool[values["pooling"]](2))
-        layers.append(keras.layers.Flatten())
-        if values["dropout"] > 0:
-            layers.append(keras.layers.Dropout(values["dropout"], seed=seeds()))
-        layers.append(keras.layers.Dense(values["dense_units"], activation="relu", kernel_initializer=seeds.initializer()))
-        layers.append(output_layer_and_loss(data.n_classes, seeds)[0])
-        return keras.Sequential(layers, name="cnn_2d" if image else "cnn_1d")
+        return build_model("cnn_2d" if info.kind == "image" else "cnn_1d", input_shape, layers, values, seeds,
+                           data.n_classes)
 
     return fit_keras(build, values, data, info, reporter, device, seed,
                      reshape=lambda x: x.reshape((len(x), *input_shape)))
@@ -93,4 +134,5 @@ FAMILY = ModelFamily(
     deep=True,
     data_kinds=frozenset({"image", "signal"}),
     rules=rules,
+    architecture=architecture,
 )

@@ -13,6 +13,7 @@ from typing import Callable
 import numpy as np
 
 from mllab.models.base import DataInfo, Device, FitOutcome, Reporter, ThrottledStop
+from mllab.models.summary import LayerSpec
 from mllab.preprocessing import PreparedData
 
 
@@ -61,10 +62,27 @@ def make_optimiser(values: dict):
 
     rate = values["learning_rate"]
     if values["optimiser"] == "sgd":
-        return keras.optimizers.SGD(learning_rate=rate, momentum=values.get("momentum", 0.0))
+        return keras.optimizers.SGD(learning_rate=rate, momentum=values.get("momentum", 0.0),
+                                    nesterov=values.get("nesterov", False))
     if values["optimiser"] == "rmsprop":
         return keras.optimizers.RMSprop(learning_rate=rate)
+    if values["optimiser"] == "adagrad":
+        return keras.optimizers.Adagrad(learning_rate=rate)
     return keras.optimizers.Adam(learning_rate=rate)
+
+
+def learning_rate_at(values: dict, epoch: int) -> float:
+    """The learning rate of epoch `epoch` (0 = the first) under the chosen schedule."""
+    rate = values["learning_rate"]
+    schedule = values.get("lr_schedule", "constant")
+    if schedule == "step":
+        return rate * values["lr_drop_factor"] ** (epoch // values["lr_drop_every"])
+    if schedule == "exponential":
+        return rate * values["lr_decay_rate"] ** epoch
+    if schedule == "cosine":
+        # Half a cosine from the full rate at the first epoch towards zero after the last one.
+        return rate * 0.5 * (1.0 + math.cos(math.pi * epoch / values["epochs"]))
+    return rate
 
 
 class LayerSeeds:
@@ -108,6 +126,45 @@ def model_summary(model) -> str:
     return "\n".join(lines)
 
 
+# Layers with a weight matrix get the chosen initialiser and penalties; layers that draw random
+# numbers (dropout, augmentation) get their own seed, so a run repeats exactly.
+_WEIGHTED_KINDS = ("Dense", "Conv1D", "Conv2D")
+_SEEDED_KINDS = ("Dropout", "RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom")
+
+
+def make_layer(spec: LayerSpec, values: dict, seeds: LayerSeeds):
+    """The Keras layer a LayerSpec describes (its options are that layer class's arguments)."""
+    import keras
+
+    extra: dict = {}
+    if spec.kind in _WEIGHTED_KINDS:
+        l1, l2 = values.get("l1", 0.0), values.get("l2", 0.0)
+        extra["kernel_initializer"] = seeds.initializer(values.get("initialiser", "glorot_uniform"))
+        extra["kernel_regularizer"] = keras.regularizers.L1L2(l1=l1, l2=l2) if l1 > 0 or l2 > 0 else None
+    if spec.kind in _SEEDED_KINDS:
+        extra["seed"] = seeds()
+    return getattr(keras.layers, spec.kind)(name=spec.name, **spec.options, **extra)
+
+
+def build_model(name: str, input_shape: tuple[int, ...], specs: list[LayerSpec], values: dict, seeds: LayerSeeds,
+                n_classes: int):
+    """A Sequential model from the family's layer list; the output layer comes from output_layer_and_loss."""
+    import keras
+
+    layers = [keras.Input(shape=input_shape)]
+    for spec in specs:
+        layers.append(output_layer_and_loss(n_classes, seeds)[0] if spec.name == "output"
+                      else make_layer(spec, values, seeds))
+    return keras.Sequential(layers, name=name)
+
+
+def balanced_class_weights(y_train: np.ndarray, n_classes: int) -> dict[int, float]:
+    """scikit-learn's "balanced" weights: rows / (classes × rows of the class), for classes present."""
+    counts = np.bincount(y_train.astype(np.int64), minlength=n_classes)
+    present = counts > 0
+    return {int(c): float(len(y_train) / (present.sum() * counts[c])) for c in np.flatnonzero(present)}
+
+
 def fit_keras(
     build: Callable[[LayerSeeds], object],
     values: dict,
@@ -147,6 +204,21 @@ def fit_keras(
 
     x_train, x_test = reshape(data.x_train), reshape(data.x_test)
     y_train = data.y_train.astype("float32" if data.n_classes == 2 else "int64")
+    validation_split = values.get("validation_split", 0.0)
+    # Callbacks run in this order: the schedule sets the epoch's rate (and logs it) before
+    # LiveReport reports the epoch; early stopping decides last.
+    callbacks = []
+    if values.get("lr_schedule", "constant") != "constant":
+        callbacks.append(keras.callbacks.LearningRateScheduler(lambda epoch, _rate: learning_rate_at(values, epoch)))
+    callbacks.append(LiveReport())
+    early = None
+    if values.get("early_stopping"):
+        monitor = "val_loss" if validation_split > 0 else "loss"
+        early = keras.callbacks.EarlyStopping(monitor=monitor, patience=values["patience"], mode="min",
+                                              restore_best_weights=values["restore_best"])
+        callbacks.append(early)
+    class_weight = (balanced_class_weights(data.y_train, data.n_classes)
+                    if values.get("class_weight") == "balanced" else None)
     with tf.device(tf_device):
         model = build(LayerSeeds(seed))
         model.compile(optimizer=make_optimiser(values), loss=output_layer_and_loss(data.n_classes)[1],
@@ -155,9 +227,24 @@ def fit_keras(
         reporter.report({"type": "summary", "summary": summary})
         # validation_split takes the last rows; the split earlier was shuffled, so they are a fair sample.
         model.fit(x_train, y_train, epochs=epochs, batch_size=values["batch_size"],
-                  validation_split=values.get("validation_split", 0.0), shuffle=True, verbose=0,
-                  callbacks=[LiveReport()])
+                  validation_split=validation_split, shuffle=True, verbose=0,
+                  callbacks=callbacks, class_weight=class_weight)
         proba = np.asarray(model.predict(x_test, batch_size=1024, verbose=0), dtype=np.float64)
     if data.n_classes == 2:
         proba = np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
-    return FitOutcome(test_proba=proba, device_used=device_used, stopped=stop.requested, summary=summary)
+    notes = [early_stopping_note(early, values)] if early is not None else []
+    return FitOutcome(test_proba=proba, device_used=device_used, stopped=stop.requested, summary=summary,
+                      notes=notes)
+
+
+def early_stopping_note(early, values: dict) -> str:
+    """What early stopping did, in a sentence for the run's page."""
+    watched = "validation loss" if early.monitor == "val_loss" else "training loss (the validation split is 0)"
+    if early.stopped_epoch > 0:
+        text = (f"Early stopping: the {watched} had not improved for {values['patience']} epochs, so training "
+                f"stopped after epoch {early.stopped_epoch + 1} of {values['epochs']}.")
+    else:
+        text = f"Early stopping watched the {watched} and never had to stop training."
+    if values["restore_best"] and early.best_weights is not None:
+        text += f" The weights of epoch {early.best_epoch + 1}, the lowest {watched.split(' (')[0]}, were restored."
+    return text
