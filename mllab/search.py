@@ -24,7 +24,8 @@ import pandas as pd
 
 from mllab.errors import ParamError
 from mllab.models import FAMILIES
-from mllab.params import BoolParam, ChoiceParam, FloatParam, IntListParam, IntParam, Param, format_int_list
+from mllab.params import (BoolParam, ChoiceParam, FloatParam, IntListParam, IntParam, Param, format_int_list,
+                          is_active)
 from mllab.training import TrainingSpec, data_info, validate_spec
 from mllab.validation import SCORERS, Scorer, ValidationConfig, cross_validate, predictions, task_of
 
@@ -152,7 +153,7 @@ def candidates(spec: SearchSpec) -> list[dict]:
     names = [d.name for d in spec.dimensions]
     if spec.strategy == "grid":
         combos = itertools.product(*(d.grid_values() for d in spec.dimensions))
-        return [{**base, **dict(zip(names, combo))} for combo in combos]
+        return _without_inactive_repeats(spec, [{**base, **dict(zip(names, combo))} for combo in combos])
     rng = np.random.default_rng(spec.seed)
     drawn, seen = [], set()
     for _ in range(spec.n_candidates * 50):  # a small discrete space runs out of distinct draws
@@ -161,9 +162,29 @@ def candidates(spec: SearchSpec) -> list[dict]:
             continue
         seen.add(combo)
         drawn.append({**base, **dict(zip(names, combo))})
+        drawn = _without_inactive_repeats(spec, drawn)
         if len(drawn) == spec.n_candidates:
             break
     return drawn
+
+
+def _without_inactive_repeats(spec: SearchSpec, planned: list[dict]) -> list[dict]:
+    """Candidates that differ only in settings that do not act (momentum under Adam, patience with
+    early stopping off) train the same model: such settings go back to the base value and the
+    repeats are dropped, keeping the first of each."""
+    schema = FAMILIES[spec.family].params
+    kind = spec.base.dataset.kind
+    kept, seen = [], set()
+    for values in planned:
+        tidy = dict(values)
+        for param in schema:
+            if not is_active(param, values, kind):
+                tidy[param.name] = spec.base.params.get(param.name, param.default)
+        key = repr(sorted(tidy.items()))
+        if key not in seen:
+            seen.add(key)
+            kept.append(tidy)
+    return kept
 
 
 def grid_size(dimensions) -> int:

@@ -44,6 +44,17 @@ def test_grid_enumerates_the_product_of_the_chosen_values_keeping_other_settings
     assert len(validate_search(spec).planned) == 12
 
 
+def test_settings_that_do_not_act_do_not_multiply_the_candidates():
+    # Momentum only acts under SGD: Adam with momentum 0.5 and with 0.9 is one model, trained once.
+    mlp = _params("mlp")
+    spec = SearchSpec(base=_base(family="mlp", params={"epochs": 7, "momentum": 0.8}), dimensions=(
+        dimension_for(mlp["optimiser"], ["adam", "sgd"]),
+        dimension_for(mlp["momentum"], (0.5, 0.9), n_values=2),
+    ))
+    found = candidates(spec)
+    assert sorted((c["optimiser"], c["momentum"]) for c in found) == [("adam", 0.8), ("sgd", 0.5), ("sgd", 0.9)]
+
+
 def test_log_ranges_are_log_spaced_in_a_grid_and_log_uniform_in_a_random_search():
     rate = dimension_for(_params("mlp")["learning_rate"], (1e-4, 1e-1), n_values=4)
     assert rate.log and rate.grid_values() == [0.0001, 0.001, 0.01, 0.1]
