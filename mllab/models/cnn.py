@@ -75,7 +75,7 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
         if values["dropout"] > 0:
             layers.append(keras.layers.Dropout(values["dropout"], seed=seeds()))
         layers.append(keras.layers.Dense(values["dense_units"], activation="relu", kernel_initializer=seeds.initializer()))
-        layers.append(output_layer_and_loss(data.n_classes, seeds)[0])
+        layers.append(output_layer_and_loss(data.n_classes, seeds, task=data.task)[0])
         return keras.Sequential(layers, name="cnn_2d" if image else "cnn_1d")
 
     return fit_keras(build, values, data, info, reporter, device, seed,
@@ -91,6 +91,7 @@ FAMILY = ModelFamily(
     train=train,
     step_label="Epoch",
     deep=True,
+    tasks=frozenset({"classification", "regression"}),
     data_kinds=frozenset({"image", "signal"}),
     rules=rules,
 )

@@ -50,7 +50,7 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
                                              kernel_regularizer=regulariser))
             if values["dropout"] > 0:
                 layers.append(keras.layers.Dropout(values["dropout"], seed=seeds()))
-        layers.append(output_layer_and_loss(data.n_classes, seeds)[0])
+        layers.append(output_layer_and_loss(data.n_classes, seeds, task=data.task)[0])
         return keras.Sequential(layers, name="mlp")
 
     return fit_keras(build, values, data, info, reporter, device, seed)
@@ -60,9 +60,11 @@ FAMILY = ModelFamily(
     key="mlp",
     label="MLP (neural network)",
     description="Fully connected layers trained by back-propagation with Keras. Works on any table; "
-                "scale the inputs. Two classes end in one sigmoid unit, more in a softmax.",
+                "scale the inputs. Two classes end in one sigmoid unit, more in a softmax, a regression in one "
+                "linear unit trained on the mean squared error.",
     params=PARAMS,
     train=train,
     step_label="Epoch",
     deep=True,
+    tasks=frozenset({"classification", "regression"}),
 )
