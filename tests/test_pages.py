@@ -387,3 +387,68 @@ def test_a_value_chosen_by_hand_becomes_missing_like_the_zeros_of_pima():
     assert at.text_input(key="clean-marker-value").value == ""
     box.uncheck().run()
     assert at.session_state.dataset.frame["Insulin"].isna().sum() == 0
+
+
+def _plotly_array(values) -> np.ndarray:
+    """A trace's x or y: a list, or Plotly's binary encoding {"dtype": "f8", "bdata": base64}."""
+    import base64
+
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+    return np.asarray(values, dtype=float)
+
+
+def _regression_done(at, timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        if any(m.label == "R²" for m in at.metric):
+            return at
+        assert not at.exception, at.exception
+        errors = [e.value for e in at.error]
+        assert not errors, errors
+        time.sleep(0.3)
+    raise AssertionError("training did not finish")
+
+
+def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true():
+    at = _app()
+    at.selectbox(key="builtin-choice").set_value("sdss_mgs").run()
+    assert not at.exception
+    name = at.session_state.dataset.name
+    # The built-in says its target is a redshift: regression and the redshift box come ticked.
+    assert at.radio(key=f"task-{name}-redshift").value == "regression"
+    assert at.checkbox(key=f"redshift-{name}-redshift").value is True
+    assert any(m.label == "Target range" for m in at.metric)
+    assert any(s["layout"]["title"]["text"].startswith("Distribution of the target") for s in _plotly_specs(at))
+    at.switch_page("pages/1_Train.py").run()
+    assert not at.exception
+    families = at.selectbox(key="family").options
+    assert "Logistic regression" not in families and "Linear / ridge regression" in families
+    at.selectbox(key="family").set_value("random_forest").run()
+    # Class weight means nothing to a regression: hidden, and the page says why.
+    assert not [s for s in at.selectbox if s.key == "hp-random_forest-class_weight"]
+    assert "Not used for regression: Class weight" in _texts(at)
+    at.slider(key="hp-random_forest-n_estimators").set_value(50).run()
+    at.button(key="train-button").click().run()
+    _regression_done(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["R²"]) >= 0.8
+    assert float(metrics["NMAD"]) <= 0.016
+    specs = _plotly_specs(at)
+    scatter = next(s for s in specs if s["layout"]["title"]["text"].startswith("Predicted against true redshift"))
+    names = [trace.get("name") for trace in scatter["data"]]
+    assert names[:2] == ["Test rows", "Perfect prediction (y = x)"]
+    true, predicted = _plotly_array(scatter["data"][0]["x"]), _plotly_array(scatter["data"][0]["y"])
+    assert len(true) == len(predicted) == 2000  # every test row of the 10,000 galaxies at a 0.2 test fraction
+    assert 0.0 <= true.min() and true.max() <= 0.31 and np.corrcoef(true, predicted)[0, 1] > 0.9
+    titles = [s["layout"]["title"]["text"] for s in specs]
+    assert "Mean squared error" in titles and "Mean absolute error" in titles
+    assert any(t.startswith("Scaled error Δz/(1+z)") for t in titles)
+    at.switch_page("pages/2_Runs.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["Task"][0] == "Regression" and "Test accuracy" not in table.columns
+    assert table["R²"][0] >= 0.8 and table["NMAD"][0] <= 0.016
+    # Reopening the run shows its regression charts again.
+    assert any(m.label == "NMAD" for m in at.metric)
