@@ -74,6 +74,10 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
             forest.set_params(n_estimators=chunk)
             forest.fit(data.x_train, data.y_train)
         test_proba = None if regression else forest.predict_proba(data.x_test)
+        if regression:
+            # Predicting in threads adds the trees' outputs in whatever order the threads finish, which
+            # changes the last digits from run to run; one thread keeps "same seed, same metrics".
+            forest.set_params(n_jobs=1)
         test_prediction = forest.predict(data.x_test) if regression else None
     return FitOutcome(
         test_proba=test_proba, device_used="CPU", stopped=stop.requested,
