@@ -451,8 +451,8 @@ def predicted_vs_true_figure(evaluation: RegressionEvaluation, target: str, reds
     shown = f" ({len(true):,} of {evaluation.n_samples:,} test rows)" if len(true) < evaluation.n_samples else ""
     _base_layout(fig, f"Predicted against true {name}{shown}", HEIGHT + 80)
     fig.update_xaxes(title_text=f"True {name}", range=[low, high])
-    # Same scale on both axes, so the y = x line is the diagonal and scatter reads the same either way.
-    fig.update_yaxes(title_text=f"Predicted {name}", range=[low, high], scaleanchor="x", scaleratio=1)
+    # The same range on both axes, so the y = x line runs corner to corner.
+    fig.update_yaxes(title_text=f"Predicted {name}", range=[low, high])
     return fig
 
 

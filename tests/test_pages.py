@@ -450,5 +450,47 @@ def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true
     table = at.dataframe[0].value
     assert table["Task"][0] == "Regression" and "Test accuracy" not in table.columns
     assert table["R²"][0] >= 0.8 and table["NMAD"][0] <= 0.016
-    # Reopening the run shows its regression charts again.
+    # Reopening the run shows its regression charts again, and its settings go back to the Train page.
     assert any(m.label == "NMAD" for m in at.metric)
+    at.button(key="reopen-settings").click().run()
+    assert not at.exception
+    assert at.slider(key="hp-random_forest-n_estimators").value == 50
+    assert "task **regression** (a redshift)" in _texts(at)
+
+
+def test_a_numeric_upload_target_is_offered_as_regression_and_the_user_can_override_it():
+    rng = np.random.default_rng(0)
+    area = rng.uniform(30, 200, 120)
+    rooms = rng.integers(1, 6, 120)
+    price = 2.5 * area + 10 * rooms + rng.normal(0, 5, 120)
+    csv = "area,rooms,price\n" + "".join(f"{a:.1f},{r},{p:.2f}\n" for a, r, p in zip(area, rooms, price))
+    at = _app()
+    at.radio(key="data-source").set_value(UPLOAD).run()
+    at.file_uploader[0].set_value(("flats.csv", csv.encode(), "text/csv"))
+    at.run()
+    at.selectbox(key="target-flats.csv").set_value("price").run()
+    assert not at.exception
+    task = at.radio(key="task-flats.csv-price")
+    assert task.value == "regression"  # 120 different decimal prices: a number to predict
+    assert not [c for c in at.checkbox if c.key == "redshift-flats.csv-price" and c.value]  # not a redshift
+    # The user says it is classification: the page explains why that cannot work, and Train is not offered.
+    task.set_value("classification").run()
+    assert "Choose Regression as the task" in " ".join(e.value for e in at.error)
+    at.switch_page("pages/1_Train.py").run()
+    assert "Choose Regression as the task" in " ".join(e.value for e in at.error)
+    assert not at.button
+    at.switch_page("app.py").run()
+    # The choice survived the visit to the Train page; back to regression.
+    assert at.radio(key="task-flats.csv-price").value == "classification"
+    at.radio(key="task-flats.csv-price").set_value("regression").run()
+    at.switch_page("pages/1_Train.py").run()
+    at.selectbox(key="family").set_value("linear_regression").run()
+    # Ordinary least squares: price is a straight line in area and rooms plus noise.
+    at.slider(key="hp-linear_regression-alpha").set_value(0.0).run()
+    at.button(key="train-button").click().run()
+    _regression_done(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["R²"]) >= 0.95 and "NMAD" not in metrics
+    assert any("Ordinary least squares" in i.value for i in at.info)
+    titles = [s["layout"]["title"]["text"] for s in _plotly_specs(at)]
+    assert "Residuals against true price" in titles
