@@ -9,7 +9,7 @@ import pandas as pd
 
 from mllab.engine import JobState
 from mllab.models import FAMILIES
-from mllab.params import ChoiceParam, FloatParam, IntListParam, format_int_list
+from mllab.params import ChoiceParam, FloatParam, IntListParam, applicable, format_int_list
 from mllab.training import TrainingResult, TrainingSpec
 
 
@@ -63,10 +63,13 @@ def new_run(number: int, job_id: str, spec: TrainingSpec) -> Run:
     )
 
 
-def describe_params(family_key: str, params: dict) -> str:
-    """Short human text of a run's hyperparameters, e.g. "Hidden layers 12, 8 · Optimiser Adam"."""
+def describe_params(family_key: str, params: dict, task: str = "classification") -> str:
+    """Short human text of a run's hyperparameters, e.g. "Hidden layers 12, 8 · Optimiser Adam".
+
+    Settings that do not apply to the run's task (a forest's class weight in a regression) are left out.
+    """
     parts = []
-    for param in FAMILIES[family_key].params:
+    for param in applicable(FAMILIES[family_key].params, task):
         value = params.get(param.name, param.default)
         if isinstance(param, ChoiceParam):
             shown = param.label_of(value)
@@ -108,6 +111,6 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
             "Device": run.result.device_used if run.result else run.device_requested,
             "Duration (s)": round(run.result.duration_s, 1) if run.result else None,
             "Started": run.started.strftime("%H:%M:%S"),
-            "Settings": describe_params(run.family, run.params),
+            "Settings": describe_params(run.family, run.params, run.task),
         })
     return pd.DataFrame(rows)

@@ -244,6 +244,9 @@ def test_runs_table_shows_regression_metrics_for_regression_runs():
     assert {"R²", "RMSE", "MAE", "NMAD", "Outliers"} <= set(table.columns)
     assert "Test accuracy" not in table.columns
     assert table["NMAD"][0] == pytest.approx(run.result.evaluation.photo_z.nmad)
+    assert table["Settings"][0].startswith("Ridge penalty α 1")
+    forest = new_run(3, "job-3", _sdss_spec("random_forest", {"n_estimators": 10}, rows=300))
+    assert "Class weight" not in runs_table([forest])["Settings"][0]  # means nothing to a regression
     iris = validate_spec(TrainingSpec(dataset=load_builtin("iris"), target="species",
                                       preprocessing=PreprocessConfig(), family="random_forest",
                                       params={"n_estimators": 10}))

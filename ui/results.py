@@ -64,7 +64,7 @@ def evaluation_panel(run: Run, key: str) -> None:
 
 
 def settings_details(run: Run) -> None:
-    st.markdown(f"**Hyperparameters:** {describe_params(run.family, run.params)}")
+    st.markdown(f"**Hyperparameters:** {describe_params(run.family, run.params, run.task)}")
     pre = run.preprocessing
     stratified = pre["stratify"] and run.task != "regression"
     st.markdown(

@@ -154,6 +154,7 @@ def fit_keras(
     if regression:
         target = _TargetScale(data.y_train)
         y_train = target.to_unit(data.y_train)
+        # LiveReport looks `reporter` up when it reports, so from here on its curves are in target units.
         reporter = target.reporting_in_target_units(reporter)
     else:
         y_train = data.y_train.astype("float32" if data.n_classes == 2 else "int64")
