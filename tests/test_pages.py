@@ -434,7 +434,7 @@ def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true
     _regression_done(at)
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["R²"]) >= 0.8
-    assert float(metrics["NMAD"]) <= 0.016
+    assert float(metrics["NMAD"]) <= 0.015
     specs = _plotly_specs(at)
     scatter = next(s for s in specs if s["layout"]["title"]["text"].startswith("Predicted against true redshift"))
     names = [trace.get("name") for trace in scatter["data"]]
@@ -449,7 +449,7 @@ def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true
     assert not at.exception
     table = at.dataframe[0].value
     assert table["Task"][0] == "Regression" and "Test accuracy" not in table.columns
-    assert table["R²"][0] >= 0.8 and table["NMAD"][0] <= 0.016
+    assert table["R²"][0] >= 0.8 and table["NMAD"][0] <= 0.015
     # Reopening the run shows its regression charts again, and its settings go back to the Train page.
     assert any(m.label == "NMAD" for m in at.metric)
     at.button(key="reopen-settings").click().run()

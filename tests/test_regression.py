@@ -135,14 +135,16 @@ def test_regression_data_keeps_the_target_values_and_splits_without_stratifying(
 # ---- families on real data -------------------------------------------------------------------------
 
 
-def test_random_forest_photo_z_on_sdss_reaches_nmad_0015_with_default_settings():
-    result, reporter = _train(_sdss_spec("random_forest"))
+def test_random_forest_photo_z_on_sdss_reaches_nmad_0015_with_default_settings_and_100_trees():
+    # Every default (all columns per split for a regression), half the default 200 trees to keep the
+    # test quick; 200 trees give NMAD 0.0134-0.0138 over seeds 1, 7 and 42.
+    result, reporter = _train(_sdss_spec("random_forest", {"n_estimators": 100}))
     figures = result.evaluation.photo_z
     assert figures.nmad <= 0.015
     assert figures.outlier_fraction < 0.01
     assert result.evaluation.r2 >= 0.8
     steps = [e["step"] for e in reporter.history]
-    assert steps[-1] == 200 and len(steps) >= 10
+    assert steps[-1] == 100 and len(steps) >= 10
     # Curves in the target's units: training MSE below the out-of-bag MSE, both small for z < 0.3.
     last = reporter.history[-1]
     assert last["loss"] < last["val_loss"] < 0.001 and 0.8 <= last["val_r2"] <= 1
@@ -158,7 +160,7 @@ def test_random_forest_regression_curve_is_scikit_learns_out_of_bag_score():
     reporter = LocalReporter()
     FAMILIES["random_forest"].train(spec.params, data, DataInfo("table", data.x_train.shape[1], 0, task="regression"),
                                     reporter, "CPU", 5)
-    reference = RandomForestRegressor(n_estimators=40, oob_score=True, random_state=5, max_features="sqrt")
+    reference = RandomForestRegressor(n_estimators=40, oob_score=True, random_state=5, max_features=None)
     reference.fit(data.x_train, data.y_train)
     assert reporter.history[-1]["val_r2"] == pytest.approx(reference.oob_score_)
     train_error = reference.predict(data.x_train) - data.y_train
