@@ -16,6 +16,7 @@ from ui import session
 from ui.cleaning_panel import cleaning_panel
 from ui.explore_panel import explore_tabs, preview, samples
 from ui.nav import sidebar
+from ui.task import task_choice
 
 st.set_page_config(page_title="mllab · Data", page_icon="🔭", layout="wide")
 # Start the training workers now, in the background, so they are warm by the time the user
@@ -105,6 +106,7 @@ target = st.selectbox("Target column (what the model learns to predict)", column
                       index=columns.index(target_default) if target_default in columns else len(columns) - 1,
                       key=f"target-{raw.name}", format_func=str)
 st.session_state.target = target
+task, redshift = task_choice(raw, target)
 
 # Cleaning choices: made once per loaded dataset, then changed only by the user.
 choices = session.cleaning_choices()
@@ -139,7 +141,7 @@ if result.replaced:
     st.caption(f"{result.replaced_total:,} values marked as missing.")
 
 try:
-    check_target(frame, target)
+    check_target(frame, target, task=task)
     target_ok = True
 except DataError as err:
     st.error(str(err))
@@ -150,7 +152,11 @@ m1, m2, m3, m4 = st.columns(4)
 m1.metric("Rows", f"{len(frame):,}")
 m2.metric("Feature columns", f"{len(features):,}")
 m3.metric("Missing values", f"{loading.missing_values(key, frame).total:,}")
-m4.metric("Classes", frame[target].nunique(dropna=True))
+if task == "regression" and target_ok:
+    values = frame[target].dropna()
+    m4.metric("Target range", f"{values.min():.4g} to {values.max():.4g}")
+else:
+    m4.metric("Classes", frame[target].nunique(dropna=True))
 
 left, right = st.columns([3, 2])
 with left:
@@ -159,12 +165,16 @@ with left:
     st.subheader("Preview, after cleaning" if changed else "Preview")
     preview(frame, target)
 with right:
-    st.subheader("Class balance")
-    if target_ok:
+    st.subheader("Target distribution" if task == "regression" else "Class balance")
+    if target_ok and task == "regression":
+        st.plotly_chart(charts.target_histogram_figure(loading.histogram(key, frame, target, None)),
+                        key="target-histogram", width="stretch")
+    elif target_ok:
         st.plotly_chart(charts.class_balance_figure(class_balance(frame, target)), key="class-balance",
                         width="stretch")
     else:
-        st.caption("Choose a target with at least two classes to see the balance.")
+        st.caption("Choose a target that suits the task to see its "
+                   f"{'distribution' if task == 'regression' else 'balance'}.")
 
 if target_ok:
     samples(raw, dataset, target, key)

@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 import plotly.graph_objects as go
 
-from mllab.evaluation import MACRO_LABEL, Evaluation
+from mllab.evaluation import MACRO_LABEL, PHOTO_Z_OUTLIER_CUT, Evaluation, RegressionEvaluation
 
 # Okabe & Ito (2008), strongest contrast on white first.
 PALETTE = ["#0072B2", "#D55E00", "#009E73", "#CC79A7", "#E69F00", "#56B4E9", "#000000", "#F0E442"]
@@ -410,4 +410,82 @@ def signal_samples_figure(samples, title: str = "Sample signals, a few per class
     fig.update_xaxes(title_text=samples.x_label, exponentformat="none", separatethousands=True)
     fig.update_yaxes(title_text=getattr(samples, "y_label", "Value"))
     fig.update_layout(showlegend=bool(samples.classes))
+    return fig
+
+
+# ------------------------------------------------------------------------------------------------
+# Regression
+# ------------------------------------------------------------------------------------------------
+
+TEST_ROWS_LABEL = "Test rows"
+IDENTITY_LABEL = "Perfect prediction (y = x)"
+OUTLIER_LABEL = f"Outlier limit |Δz| = {PHOTO_Z_OUTLIER_CUT:g}(1+z)"
+# Thousands of points on a projector: small, half-transparent markers so dense regions read as dense.
+_POINT_STYLE = dict(size=6, color=PALETTE[0], opacity=0.45, line=dict(width=0))
+
+# What a regression's learning curves show, by history key: (chart title, what the page calls it).
+REGRESSION_CURVES = (("loss", "Mean squared error"), ("mae", "Mean absolute error"))
+
+
+def predicted_vs_true_figure(evaluation: RegressionEvaluation, target: str, redshift: bool = False) -> go.Figure:
+    """Each test row as a point (true value, predicted value), with the line y = x where a perfect model
+    would put them all; for redshifts also the outlier limits z ± 0.15 (1 + z)."""
+    true, predicted = np.asarray(evaluation.y_true, float), np.asarray(evaluation.y_pred, float)
+    name = _short(target, 30)
+    fig = go.Figure(go.Scattergl(
+        x=true, y=predicted, mode="markers", name=TEST_ROWS_LABEL, marker=_POINT_STYLE,
+        hovertemplate=f"true {name} %{{x:.4g}}<br>predicted %{{y:.4g}}<extra></extra>"))
+    low = float(min(true.min(), predicted.min()))
+    high = float(max(true.max(), predicted.max()))
+    pad = (high - low) * 0.03 or 1.0
+    low, high = low - pad, high + pad
+    fig.add_trace(go.Scatter(x=[low, high], y=[low, high], mode="lines", name=IDENTITY_LABEL,
+                             line=dict(color=MACRO_COLOUR, width=LINE_WIDTH, dash="dash"), hoverinfo="skip"))
+    if redshift:
+        edge = np.linspace(max(low, -0.99), high, 50)
+        for sign, show in ((1, True), (-1, False)):
+            fig.add_trace(go.Scatter(
+                x=edge, y=edge + sign * PHOTO_Z_OUTLIER_CUT * (1 + edge), mode="lines", name=OUTLIER_LABEL,
+                legendgroup="outliers", showlegend=show, hoverinfo="skip",
+                line=dict(color=VALIDATION_COLOUR, width=2, dash="dot")))
+    shown = f" ({len(true):,} of {evaluation.n_samples:,} test rows)" if len(true) < evaluation.n_samples else ""
+    _base_layout(fig, f"Predicted against true {name}{shown}", HEIGHT + 80)
+    fig.update_xaxes(title_text=f"True {name}", range=[low, high])
+    # The same range on both axes, so the y = x line runs corner to corner.
+    fig.update_yaxes(title_text=f"Predicted {name}", range=[low, high])
+    return fig
+
+
+def residuals_figure(evaluation: RegressionEvaluation, target: str, redshift: bool = False) -> go.Figure:
+    """Error of each test row against its true value: predicted - true, or for redshifts the scaled
+    error Δz/(1+z) that NMAD and the outlier fraction measure, with the zero line."""
+    true, predicted = np.asarray(evaluation.y_true, float), np.asarray(evaluation.y_pred, float)
+    name = _short(target, 30)
+    if redshift:
+        residual = (predicted - true) / (1 + true)
+        y_label, title = "Δz / (1 + z)", f"Scaled error Δz/(1+z) against true {name}"
+    else:
+        residual = predicted - true
+        y_label, title = f"Residual: predicted − true {name}", f"Residuals against true {name}"
+    fig = go.Figure(go.Scattergl(
+        x=true, y=residual, mode="markers", name=TEST_ROWS_LABEL, marker=_POINT_STYLE,
+        hovertemplate=f"true {name} %{{x:.4g}}<br>{y_label} %{{y:.4g}}<extra></extra>"))
+    low, high = float(true.min()), float(true.max())
+    fig.add_trace(go.Scatter(x=[low, high], y=[0, 0], mode="lines", name="No error",
+                             line=dict(color=MACRO_COLOUR, width=LINE_WIDTH, dash="dash"), hoverinfo="skip"))
+    if redshift:
+        for sign, show in ((1, True), (-1, False)):
+            fig.add_trace(go.Scatter(x=[low, high], y=[sign * PHOTO_Z_OUTLIER_CUT] * 2, mode="lines",
+                                     name=OUTLIER_LABEL, legendgroup="outliers", showlegend=show, hoverinfo="skip",
+                                     line=dict(color=VALIDATION_COLOUR, width=2, dash="dot")))
+    _base_layout(fig, title, HEIGHT + 40)
+    fig.update_xaxes(title_text=f"True {name}")
+    fig.update_yaxes(title_text=y_label, zeroline=False)
+    return fig
+
+
+def target_histogram_figure(hist) -> go.Figure:
+    """The distribution of a regression target (the Data page's view in place of the class balance)."""
+    fig = histogram_figure(hist)
+    fig.update_layout(title_text=f"Distribution of the target {_short(hist.column, 40)}")
     return fig

@@ -39,6 +39,11 @@ class Dataset:
     # Columns that name a row (a star's catalogue ID) rather than describe it. A model given them
     # would at best learn nothing and at worst memorise rows, so they are never features by default.
     id_columns: tuple[str, ...] = ()
+    # The task the data was published for, with its suggested target ("classification" or
+    # "regression"); None when unknown (uploads), and the page suggests one from the target's values.
+    task: str | None = None
+    # Columns holding redshifts: a regression on one of them also reports the photometric-redshift figures.
+    redshift_columns: tuple[str, ...] = ()
 
     def feature_columns(self, target: str | None) -> list[str]:
         """Every column except the target and the identifier columns, in the frame's order.
@@ -71,6 +76,7 @@ class BuiltinInfo:
     id_columns: tuple[str, ...] = ()
     # Signals only: what the coordinate of the signal columns is (the axis itself comes with the frame).
     axis_label: str = ""
+    redshift_columns: tuple[str, ...] = ()
 
 
 _UCI_LICENCE = ("CC BY 4.0 (UCI Machine Learning Repository); the copy used is the one bundled with "
@@ -338,7 +344,8 @@ _SDSS_MGS = BuiltinInfo(
         "Galaxy; the four colours u_minus_g, g_minus_r, r_minus_i, i_minus_z (differences of neighbouring "
         "magnitudes); and the uncertainty of each (the columns ending in _err). Estimating the redshift "
         "from them is the photometric-redshift problem. **The target is a continuous number, so this is "
-        "a regression task**, which mllab cannot train yet: explore the data for now. The column sample "
+        "a regression task**: models predict a value, judged by their errors and, for a redshift, by the "
+        "scatter NMAD of Δz/(1+z) and the share of outliers. The column sample "
         "says which of the two files of the original distribution a galaxy comes from (train or test, "
         "5,000 each), so that a model can be trained on one and tested on the other as in the TPZ paper; "
         "it is not a feature."
@@ -359,6 +366,7 @@ _SDSS_MGS = BuiltinInfo(
     task="regression",
     target="redshift",
     id_columns=("sample",),
+    redshift_columns=("redshift",),
 )
 
 # Display order: the first entry is what the Data page opens with.
@@ -522,7 +530,8 @@ def load_builtin(key: str) -> Dataset:
     fields = dict(
         name=info.name, frame=_cached_frame(key).copy(deep=True), target=info.target, kind=info.kind,
         image_shape=info.image_shape, description=info.description, citation=info.citation,
-        licence=info.licence, source="built-in", id_columns=info.id_columns,
+        licence=info.licence, source="built-in", id_columns=info.id_columns, task=info.task,
+        redshift_columns=info.redshift_columns,
     )
     if info.kind == "signal":
         # Imported here: mllab.readers imports this module.
@@ -868,26 +877,71 @@ def class_balance(frame: pd.DataFrame, target: str) -> pd.DataFrame:
     }, columns=["class", "count", "fraction"])
 
 
-def check_target(frame: pd.DataFrame, target: str, max_classes: int = 50) -> None:
-    """Raise DataError unless `target` can be the label of a classifier with a stratified split."""
+# A numeric target with more distinct values than this, some not whole numbers, is offered as a
+# regression: twenty classes of a measured quantity would each hold a sliver of its range.
+REGRESSION_MIN_VALUES = 20
+# ... and with more than this many, even of whole numbers (ages, counts), it cannot be classes.
+MAX_CLASSES = 50
+TASKS = ("classification", "regression")
+TASK_LABELS = {"classification": "Classification (predict a class)", "regression": "Regression (predict a number)"}
+# Target names that usually hold a redshift, compared in lower case without _ and -.
+_REDSHIFT_NAMES = {"z", "redshift", "zspec", "specz", "zsp", "zphot", "photoz", "zbest", "zcmb", "zhelio"}
+
+
+def _is_numeric_target(values: pd.Series) -> bool:
+    return pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values)
+
+
+def suggest_task(frame: pd.DataFrame, target: str, dataset_task: str | None = None,
+                 dataset_target: str | None = None) -> str:
+    """"regression" for a numeric target with many distinct values, else "classification".
+
+    The dataset's own task wins for the target it was published with.
+    """
+    if dataset_task in TASKS and target == dataset_target:
+        return dataset_task
+    if target not in frame.columns:
+        return "classification"
+    values = frame[target].dropna()
+    if not _is_numeric_target(values):
+        return "classification"
+    distinct = values.nunique()
+    whole = pd.api.types.is_integer_dtype(values) or bool(np.all(np.mod(values.to_numpy(dtype=float), 1) == 0))
+    if distinct > MAX_CLASSES or (distinct > REGRESSION_MIN_VALUES and not whole):
+        return "regression"
+    return "classification"
+
+
+def looks_like_redshift(target: str, redshift_columns: tuple[str, ...] = ()) -> bool:
+    """Whether the target is a redshift: the dataset says so, or its name is one redshifts go by."""
+    return target in redshift_columns or re.sub(r"[_\-\s]", "", str(target)).lower() in _REDSHIFT_NAMES
+
+
+def check_target(frame: pd.DataFrame, target: str, max_classes: int = MAX_CLASSES,
+                 task: str = "classification") -> None:
+    """Raise DataError unless `target` can be the label of a classifier with a stratified split,
+    or, for task="regression", the value a regression predicts."""
     if target not in frame.columns:
         raise DataError(f"The target column '{target}' is not in the data. Pick one of the data's columns.")
     values = frame[target].dropna()
     if values.empty:
         raise DataError(f"The target column '{target}' has no values: every row is empty. "
                         "Pick another target column.")
+    if task == "regression":
+        _check_regression_target(values, target)
+        return
     counts = values.value_counts()
     if len(counts) < 2:
         raise DataError(f"The target column '{target}' has only one class ({_class_name(counts.index[0])}); "
                         "a classifier needs at least two. Pick another target column.")
     if len(counts) > max_classes:
-        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
-            why = ("It looks like a numeric, continuous quantity: predicting that is regression, which mllab "
-                   "does not support yet.")
+        if _is_numeric_target(values):
+            why = ("It looks like a numeric, continuous quantity: predicting that is regression. Choose "
+                   "Regression as the task.")
         else:
             why = "It looks like an identifier or free text rather than a set of categories."
         raise DataError(f"The target column '{target}' has {len(counts):,} different values, more than the "
-                        f"{max_classes} classes mllab can learn. {why} Pick a column that holds categories.")
+                        f"{max_classes} classes mllab can learn. {why} Otherwise pick a column that holds categories.")
     rare = sorted((c for c, n in counts.items() if n < 2), key=_class_sort_key)
     if rare:
         listed = ", ".join(f"'{_class_name(c)}'" for c in rare[:5]) + (" …" if len(rare) > 5 else "")
@@ -896,6 +950,23 @@ def check_target(frame: pd.DataFrame, target: str, max_classes: int = 50) -> Non
                         f"{'have' if plural else 'has'} only one row, so the data cannot be split into training "
                         "and test parts with every class in both. Remove those rows, add more examples, or pick "
                         "another target column.")
+
+
+# A regression is trained on some rows and judged on others; fewer rows than this say nothing.
+MIN_REGRESSION_ROWS = 10
+
+
+def _check_regression_target(values: pd.Series, target: str) -> None:
+    if not _is_numeric_target(values):
+        raise DataError(f"The target column '{target}' does not hold numbers, so a regression cannot predict it. "
+                        "Choose Classification as the task, or pick a numeric target column.")
+    finite = values[np.isfinite(values.to_numpy(dtype=float))]
+    if len(finite) < MIN_REGRESSION_ROWS:
+        raise DataError(f"The target column '{target}' has only {len(finite)} numeric values; a regression needs "
+                        f"at least {MIN_REGRESSION_ROWS} to train on some and test on others.")
+    if finite.nunique() < 2:
+        raise DataError(f"Every value of the target column '{target}' is the same, so there is nothing for a "
+                        "regression to predict. Pick another target column.")
 
 
 def suggest_target(frame: pd.DataFrame) -> str | None:

@@ -1,4 +1,5 @@
-"""Test-set evaluation of a trained classifier: metrics, confusion matrix, ROC curves.
+"""Test-set evaluation of a trained model: a classifier's metrics, confusion matrix and ROC curves;
+a regression's errors, R² and, for photometric redshifts, the astronomers' figures.
 
 Pure numpy / pandas / scikit-learn. An `Evaluation` is a plain dataclass of lists, floats, a
 small DataFrame and a small array, so it pickles cheaply on its way back from a Dask worker.
@@ -36,6 +37,8 @@ class Evaluation:
     confusion: np.ndarray  # counts; rows = true class, columns = predicted class
     roc: list[RocCurve]  # binary: the positive class; multiclass: one-vs-rest per class + macro average
     roc_auc: float | None  # binary AUC or macro one-vs-rest AUC; None where no curve can be computed
+
+    task = "classification"
 
     @property
     def n_samples(self) -> int:
@@ -191,4 +194,103 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> E
         confusion=confusion_matrix(y, predicted, labels=labels).astype(np.int64),
         roc=roc,
         roc_auc=roc_auc,
+    )
+
+
+# ------------------------------------------------------------------------------------------------
+# Regression
+# ------------------------------------------------------------------------------------------------
+
+# Points kept for the predicted-vs-true and residual plots; every metric uses all test rows.
+MAX_SCATTER_POINTS = 20_000
+# A photometric redshift is an outlier when |Δz| / (1 + z) exceeds this (the usual cut, e.g.
+# Hildebrandt et al. 2010; Carrasco Kind & Brunner 2013).
+PHOTO_Z_OUTLIER_CUT = 0.15
+# Scales the median absolute deviation to a standard deviation for normally distributed errors.
+NMAD_SCALE = 1.4826
+
+
+@dataclass
+class PhotoZMetrics:
+    """Photometric-redshift quality on the test set, with e = (z_pred - z_true) / (1 + z_true)."""
+
+    bias: float  # mean of e
+    sigma: float  # standard deviation of e: σ(Δz/(1+z))
+    nmad: float  # 1.4826 × median(|e - median(e)|): a spread that outliers do not inflate
+    outlier_fraction: float  # share of rows with |e| > 0.15
+    n_outliers: int
+
+
+@dataclass
+class RegressionEvaluation:
+    """How close the predicted values are to the true ones on the test set.
+
+    `y_true` and `y_pred` are kept (at most MAX_SCATTER_POINTS of them, a fixed random sample) to
+    draw the predicted-vs-true and residual plots; the metrics use every test row.
+    """
+
+    n_samples: int
+    mse: float
+    mae: float
+    rmse: float
+    r2: float | None  # None when the test targets are all equal (R² is then undefined)
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    photo_z: PhotoZMetrics | None = None
+
+    task = "regression"
+
+    def summary(self) -> dict[str, float | None]:
+        """The headline numbers of a run, for comparison tables."""
+        numbers: dict[str, float | None] = {"r2": self.r2, "rmse": self.rmse, "mae": self.mae, "mse": self.mse}
+        if self.photo_z is not None:
+            numbers.update(nmad=self.photo_z.nmad, sigma_dz=self.photo_z.sigma, bias_dz=self.photo_z.bias,
+                           outlier_fraction=self.photo_z.outlier_fraction)
+        return numbers
+
+
+def photo_z_metrics(z_true: np.ndarray, z_pred: np.ndarray) -> PhotoZMetrics:
+    """Bias, σ(Δz/(1+z)), NMAD and outlier fraction of predicted redshifts `z_pred`."""
+    z_true = np.asarray(z_true, dtype=float).reshape(-1)
+    z_pred = np.asarray(z_pred, dtype=float).reshape(-1)
+    if np.any(z_true <= -1):
+        raise UserError("Some target values are -1 or less, which no redshift can be, so Δz/(1+z) cannot be "
+                        "computed. Untick 'target is a redshift' on the Data page.")
+    scaled = (z_pred - z_true) / (1.0 + z_true)
+    outliers = np.abs(scaled) > PHOTO_Z_OUTLIER_CUT
+    return PhotoZMetrics(
+        bias=float(np.mean(scaled)),
+        sigma=float(np.std(scaled)),
+        nmad=float(NMAD_SCALE * np.median(np.abs(scaled - np.median(scaled)))),
+        outlier_fraction=float(np.mean(outliers)),
+        n_outliers=int(outliers.sum()),
+    )
+
+
+def evaluate_regression(y_true: np.ndarray, y_pred: np.ndarray, redshift: bool = False,
+                        seed: int = 0) -> RegressionEvaluation:
+    """Errors of the predictions `y_pred` against the true values `y_true` (both 1-D, same length)."""
+    y = np.asarray(y_true, dtype=float).reshape(-1)
+    predicted = np.asarray(y_pred, dtype=float).reshape(-1)
+    if len(y) == 0:
+        raise ValueError("The test set is empty, so there is nothing to evaluate.")
+    if predicted.shape != y.shape:
+        raise ValueError(f"{len(predicted)} predictions for {len(y)} test rows.")
+    if not np.all(np.isfinite(predicted)):
+        bad = int((~np.isfinite(predicted)).sum())
+        raise UserError(
+            f"The model produced invalid (NaN or infinite) predictions for {bad} of {len(y)} test rows, so it "
+            "cannot be evaluated. Training probably diverged: try a lower learning rate, scale the features, "
+            "or use fewer epochs.")
+    errors = predicted - y
+    mse = float(np.mean(errors ** 2))
+    total = float(np.sum((y - y.mean()) ** 2))
+    r2 = None if total == 0 else 1.0 - float(np.sum(errors ** 2)) / total
+    keep = np.arange(len(y))
+    if len(y) > MAX_SCATTER_POINTS:
+        keep = np.sort(np.random.default_rng(seed).choice(len(y), MAX_SCATTER_POINTS, replace=False))
+    return RegressionEvaluation(
+        n_samples=len(y), mse=mse, mae=float(np.mean(np.abs(errors))), rmse=float(np.sqrt(mse)), r2=r2,
+        y_true=y[keep], y_pred=predicted[keep],
+        photo_z=photo_z_metrics(y, predicted) if redshift else None,
     )

@@ -13,6 +13,10 @@ from typing import Any, Sequence
 
 from mllab.errors import ParamError
 
+# The learning tasks a setting can apply to: the page hides a setting that does not apply to the
+# chosen task (class weights mean nothing to a regression) and says why.
+TASKS = ("classification", "regression")
+
 
 @dataclass(frozen=True)
 class AppliesWhen:
@@ -49,6 +53,11 @@ class Param:
         if self.applies_when is None or self.applies_when.holds(values):
             return None
         return self.applies_when.reason
+    # Keyword-only so that every subclass keeps its positional fields.
+    tasks: tuple[str, ...] = field(default=TASKS, kw_only=True)
+
+    def applies_to(self, task: str) -> bool:
+        return task in self.tasks
 
     def validate(self, value: Any) -> Any:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -162,6 +171,16 @@ class IntListParam(Param):
 
 def format_int_list(values: Sequence[int]) -> str:
     return ", ".join(str(v) for v in values)
+
+
+def applicable(schema: Sequence[Param], task: str) -> tuple[Param, ...]:
+    """The settings of a schema that mean something for this task, in schema order."""
+    return tuple(p for p in schema if p.applies_to(task))
+
+
+def not_applicable(schema: Sequence[Param], task: str) -> tuple[Param, ...]:
+    """The settings left out for this task: the page names them, so a hidden slider is explained."""
+    return tuple(p for p in schema if not p.applies_to(task))
 
 
 def defaults(schema: Sequence[Param]) -> dict[str, Any]:

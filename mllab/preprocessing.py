@@ -43,7 +43,7 @@ PREPROCESSING_SCHEMA = (
     FloatParam("test_fraction", "Test fraction", "Share of rows held out to evaluate the trained model.",
                0.2, 0.05, 0.5, step=0.05),
     BoolParam("stratify", "Stratified split", "Keep the class proportions the same in the training and test parts.",
-              True),
+              True, tasks=("classification",)),
     IntParam("seed", "Random seed", "Same data, settings and seed give the same result.", 42, 0, 10_000),
 )
 
@@ -68,7 +68,8 @@ class PreprocessConfig:
 
 @dataclass
 class LabelledData:
-    """Features and integer-coded labels, with what was dropped on the way."""
+    """Features and integer-coded labels (classification) or float target values (regression),
+    with what was dropped on the way. A regression has no classes: `class_names` is empty."""
 
     features: pd.DataFrame
     labels: np.ndarray
@@ -88,6 +89,7 @@ class PreparedData:
     feature_names: list[str]
     dropped_missing_target: int
     dropped_columns: list[str]
+    task: str = "classification"  # "regression": y_train and y_test hold float target values
 
     @property
     def n_classes(self) -> int:
@@ -108,6 +110,24 @@ def label_data(frame: pd.DataFrame, target: str, feature_columns: list[str]) -> 
         features=kept[feature_columns].reset_index(drop=True),
         labels=labels,
         class_names=[_class_name(v) for v in class_values],
+        dropped_missing_target=int((~has_target).sum()),
+    )
+
+
+def regression_data(frame: pd.DataFrame, target: str, feature_columns: list[str]) -> LabelledData:
+    """Features and the target as float values, for a regression: no label encoding."""
+    if target not in frame.columns:
+        raise DataError(f"The target column '{target}' is not in the data.")
+    values = pd.to_numeric(frame[target], errors="coerce") if not pd.api.types.is_bool_dtype(frame[target]) \
+        else pd.Series(np.nan, index=frame.index)
+    if values.notna().sum() == 0:
+        raise DataError(f"The target column '{target}' holds no numbers, so a regression cannot predict it. "
+                        "Choose classification as the task, or pick a numeric target column.")
+    has_target = values.notna() & np.isfinite(values.to_numpy(dtype=float, na_value=np.nan))
+    return LabelledData(
+        features=frame.loc[has_target, feature_columns].reset_index(drop=True),
+        labels=values[has_target].to_numpy(dtype=np.float64),
+        class_names=[],
         dropped_missing_target=int((~has_target).sum()),
     )
 
@@ -165,24 +185,35 @@ def build_preprocessor(features: pd.DataFrame, config: PreprocessConfig) -> tupl
     return Pipeline(steps), dropped
 
 
-def prepare(frame: pd.DataFrame, target: str, feature_columns: list[str], config: PreprocessConfig) -> PreparedData:
-    """Split, fit the preprocessing on the training part, transform both parts."""
+def prepare(frame: pd.DataFrame, target: str, feature_columns: list[str], config: PreprocessConfig,
+            task: str = "classification") -> PreparedData:
+    """Split, fit the preprocessing on the training part, transform both parts.
+
+    For a regression the target stays a float and the split is never stratified: there are no
+    classes whose proportions it could keep.
+    """
     from sklearn.model_selection import train_test_split
 
-    labelled = label_data(frame, target, feature_columns)
+    regression = task == "regression"
+    labelled = regression_data(frame, target, feature_columns) if regression else \
+        label_data(frame, target, feature_columns)
     n_rows = len(labelled.labels)
-    counts = np.bincount(labelled.labels, minlength=len(labelled.class_names))
     n_test = int(np.ceil(n_rows * config.test_fraction))
-    if n_test < len(counts) and config.stratify:
+    stratify = config.stratify and not regression
+    if regression and (n_test < 2 or n_rows - n_test < 2):
+        raise DataError(f"Only {n_rows} rows have a target value: too few to train a regression on some and "
+                        "test it on others. A regression needs at least a few rows in each part.")
+    counts = np.bincount(labelled.labels, minlength=len(labelled.class_names)) if not regression else np.array([n_rows])
+    if n_test < len(counts) and stratify:
         raise ParamError(f"A test fraction of {config.test_fraction:g} gives {n_test} test rows, fewer than the "
                          f"{len(counts)} classes. Raise the test fraction or turn off the stratified split.")
-    if config.stratify and counts.min() < 2:
+    if stratify and counts.min() < 2:
         rare = labelled.class_names[int(counts.argmin())]
         raise DataError(f"Class '{rare}' has only {counts.min()} row, so a stratified split is impossible. "
                         "Turn off the stratified split or remove that class.")
     x_train, x_test, y_train, y_test = train_test_split(
         labelled.features, labelled.labels, test_size=config.test_fraction, random_state=config.seed,
-        stratify=labelled.labels if config.stratify else None,
+        stratify=labelled.labels if stratify else None,
     )
     pipeline, dropped = build_preprocessor(x_train, config)
     n_encoded = _encoded_width(pipeline, x_train)
@@ -199,7 +230,7 @@ def prepare(frame: pd.DataFrame, target: str, feature_columns: list[str], config
         x_train=np.asarray(train_matrix, dtype=np.float32), y_train=np.asarray(y_train),
         x_test=np.asarray(test_matrix, dtype=np.float32), y_test=np.asarray(y_test),
         class_names=labelled.class_names, feature_names=names,
-        dropped_missing_target=labelled.dropped_missing_target, dropped_columns=dropped,
+        dropped_missing_target=labelled.dropped_missing_target, dropped_columns=dropped, task=task,
     )
 
 

@@ -14,7 +14,7 @@ import numpy as np
 
 from mllab.datasets import Dataset
 from mllab.errors import ParamError
-from mllab.evaluation import Evaluation, evaluate
+from mllab.evaluation import Evaluation, RegressionEvaluation, evaluate, evaluate_regression
 from mllab.models import FAMILIES, DataInfo
 from mllab.models.base import Device
 from mllab.preprocessing import PreprocessConfig, prepare, split_columns
@@ -31,6 +31,8 @@ class TrainingSpec:
     device: str = "CPU"  # "CPU" or "GPU"
     mixed_precision: bool = False  # float16 compute; offered on a GPU only
     validation: ValidationConfig = field(default_factory=ValidationConfig)  # hold-out unless K-fold is chosen
+    task: str = "classification"  # or "regression": predict the target's value
+    redshift: bool = False  # regression on a redshift: also report the photometric-redshift figures
 
     @property
     def seed(self) -> int:
@@ -44,7 +46,7 @@ class TrainingSpec:
 class TrainingResult:
     status: str  # "completed" or "stopped"
     history: list[dict]
-    evaluation: Evaluation
+    evaluation: Evaluation | RegressionEvaluation  # which one: evaluation.task
     device_used: str
     duration_s: float
     n_train: int
@@ -81,8 +83,8 @@ def data_info(spec: TrainingSpec) -> DataInfo:
     n_features = len(numeric) + (len(categorical) if spec.preprocessing.one_hot else 0)
     return DataInfo(
         kind=spec.dataset.kind, n_features=n_features,
-        n_classes=int(frame[spec.target].nunique(dropna=True)), image_shape=spec.dataset.image_shape,
-        pca_components=spec.preprocessing.pca_components,
+        n_classes=0 if spec.task == "regression" else int(frame[spec.target].nunique(dropna=True)),
+        image_shape=spec.dataset.image_shape, pca_components=spec.preprocessing.pca_components, task=spec.task,
     )
 
 
@@ -96,7 +98,12 @@ def validate_spec(spec: TrainingSpec) -> TrainingSpec:
         raise ParamError("The device must be CPU or GPU.")
     if spec.mixed_precision and (spec.device != "GPU" or not FAMILIES[spec.family].deep):
         raise ParamError("Mixed precision speeds up neural networks on a GPU only; choose the GPU or turn it off.")
-    check_target(spec.dataset.frame, spec.target)
+    if spec.task not in ("classification", "regression"):
+        raise ParamError("The task must be classification or regression.")
+    check_target(spec.dataset.frame, spec.target, task=spec.task)
+    if spec.redshift and (spec.task != "regression" or (spec.dataset.frame[spec.target] <= -1).any()):
+        raise ParamError("Only a regression on a target of redshifts (all above -1) gets the photometric-redshift "
+                         "figures; untick 'target is a redshift' on the Data page.")
     family = FAMILIES[spec.family]
     spec.params = family.validate(spec.params, data_info(spec))
     check_validation(spec)
@@ -111,7 +118,7 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
     started = time.perf_counter()
     family = FAMILIES[spec.family]
     reporter.report({"type": "status", "message": "Preparing the data"})
-    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing)
+    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing, task=spec.task)
     info = data_info(spec)
     reporter.report({"type": "status", "message": f"Training {family.label}"})
     history: list[dict] = []
@@ -127,7 +134,10 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
             return reporter.should_stop()
 
     outcome = family.train(spec.params, data, info, Recording(), Device(spec.device, spec.mixed_precision), spec.seed)
-    evaluation = evaluate(data.y_test, np.asarray(outcome.test_proba), data.class_names)
+    if spec.task == "regression":
+        evaluation = evaluate_regression(data.y_test, outcome.test_prediction, redshift=spec.redshift, seed=spec.seed)
+    else:
+        evaluation = evaluate(data.y_test, np.asarray(outcome.test_proba), data.class_names)
     notes = list(outcome.notes)
     if data.dropped_missing_target:
         notes.append(f"{data.dropped_missing_target} rows without a target value were left out.")

@@ -381,6 +381,11 @@ def check_validation(spec: "TrainingSpec") -> None:
     config = spec.validation
     if not config.is_kfold:
         return
+    if task_of(spec) == "regression":
+        # The folds would run, but a regression's pooled evaluation (predicted vs true over all folds)
+        # is not built yet; better a plain refusal than a result page with nothing to show.
+        raise ParamError("K-fold validation is offered for classification only for now; choose hold-out "
+                         "validation for this regression.")
     target = spec.dataset.frame[spec.target].dropna()
     if len(target) < config.n_folds:
         raise DataError(f"{config.n_folds}-fold validation needs at least {config.n_folds} rows; the data has "

@@ -6,6 +6,7 @@ from mllab.datasets import check_target, markdown_escape
 from mllab.engine import get_engine
 from mllab.errors import UserError
 from mllab.models import FAMILIES, families_for
+from mllab.params import applicable
 from mllab.preprocessing import PREPROCESSING_SCHEMA, PreprocessConfig
 from mllab.runs import new_run
 from mllab.training import TrainingSpec
@@ -15,6 +16,7 @@ from ui.nav import sidebar
 from ui.model_summary import layer_summary_panel
 from ui.params import render_schema
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
+from ui.task import current_task, hidden_settings_note
 from ui.validation_panel import live_fold_scores, validation_settings
 
 st.set_page_config(page_title="mllab · Train", page_icon="🔭", layout="wide")
@@ -30,32 +32,41 @@ if dataset is None or target is None:
     st.info("Choose a dataset and its target column on the Data page first.")
     st.page_link("app.py", label="Go to the Data page", icon=":material/arrow_back:")
     st.stop()
+task, redshift = current_task(dataset, target)
 try:
-    check_target(dataset.frame, target)
+    check_target(dataset.frame, target, task=task)
 except UserError as err:
     st.error(str(err))
     st.page_link("app.py", label="Pick another target on the Data page", icon=":material/arrow_back:")
     st.stop()
 
 st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
-           f"{len(dataset.frame):,} rows")
+           f"{len(dataset.frame):,} rows · task **{task}**{' (a redshift)' if redshift else ''}, "
+           "chosen on the Data page")
 active = session.active_run()
 settings, output = st.columns([1, 2], gap="large")
 
 with settings:
-    families = families_for(dataset.kind)
+    families = families_for(dataset.kind, task)
+    if st.session_state.get("family") not in [f.key for f in families]:
+        st.session_state.pop("family", None)  # a model of another task or data kind: back to the first
     family_key = st.selectbox("Model", [f.key for f in families], format_func=lambda k: FAMILIES[k].label,
                               key="family")
     family = FAMILIES[family_key]
     st.caption(family.description)
     with st.expander("Hyperparameters", expanded=True):
-        raw_params = render_schema(family.params, prefix=f"hp-{family_key}", data_kind=dataset.kind)
-        if family.deep:
+        raw_params = render_schema(applicable(family.params, task), prefix=f"hp-{family_key}", data_kind=dataset.kind)
+        hidden_settings_note(family.params, task)
+        if family.deep and task == "regression":
+            st.caption("Output layer: one linear unit with mean squared error (the target is standardised for "
+                       "training; curves and predictions are in its own units).")
+        elif family.deep:
             n_classes = dataset.frame[target].nunique(dropna=True)
             st.caption("Output layer: one sigmoid unit with binary cross-entropy (two classes)." if n_classes == 2
                        else f"Output layer: {n_classes} softmax units with categorical cross-entropy.")
     with st.expander("Preprocessing", expanded=False):
-        raw_preprocessing = render_schema(PREPROCESSING_SCHEMA, prefix="pp")
+        raw_preprocessing = render_schema(applicable(PREPROCESSING_SCHEMA, task), prefix="pp")
+        hidden_settings_note(PREPROCESSING_SCHEMA, task)
     raw_validation = validation_settings()
 
     devices = engine.devices()
@@ -97,7 +108,8 @@ if train_clicked and active is None:
         spec = TrainingSpec(dataset=dataset, target=target,
                             preprocessing=PreprocessConfig.from_values(raw_preprocessing),
                             family=family_key, params=raw_params, device=device,
-                            mixed_precision=mixed_precision, validation=ValidationConfig.from_values(raw_validation))
+                            mixed_precision=mixed_precision, validation=ValidationConfig.from_values(raw_validation),
+                            task=task, redshift=redshift)
         job_id = engine.submit(spec, owner)
     except UserError as err:
         with output:
@@ -135,7 +147,7 @@ def live_panel(run_number: int) -> None:
 
 with output:
     # Folded once there are runs to look at; its title still shows the parameter count change.
-    layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target, expanded=not session.runs())
+    layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target, task, expanded=not session.runs())
     if active is not None:
         live_panel(active.number)
     elif session.runs():

@@ -11,6 +11,7 @@ from ui import session
 from ui.nav import sidebar
 from ui.params import set_widget_values
 from ui.results import evaluation_panel, run_header
+from ui.task import set_task
 
 st.set_page_config(page_title="mllab · Runs", page_icon="🔭", layout="wide")
 engine = get_engine()
@@ -32,6 +33,11 @@ st.dataframe(
         "Test accuracy": st.column_config.NumberColumn(format="%.3f"),
         "Macro F1": st.column_config.NumberColumn(format="%.3f"),
         "ROC AUC": st.column_config.NumberColumn(format="%.3f"),
+        "R²": st.column_config.NumberColumn(format="%.3f"),
+        "RMSE": st.column_config.NumberColumn(format="%.4g"),
+        "MAE": st.column_config.NumberColumn(format="%.4g"),
+        "NMAD": st.column_config.NumberColumn(format="%.4f"),
+        "Outliers": st.column_config.NumberColumn(format="percent", help="Share of |Δz|/(1+z) > 0.15"),
         "Settings": st.column_config.TextColumn(width="large"),
         "Validation": st.column_config.TextColumn(width="medium"),
     },
@@ -44,6 +50,7 @@ run_header(run)
 if st.button("Load these settings into the Train page", key="reopen-settings",
              help="Sets the model, hyperparameters and preprocessing as they were for this run."):
     st.session_state.family = run.family
+    set_task(run.dataset_name, run.target, run.task, run.redshift)
     set_widget_values(FAMILIES[run.family].params, f"hp-{run.family}", run.params)
     set_widget_values(PREPROCESSING_SCHEMA, "pp", run.preprocessing)
     set_widget_values(VALIDATION_SCHEMA, "val", run.validation or ValidationConfig().as_dict())

@@ -15,6 +15,7 @@ from ui.nav import sidebar
 from ui.params import set_widget_values
 from ui.search_panel import live_progress, results_panel, search_space
 from ui.search_session import active_search, searches, sync_searches
+from ui.task import current_task
 from ui.validation_panel import validation_settings
 
 st.set_page_config(page_title="mllab · Search", page_icon="🔭", layout="wide")
@@ -30,6 +31,12 @@ target = session.current_target()
 if dataset is None or target is None:
     st.info("Choose a dataset and its target column on the Data page first.")
     st.page_link("app.py", label="Go to the Data page", icon=":material/arrow_back:")
+    st.stop()
+if current_task(dataset, target)[0] == "regression":
+    # Searches score folds; K-fold for regression is not built yet (see mllab.validation.check_validation).
+    st.info("Hyperparameter search is offered for classification for now. This dataset's task is "
+            "regression: train it on the Train page, or choose Classification as the task on the Data page.")
+    st.page_link("pages/1_Train.py", label="Go to the Train page", icon=":material/arrow_forward:")
     st.stop()
 try:
     check_target(dataset.frame, target)

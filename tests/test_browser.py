@@ -242,3 +242,29 @@ def test_upload_fits_spectra_see_them_against_wavelength_and_train(page: Page, t
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
     expect(metric).to_be_visible()
     assert float(metric.locator('[data-testid="stMetricValue"]').inner_text()) >= 0.9
+
+
+def test_photo_z_regression_from_data_page_to_runs(page: Page):
+    choose(page, "Dataset", "Galaxy redshifts (SDSS Main Galaxy Sample)")
+    # The built-in's target is a redshift: the task is regression and the redshift box is ticked.
+    expect(page.get_by_role("radio", name=re.compile("Regression")).first).to_be_checked()
+    expect(page.get_by_role("checkbox", name=re.compile("target is a redshift"))).to_be_checked()
+    expect(chart_with_title(page, "Distribution of the target").first).to_be_visible()
+    go_to(page, "Train")
+    choose(page, "Model", "Random forest")
+    expect(page.get_by_text("Not used for regression: Class weight")).to_be_visible()
+    press(page, "Train")
+    expect(chart_with_title(page, "Mean squared error").first).to_be_visible()
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="NMAD")).to_be_visible()
+    nmad = float(page.locator('[data-testid="stMetric"]').filter(has_text="NMAD")
+                 .locator('[data-testid="stMetricValue"]').inner_text())
+    assert nmad <= 0.015
+    page.get_by_role("tab", name="Predicted vs true").click()
+    scatter = chart_with_title(page, "Predicted against true redshift").first
+    expect(scatter.locator(".legendtext", has_text="Perfect prediction")).to_be_visible()
+    page.get_by_role("tab", name="Residuals").click()
+    expect(chart_with_title(page, "Scaled error").first.locator(".legendtext", has_text="Outlier limit")).to_be_visible()
+    go_to(page, "Runs")
+    expect(page.locator('[data-testid="stDataFrame"]')).to_be_visible()
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="NMAD")).to_be_visible()
+    expect(page.locator('[data-testid="stException"]')).to_have_count(0)

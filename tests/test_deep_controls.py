@@ -163,7 +163,7 @@ def _built(family_key, info, overrides, seed=1):
     values = family.validate(overrides, info)
     input_shape, layers = family.architecture(values, info)
     keras.backend.clear_session()
-    return build_model("model", input_shape, layers, values, LayerSeeds(seed), info.n_classes), values
+    return build_model("model", input_shape, layers, values, LayerSeeds(seed), info.n_classes, info.task), values
 
 
 @pytest.mark.parametrize("initialiser,keras_class", [("glorot_uniform", "GlorotUniform"), ("he_normal", "HeNormal"),
@@ -314,6 +314,9 @@ SUMMARY_CASES = [
      {"pooling": "none", "kernel_size": 5, "filters": 8, "dropout": 0.0}),
     ("cnn", SPECTRA, {"conv_blocks": 4, "kernel_size": 7, "batch_norm": True}),
     ("cnn", DataInfo(kind="signal", n_features=33, n_classes=2), {"pooling": "max", "conv_blocks": 3}),
+    # A regression ends in one linear unit, whatever the number of distinct target values.
+    ("mlp", DataInfo(kind="table", n_features=5, n_classes=9000, task="regression"), {"hidden_layers": "32, 32"}),
+    ("cnn", DataInfo(kind="signal", n_features=200, n_classes=3000, task="regression"), {}),
 ]
 
 
@@ -328,6 +331,8 @@ def test_summary_matches_keras_layer_by_layer(family_key, info, overrides):
     assert [row.params for row in summary.rows] == [layer.count_params() for layer in model.layers]
     assert summary.total_params == model.count_params()
     assert summary.trainable_params == sum(int(np.prod(w.shape)) for w in model.trainable_weights)
+    if info.task == "regression":
+        assert summary.rows[-1].output_shape == (1,) and model.layers[-1].get_config()["activation"] == "linear"
     keras_text = []
     model.summary(print_fn=lambda line, *a, **k: keras_text.append(line))
     assert f"{summary.total_params:,}" in "\n".join(keras_text)

@@ -387,3 +387,110 @@ def test_a_value_chosen_by_hand_becomes_missing_like_the_zeros_of_pima():
     assert at.text_input(key="clean-marker-value").value == ""
     box.uncheck().run()
     assert at.session_state.dataset.frame["Insulin"].isna().sum() == 0
+
+
+def _plotly_array(values) -> np.ndarray:
+    """A trace's x or y: a list, or Plotly's binary encoding {"dtype": "f8", "bdata": base64}."""
+    import base64
+
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+    return np.asarray(values, dtype=float)
+
+
+def _regression_done(at, timeout=300):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        if any(m.label == "R²" for m in at.metric):
+            return at
+        assert not at.exception, at.exception
+        errors = [e.value for e in at.error]
+        assert not errors, errors
+        time.sleep(0.3)
+    raise AssertionError("training did not finish")
+
+
+def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true():
+    at = _app()
+    at.selectbox(key="builtin-choice").set_value("sdss_mgs").run()
+    assert not at.exception
+    name = at.session_state.dataset.name
+    # The built-in says its target is a redshift: regression and the redshift box come ticked.
+    assert at.radio(key=f"task-{name}-redshift").value == "regression"
+    assert at.checkbox(key=f"redshift-{name}-redshift").value is True
+    assert any(m.label == "Target range" for m in at.metric)
+    assert any(s["layout"]["title"]["text"].startswith("Distribution of the target") for s in _plotly_specs(at))
+    at.switch_page("pages/1_Train.py").run()
+    assert not at.exception
+    families = at.selectbox(key="family").options
+    assert "Logistic regression" not in families and "Linear / ridge regression" in families
+    at.selectbox(key="family").set_value("random_forest").run()
+    # Class weight means nothing to a regression: hidden, and the page says why.
+    assert not [s for s in at.selectbox if s.key == "hp-random_forest-class_weight"]
+    assert "Not used for regression: Class weight" in _texts(at)
+    at.slider(key="hp-random_forest-n_estimators").set_value(50).run()
+    at.button(key="train-button").click().run()
+    _regression_done(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["R²"]) >= 0.8
+    assert float(metrics["NMAD"]) <= 0.015
+    specs = _plotly_specs(at)
+    scatter = next(s for s in specs if s["layout"]["title"]["text"].startswith("Predicted against true redshift"))
+    names = [trace.get("name") for trace in scatter["data"]]
+    assert names[:2] == ["Test rows", "Perfect prediction (y = x)"]
+    true, predicted = _plotly_array(scatter["data"][0]["x"]), _plotly_array(scatter["data"][0]["y"])
+    assert len(true) == len(predicted) == 2000  # every test row of the 10,000 galaxies at a 0.2 test fraction
+    assert 0.0 <= true.min() and true.max() <= 0.31 and np.corrcoef(true, predicted)[0, 1] > 0.9
+    titles = [s["layout"]["title"]["text"] for s in specs]
+    assert "Mean squared error" in titles and "Mean absolute error" in titles
+    assert any(t.startswith("Scaled error Δz/(1+z)") for t in titles)
+    at.switch_page("pages/2_Runs.py").run()
+    assert not at.exception
+    table = at.dataframe[0].value
+    assert table["Task"][0] == "Regression" and "Test accuracy" not in table.columns
+    assert table["R²"][0] >= 0.8 and table["NMAD"][0] <= 0.015
+    # Reopening the run shows its regression charts again, and its settings go back to the Train page.
+    assert any(m.label == "NMAD" for m in at.metric)
+    at.button(key="reopen-settings").click().run()
+    assert not at.exception
+    assert at.slider(key="hp-random_forest-n_estimators").value == 50
+    assert "task **regression** (a redshift)" in _texts(at)
+
+
+def test_a_numeric_upload_target_is_offered_as_regression_and_the_user_can_override_it():
+    rng = np.random.default_rng(0)
+    area = rng.uniform(30, 200, 120)
+    rooms = rng.integers(1, 6, 120)
+    price = 2.5 * area + 10 * rooms + rng.normal(0, 5, 120)
+    csv = "area,rooms,price\n" + "".join(f"{a:.1f},{r},{p:.2f}\n" for a, r, p in zip(area, rooms, price))
+    at = _app()
+    at.radio(key="data-source").set_value(UPLOAD).run()
+    at.file_uploader[0].set_value(("flats.csv", csv.encode(), "text/csv"))
+    at.run()
+    at.selectbox(key="target-flats.csv").set_value("price").run()
+    assert not at.exception
+    task = at.radio(key="task-flats.csv-price")
+    assert task.value == "regression"  # 120 different decimal prices: a number to predict
+    assert not [c for c in at.checkbox if c.key == "redshift-flats.csv-price" and c.value]  # not a redshift
+    # The user says it is classification: the page explains why that cannot work, and Train is not offered.
+    task.set_value("classification").run()
+    assert "Choose Regression as the task" in " ".join(e.value for e in at.error)
+    at.switch_page("pages/1_Train.py").run()
+    assert "Choose Regression as the task" in " ".join(e.value for e in at.error)
+    assert not at.button
+    at.switch_page("app.py").run()
+    # The choice survived the visit to the Train page; back to regression.
+    assert at.radio(key="task-flats.csv-price").value == "classification"
+    at.radio(key="task-flats.csv-price").set_value("regression").run()
+    at.switch_page("pages/1_Train.py").run()
+    at.selectbox(key="family").set_value("linear_regression").run()
+    # Ordinary least squares: price is a straight line in area and rooms plus noise.
+    at.slider(key="hp-linear_regression-alpha").set_value(0.0).run()
+    at.button(key="train-button").click().run()
+    _regression_done(at)
+    metrics = {m.label: m.value for m in at.metric}
+    assert float(metrics["R²"]) >= 0.95 and "NMAD" not in metrics
+    assert any("Ordinary least squares" in i.value for i in at.info)
+    titles = [s["layout"]["title"]["text"] for s in _plotly_specs(at)]
+    assert "Residuals against true price" in titles

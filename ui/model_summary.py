@@ -17,10 +17,10 @@ from mllab.models.summary import estimated_input_width, format_shape, summarise
 from mllab.preprocessing import PreprocessConfig, split_columns
 
 
-def _data_info(dataset: Dataset, target: str, preprocessing: PreprocessConfig) -> DataInfo:
+def _data_info(dataset: Dataset, target: str, preprocessing: PreprocessConfig, task: str) -> DataInfo:
     features = dataset.feature_columns(target)
     return DataInfo(
-        kind=dataset.kind,
+        kind=dataset.kind, task=task,
         n_features=estimated_input_width(dataset.frame, features, preprocessing.one_hot,
                                          preprocessing.pca_components),
         n_classes=int(dataset.frame[target].nunique(dropna=True)),
@@ -30,7 +30,7 @@ def _data_info(dataset: Dataset, target: str, preprocessing: PreprocessConfig) -
 
 
 def layer_summary_panel(family: ModelFamily, raw_params: dict[str, Any], raw_preprocessing: dict[str, Any],
-                        dataset: Dataset, target: str, expanded: bool = True) -> None:
+                        dataset: Dataset, target: str, task: str = "classification", expanded: bool = True) -> None:
     """A table of the layers the current settings give, or why there is none yet.
 
     The expander's title carries the parameter count, so it shows each change even when folded.
@@ -39,7 +39,7 @@ def layer_summary_panel(family: ModelFamily, raw_params: dict[str, Any], raw_pre
         return
     try:
         preprocessing = PreprocessConfig.from_values(raw_preprocessing)
-        info = _data_info(dataset, target, preprocessing)
+        info = _data_info(dataset, target, preprocessing, task)
         values = family.validate(raw_params, info)
     except UserError as err:
         with st.expander("Network layers", expanded=expanded):

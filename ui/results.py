@@ -16,13 +16,11 @@ STATUS_TEXT = {"queued": "Queued", "running": "Training", "completed": "Finished
 
 def learning_curves(run: Run, key: str) -> None:
     step_label = FAMILIES[run.family].step_label
-    left, right = st.columns(2)
-    with left:
-        st.plotly_chart(charts.learning_curves(run.history, "loss", "Loss", x_label=step_label),
-                        key=f"{key}-loss", width="stretch")
-    with right:
-        st.plotly_chart(charts.learning_curves(run.history, "accuracy", "Accuracy", x_label=step_label),
-                        key=f"{key}-accuracy", width="stretch")
+    curves = charts.REGRESSION_CURVES if run.task == "regression" else (("loss", "Loss"), ("accuracy", "Accuracy"))
+    for column, (metric, title) in zip(st.columns(2), curves):
+        with column:
+            st.plotly_chart(charts.learning_curves(run.history, metric, title, x_label=step_label),
+                            key=f"{key}-{metric}", width="stretch")
 
 
 def run_header(run: Run) -> None:
@@ -42,20 +40,16 @@ def evaluation_panel(run: Run, key: str) -> None:
     evaluation = result.evaluation
     if result.cross_validation is not None:
         cross_validation_panel(result.cross_validation, key)
+    if evaluation.task == "regression":
+        regression_panel(run, key)
+        return
     cols = st.columns(5)
     cols[0].metric("Out-of-fold accuracy" if result.cross_validation else "Test accuracy", f"{evaluation.accuracy:.3f}")
     cols[1].metric("Macro F1", f"{evaluation.macro['f1']:.3f}")
     cols[2].metric("ROC AUC", "—" if evaluation.roc_auc is None else f"{evaluation.roc_auc:.3f}")
     cols[3].metric("Device used", result.device_used)
     cols[4].metric("Duration", f"{result.duration_s:.1f} s")
-    st.caption(f"{STATUS_TEXT[run.status]} · {result.n_train} training rows, {result.n_test} test rows, "
-               f"{result.n_features} features after preprocessing.")
-    if run.status == "stopped" and result.cross_validation is None:  # a K-fold run's notes say what was kept
-        reached = run.history[-1]["step"] if run.history else 0
-        unit = FAMILIES[run.family].step_label.lower()
-        st.warning(f"Stopped at {unit} {reached}; the model as it was then is evaluated below.")
-    for note in result.notes:
-        st.info(note)
+    _status_lines(run)
     curves, confusion, roc, per_class, details = st.tabs(
         ["Learning curves", "Confusion matrix", "ROC curves", "Per-class metrics", "Model & settings"])
     with curves:
@@ -69,12 +63,71 @@ def evaluation_panel(run: Run, key: str) -> None:
     with per_class:
         st.dataframe(charts.metrics_table(evaluation), hide_index=True, width="stretch")
     with details:
-        st.markdown(f"**Hyperparameters:** {describe_params(run.family, run.params)}")
-        pre = run.preprocessing
-        st.markdown(
-            f"**Preprocessing:** impute {pre['imputation']}, scaling {pre['scaling']}, "
-            f"one-hot {'on' if pre['one_hot'] else 'off'}, PCA {pre['pca_components'] or 'off'}, "
-            f"test fraction {pre['test_fraction']:g}, {'stratified' if pre['stratify'] else 'random'} split, "
-            f"seed {pre['seed']}")
-        if run.model_summary:
-            st.code(run.model_summary, language=None)
+        settings_details(run)
+
+
+def settings_details(run: Run) -> None:
+    st.markdown(f"**Hyperparameters:** {describe_params(run.family, run.params, run.task)}")
+    pre = run.preprocessing
+    stratified = pre["stratify"] and run.task != "regression"
+    st.markdown(
+        f"**Preprocessing:** impute {pre['imputation']}, scaling {pre['scaling']}, "
+        f"one-hot {'on' if pre['one_hot'] else 'off'}, PCA {pre['pca_components'] or 'off'}, "
+        f"test fraction {pre['test_fraction']:g}, {'stratified' if stratified else 'random'} split, "
+        f"seed {pre['seed']}")
+    if run.model_summary:
+        st.code(run.model_summary, language=None)
+
+
+def _status_lines(run: Run) -> None:
+    result = run.result
+    st.caption(f"{STATUS_TEXT[run.status]} · {result.n_train} training rows, {result.n_test} test rows, "
+               f"{result.n_features} features after preprocessing.")
+    if run.status == "stopped" and result.cross_validation is None:  # a K-fold run's notes say what was kept
+        reached = run.history[-1]["step"] if run.history else 0
+        unit = FAMILIES[run.family].step_label.lower()
+        st.warning(f"Stopped at {unit} {reached}; the model as it was then is evaluated below.")
+    for note in result.notes:
+        st.info(note)
+
+
+def _number(value: float | None, digits: int = 4) -> str:
+    return "—" if value is None else f"{value:.{digits}g}"
+
+
+def regression_panel(run: Run, key: str) -> None:
+    """A finished regression: errors, R², photo-z figures, predicted-vs-true and residual plots."""
+    result = run.result
+    evaluation = result.evaluation
+    cols = st.columns(5)
+    cols[0].metric("R²", "—" if evaluation.r2 is None else f"{evaluation.r2:.3f}",
+                   help="Share of the target's variance the model explains on the test rows: 1 is perfect, "
+                        "0 is no better than always predicting the mean.")
+    cols[1].metric("RMSE", _number(evaluation.rmse), help="Root mean squared error, in the target's units.")
+    cols[2].metric("MAE", _number(evaluation.mae), help="Mean absolute error, in the target's units.")
+    cols[3].metric("Device used", result.device_used)
+    cols[4].metric("Duration", f"{result.duration_s:.1f} s")
+    photo_z = evaluation.photo_z
+    if photo_z is not None:
+        z_cols = st.columns(4)
+        z_cols[0].metric("NMAD", f"{photo_z.nmad:.4f}",
+                         help="1.4826 × median |Δz/(1+z) − median|: the scatter of the scaled errors, "
+                              "not inflated by outliers.")
+        z_cols[1].metric("σ(Δz/(1+z))", f"{photo_z.sigma:.4f}", help="Standard deviation of Δz/(1+z).")
+        z_cols[2].metric("Bias", f"{photo_z.bias:+.4f}", help="Mean of Δz/(1+z): above 0, redshifts come out too high.")
+        z_cols[3].metric("Outliers", f"{100 * photo_z.outlier_fraction:.2f} %",
+                         help=f"Test rows with |Δz|/(1+z) > 0.15: {photo_z.n_outliers:,} of {evaluation.n_samples:,}.")
+    st.caption(f"MSE {_number(evaluation.mse)} (squared target units) on {evaluation.n_samples:,} test rows.")
+    _status_lines(run)
+    curves, scatter, residuals, details = st.tabs(["Learning curves", "Predicted vs true", "Residuals",
+                                                   "Model & settings"])
+    with curves:
+        learning_curves(run, key)
+    with scatter:
+        st.plotly_chart(charts.predicted_vs_true_figure(evaluation, run.target, run.redshift),
+                        key=f"{key}-predicted", width="stretch")
+    with residuals:
+        st.plotly_chart(charts.residuals_figure(evaluation, run.target, run.redshift),
+                        key=f"{key}-residuals", width="stretch")
+    with details:
+        settings_details(run)

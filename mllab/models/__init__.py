@@ -1,17 +1,18 @@
 """The model families, one file each; this registry is the only list of them."""
 
-from mllab.models import cnn, logistic_regression, mlp, random_forest
+from mllab.models import cnn, linear_regression, logistic_regression, mlp, random_forest
 from mllab.models.base import DataInfo, FitOutcome, ModelFamily, Reporter
 
 FAMILIES: dict[str, ModelFamily] = {
     family.key: family
-    for family in (random_forest.FAMILY, logistic_regression.FAMILY, mlp.FAMILY, cnn.FAMILY)
+    for family in (random_forest.FAMILY, logistic_regression.FAMILY, linear_regression.FAMILY, mlp.FAMILY,
+                   cnn.FAMILY)
 }
 
 
-def families_for(kind: str) -> list[ModelFamily]:
-    """Families that can train on a dataset of this kind ("table", "image", "signal")."""
-    return [f for f in FAMILIES.values() if kind in f.data_kinds]
+def families_for(kind: str, task: str = "classification") -> list[ModelFamily]:
+    """Families that can train on a dataset of this kind ("table", "image", "signal") for this task."""
+    return [f for f in FAMILIES.values() if kind in f.data_kinds and task in f.tasks]
 
 
 __all__ = ["FAMILIES", "DataInfo", "FitOutcome", "ModelFamily", "Reporter", "families_for"]

@@ -58,17 +58,23 @@ class DataInfo:
     n_classes: int
     image_shape: tuple[int, int, int] | None = None
     pca_components: int = 0
+    task: str = "classification"  # or "regression"
 
 
 @dataclass
 class FitOutcome:
-    """A trained model's test-set probabilities and how it got there."""
+    """A trained model's test-set output and how it got there.
 
-    test_proba: np.ndarray
+    Classification fills `test_proba` (rows x classes); regression leaves it None and fills
+    `test_prediction`, the predicted target value of each test row.
+    """
+
+    test_proba: np.ndarray | None
     device_used: str
     stopped: bool
     summary: str | None = None
     notes: list[str] = field(default_factory=list)
+    test_prediction: np.ndarray | None = None
 
 
 TrainFunction = Callable[[dict, PreparedData, DataInfo, Reporter, Device, int], FitOutcome]
@@ -91,6 +97,8 @@ class ModelFamily:
     # Keras families: (input shape, list of summary.LayerSpec) for validated values, used both to
     # build the model on a worker and to show its layer summary on the page before training.
     architecture: Callable[[dict, DataInfo], tuple] | None = None
+    # "classification" and/or "regression": the Train page offers a family only for its tasks.
+    tasks: frozenset[str] = frozenset({"classification"})
 
     def defaults(self) -> dict[str, Any]:
         return defaults(self.params)
@@ -103,6 +111,9 @@ class ModelFamily:
             if info.kind not in self.data_kinds:
                 raise ParamError(f"{self.label} needs {' or '.join(sorted(self.data_kinds))} data; "
                                  f"this dataset is a {info.kind}.")
+            if info.task not in self.tasks:
+                raise ParamError(f"{self.label} does not do {info.task}; choose another model, or change "
+                                 "the task on the Data page.")
             problems = self.rules(checked, info) if self.rules else []
             if problems:
                 raise ParamError(" ".join(problems))
@@ -156,7 +167,7 @@ BATCH_NORM = BoolParam("batch_norm", "Batch normalisation", "Re-centre and re-sc
                        "every batch; often allows larger learning rates.", False)
 CLASS_WEIGHT = ChoiceParam("class_weight", "Class weights", "None: every row counts the same. Balanced: each "
                            "class counts as much as the others in the loss, so a rare class is not ignored.", "none",
-                           ("none", "balanced"), {"none": "None", "balanced": "Balanced"})
+                           ("none", "balanced"), {"none": "None", "balanced": "Balanced"}, tasks=("classification",))
 VALIDATION_SPLIT = FloatParam("validation_split", "Validation split",
                               "Share of the training rows kept aside to draw the validation curve.",
                               0.2, 0.0, 0.5, step=0.05)

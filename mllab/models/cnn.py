@@ -117,7 +117,7 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
 
     def build(seeds):
         return build_model("cnn_2d" if info.kind == "image" else "cnn_1d", input_shape, layers, values, seeds,
-                           data.n_classes)
+                           data.n_classes, data.task)
 
     return fit_keras(build, values, data, info, reporter, device, seed,
                      reshape=lambda x: x.reshape((len(x), *input_shape)))
@@ -132,6 +132,7 @@ FAMILY = ModelFamily(
     train=train,
     step_label="Epoch",
     deep=True,
+    tasks=frozenset({"classification", "regression"}),
     data_kinds=frozenset({"image", "signal"}),
     rules=rules,
     architecture=architecture,

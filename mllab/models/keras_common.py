@@ -107,12 +107,16 @@ class LayerSeeds:
         return type(template).from_config({**template.get_config(), "seed": self()})
 
 
-def output_layer_and_loss(n_classes: int, seeds: LayerSeeds | None = None):
-    """One sigmoid unit for two classes, softmax otherwise: the textbook pairing with the loss."""
+def output_layer_and_loss(n_classes: int, seeds: LayerSeeds | None = None, task: str = "classification"):
+    """One sigmoid unit for two classes, softmax otherwise: the textbook pairing with the loss.
+    A regression ends in one linear unit trained on the mean squared error."""
     import keras
 
     initializer = seeds.initializer() if seeds else "glorot_uniform"
     # float32 output even under mixed precision: float16 softmax/sigmoid loses the small probabilities.
+    if task == "regression":
+        return (keras.layers.Dense(1, activation="linear", name="output", dtype="float32",
+                                   kernel_initializer=initializer), "mean_squared_error")
     if n_classes == 2:
         return (keras.layers.Dense(1, activation="sigmoid", name="output", dtype="float32",
                                    kernel_initializer=initializer), "binary_crossentropy")
@@ -147,13 +151,13 @@ def make_layer(spec: LayerSpec, values: dict, seeds: LayerSeeds):
 
 
 def build_model(name: str, input_shape: tuple[int, ...], specs: list[LayerSpec], values: dict, seeds: LayerSeeds,
-                n_classes: int):
+                n_classes: int, task: str = "classification"):
     """A Sequential model from the family's layer list; the output layer comes from output_layer_and_loss."""
     import keras
 
     layers = [keras.Input(shape=input_shape)]
     for spec in specs:
-        layers.append(output_layer_and_loss(n_classes, seeds)[0] if spec.name == "output"
+        layers.append(output_layer_and_loss(n_classes, seeds, task)[0] if spec.name == "output"
                       else make_layer(spec, values, seeds))
     return keras.Sequential(layers, name=name)
 
@@ -203,7 +207,14 @@ def fit_keras(
             reporter.report(event)
 
     x_train, x_test = reshape(data.x_train), reshape(data.x_test)
-    y_train = data.y_train.astype("float32" if data.n_classes == 2 else "int64")
+    regression = data.task == "regression"
+    if regression:
+        target = _TargetScale(data.y_train)
+        y_train = target.to_unit(data.y_train)
+        # LiveReport looks `reporter` up when it reports, so from here on its curves are in target units.
+        reporter = target.reporting_in_target_units(reporter)
+    else:
+        y_train = data.y_train.astype("float32" if data.n_classes == 2 else "int64")
     validation_split = values.get("validation_split", 0.0)
     # Callbacks run in this order: the schedule sets the epoch's rate (and logs it) before
     # LiveReport reports the epoch; early stopping decides last.
@@ -217,12 +228,13 @@ def fit_keras(
         early = keras.callbacks.EarlyStopping(monitor=monitor, patience=values["patience"], mode="min",
                                               restore_best_weights=values["restore_best"])
         callbacks.append(early)
+    # Class weights belong to classification; a regression's schema does not offer them.
     class_weight = (balanced_class_weights(data.y_train, data.n_classes)
-                    if values.get("class_weight") == "balanced" else None)
+                    if values.get("class_weight") == "balanced" and not regression else None)
     with tf.device(tf_device):
         model = build(LayerSeeds(seed))
-        model.compile(optimizer=make_optimiser(values), loss=output_layer_and_loss(data.n_classes)[1],
-                      metrics=["accuracy"])
+        model.compile(optimizer=make_optimiser(values), loss=output_layer_and_loss(data.n_classes, task=data.task)[1],
+                      metrics=["mae"] if regression else ["accuracy"])
         summary = model_summary(model)
         reporter.report({"type": "summary", "summary": summary})
         # validation_split takes the last rows; the split earlier was shuffled, so they are a fair sample.
@@ -230,9 +242,12 @@ def fit_keras(
                   validation_split=validation_split, shuffle=True, verbose=0,
                   callbacks=callbacks, class_weight=class_weight)
         proba = np.asarray(model.predict(x_test, batch_size=1024, verbose=0), dtype=np.float64)
+    notes = [early_stopping_note(early, values)] if early is not None else []
+    if regression:
+        return FitOutcome(test_proba=None, device_used=device_used, stopped=stop.requested, summary=summary,
+                          test_prediction=target.from_unit(proba[:, 0]), notes=notes)
     if data.n_classes == 2:
         proba = np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
-    notes = [early_stopping_note(early, values)] if early is not None else []
     return FitOutcome(test_proba=proba, device_used=device_used, stopped=stop.requested, summary=summary,
                       notes=notes)
 
@@ -248,3 +263,42 @@ def early_stopping_note(early, values: dict) -> str:
     if values["restore_best"] and early.best_weights is not None:
         text += f" The weights of epoch {early.best_epoch + 1}, the lowest {watched.split(' (')[0]}, were restored."
     return text
+
+
+class _TargetScale:
+    """A regression target standardised for training (mean 0, std 1), and reported back in its own units.
+
+    A network learns a target of redshifts near 0.1 or prices near 100,000 far better once it is
+    standardised; the curves and predictions are converted back so they read in the target's units
+    (the loss: squared units, including any weight penalty scaled alike).
+    """
+
+    def __init__(self, y_train: np.ndarray):
+        self.mean = float(np.mean(y_train))
+        self.std = float(np.std(y_train)) or 1.0
+
+    def to_unit(self, y: np.ndarray) -> np.ndarray:
+        return ((np.asarray(y, dtype=np.float64) - self.mean) / self.std).astype("float32")
+
+    def from_unit(self, y: np.ndarray) -> np.ndarray:
+        return np.asarray(y, dtype=np.float64) * self.std + self.mean
+
+    def reporting_in_target_units(self, reporter: Reporter) -> Reporter:
+        scale = self
+
+        class InTargetUnits:
+            def report(self, event: dict) -> None:
+                if "step" in event:
+                    event = dict(event)
+                    for name in ("loss", "val_loss"):
+                        if name in event:
+                            event[name] *= scale.std ** 2
+                    for name in ("mae", "val_mae"):
+                        if name in event:
+                            event[name] *= scale.std
+                reporter.report(event)
+
+            def should_stop(self) -> bool:
+                return reporter.should_stop()
+
+        return InTargetUnits()

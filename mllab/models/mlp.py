@@ -48,7 +48,7 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
     input_shape, layers = architecture(values, replace(info, n_features=data.x_train.shape[1]))
 
     def build(seeds):
-        return build_model("mlp", input_shape, layers, values, seeds, data.n_classes)
+        return build_model("mlp", input_shape, layers, values, seeds, data.n_classes, data.task)
 
     return fit_keras(build, values, data, info, reporter, device, seed)
 
@@ -57,10 +57,12 @@ FAMILY = ModelFamily(
     key="mlp",
     label="MLP (neural network)",
     description="Fully connected layers trained by back-propagation with Keras. Works on any table; "
-                "scale the inputs. Two classes end in one sigmoid unit, more in a softmax.",
+                "scale the inputs. Two classes end in one sigmoid unit, more in a softmax, a regression in one "
+                "linear unit trained on the mean squared error.",
     params=PARAMS,
     train=train,
     step_label="Epoch",
     deep=True,
     architecture=architecture,
+    tasks=frozenset({"classification", "regression"}),
 )

@@ -34,16 +34,18 @@ class LayerSpec:
 
 
 def output_units(info: DataInfo) -> int:
-    """Units of the output layer: one sigmoid unit for two classes, one softmax unit per class otherwise.
+    """Units of the output layer: one linear unit for a regression, one sigmoid unit for two classes,
+    one softmax unit per class otherwise.
 
     Mirrors `keras_common.output_layer_and_loss`; change both together.
     """
-    return 1 if info.n_classes == 2 else info.n_classes
+    return 1 if info.task == "regression" or info.n_classes == 2 else info.n_classes
 
 
 def output_layer(info: DataInfo) -> LayerSpec:
     units = output_units(info)
-    return LayerSpec("output", "Dense", {"units": units, "activation": "sigmoid" if units == 1 else "softmax"})
+    activation = "linear" if info.task == "regression" else "sigmoid" if units == 1 else "softmax"
+    return LayerSpec("output", "Dense", {"units": units, "activation": activation})
 
 
 @dataclass(frozen=True)
