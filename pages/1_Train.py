@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mllab.datasets import check_target, markdown_escape
+from mllab.datasets import markdown_escape
 from mllab.engine import get_engine
 from mllab.errors import UserError
 from mllab.models import FAMILIES, families_for
@@ -16,7 +16,7 @@ from ui.nav import sidebar
 from ui.model_summary import layer_summary_panel
 from ui.params import render_schema
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
-from ui.task import current_task, hidden_settings_note
+from ui.task import dataset_target_and_task_or_stop, hidden_settings_note
 from ui.validation_panel import live_fold_scores, validation_settings
 
 st.set_page_config(page_title="mllab · Train", page_icon="🔭", layout="wide")
@@ -26,19 +26,7 @@ session.sync_runs(engine, owner)
 sidebar(engine)
 
 st.title("Train")
-dataset = session.current_dataset()
-target = session.current_target()
-if dataset is None or target is None:
-    st.info("Choose a dataset and its target column on the Data page first.")
-    st.page_link("app.py", label="Go to the Data page", icon=":material/arrow_back:")
-    st.stop()
-task, redshift = current_task(dataset, target)
-try:
-    check_target(dataset.frame, target, task=task)
-except UserError as err:
-    st.error(str(err))
-    st.page_link("app.py", label="Pick another target on the Data page", icon=":material/arrow_back:")
-    st.stop()
+dataset, target, task, redshift = dataset_target_and_task_or_stop()
 
 st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
            f"{len(dataset.frame):,} rows · task **{task}**{' (a redshift)' if redshift else ''}, "

@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from mllab.datasets import check_target, markdown_escape
+from mllab.datasets import markdown_escape
 from mllab.engine import get_engine
 from mllab.errors import UserError
 from mllab.models import FAMILIES, families_for
@@ -15,7 +15,7 @@ from ui.nav import sidebar
 from ui.params import set_widget_values
 from ui.search_panel import live_progress, results_panel, search_space
 from ui.search_session import active_search, searches, sync_searches
-from ui.task import current_task
+from ui.task import dataset_target_and_task_or_stop
 from ui.validation_panel import validation_settings
 
 st.set_page_config(page_title="mllab · Search", page_icon="🔭", layout="wide")
@@ -26,23 +26,12 @@ sync_searches(engine, owner)
 sidebar(engine)
 
 st.title("Hyperparameter search")
-dataset = session.current_dataset()
-target = session.current_target()
-if dataset is None or target is None:
-    st.info("Choose a dataset and its target column on the Data page first.")
-    st.page_link("app.py", label="Go to the Data page", icon=":material/arrow_back:")
-    st.stop()
-if current_task(dataset, target)[0] == "regression":
+dataset, target, task, _ = dataset_target_and_task_or_stop()
+if task == "regression":
     # Searches score folds; K-fold for regression is not built yet (see mllab.validation.check_validation).
     st.info("Hyperparameter search is offered for classification for now. This dataset's task is "
             "regression: train it on the Train page, or choose Classification as the task on the Data page.")
     st.page_link("pages/1_Train.py", label="Go to the Train page", icon=":material/arrow_forward:")
-    st.stop()
-try:
-    check_target(dataset.frame, target)
-except UserError as err:
-    st.error(str(err))
-    st.page_link("app.py", label="Pick another target on the Data page", icon=":material/arrow_back:")
     st.stop()
 
 # The preprocessing of the latest run (or the defaults): the search compares models, not preprocessing.

@@ -153,7 +153,9 @@ def test_default_settings_reach_the_expected_accuracy_in_the_browser(page: Page,
     choose(page, "Model", model)
     press(page, "Train")
     metric = page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
-    expect(metric).to_be_visible()
+    # An accuracy check, not a speed test: the tutorial's 150 epochs of batch 10 take ~40 s alone,
+    # but once took over 180 s in a full CI run on a shared 2-core machine.
+    expect(metric).to_be_visible(timeout=3 * TIMEOUT_MS)
     assert float(metric.locator('[data-testid="stMetricValue"]').inner_text()) >= bar
 
 

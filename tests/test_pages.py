@@ -34,11 +34,11 @@ def _plotly_specs(at) -> list[dict]:
     return specs
 
 
-def _train_until_done(at, timeout=300):
+def _train_until_done(at, timeout=300, finished_metric="Test accuracy"):
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         at.run()
-        if any(m.label == "Test accuracy" for m in at.metric):
+        if any(m.label == finished_metric for m in at.metric):
             return at
         assert not at.exception, at.exception
         errors = [e.value for e in at.error]
@@ -399,16 +399,7 @@ def _plotly_array(values) -> np.ndarray:
 
 
 def _regression_done(at, timeout=300):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        if any(m.label == "R²" for m in at.metric):
-            return at
-        assert not at.exception, at.exception
-        errors = [e.value for e in at.error]
-        assert not errors, errors
-        time.sleep(0.3)
-    raise AssertionError("training did not finish")
+    return _train_until_done(at, timeout, finished_metric="R²")
 
 
 def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true():

@@ -10,8 +10,10 @@ from typing import Sequence
 
 import streamlit as st
 
-from mllab.datasets import TASK_LABELS, TASKS, Dataset, looks_like_redshift, suggest_task
+from mllab.datasets import TASK_LABELS, TASKS, Dataset, check_target, looks_like_redshift, suggest_task
+from mllab.errors import UserError
 from mllab.params import Param, not_applicable
+from ui import session
 
 CHOICES_KEY = "task-choices"  # {(dataset name, target): (task, target is a redshift)}
 
@@ -28,6 +30,24 @@ def _suggested(dataset: Dataset, target: str) -> tuple[str, bool]:
 def current_task(dataset: Dataset, target: str) -> tuple[str, bool]:
     """The task chosen for this dataset and target (or the suggested one), and whether the target is a redshift."""
     return _choices().get((dataset.name, target)) or _suggested(dataset, target)
+
+
+def dataset_target_and_task_or_stop() -> tuple[Dataset, str, str, bool]:
+    """For the pages that train: the session's dataset, target, task and whether the target is a
+    redshift; when there is nothing usable, say what to do on the Data page and end the page here."""
+    dataset, target = session.current_dataset(), session.current_target()
+    if dataset is None or target is None:
+        st.info("Choose a dataset and its target column on the Data page first.")
+        st.page_link("app.py", label="Go to the Data page", icon=":material/arrow_back:")
+        st.stop()
+    task, redshift = current_task(dataset, target)
+    try:
+        check_target(dataset.frame, target, task=task)
+    except UserError as err:
+        st.error(str(err))
+        st.page_link("app.py", label="Pick another target on the Data page", icon=":material/arrow_back:")
+        st.stop()
+    return dataset, target, task, redshift
 
 
 def set_task(dataset_name: str, target: str, task: str, redshift: bool) -> None:
