@@ -87,13 +87,18 @@ def learning_curves(history: list[dict], metric: str, title: str, x_label: str =
             marker=dict(size=9, symbol=symbol, color=colour),
             hovertemplate=f"{x_label} %{{x}}<br>{name} {title.lower()}: %{{y:.4f}}<extra></extra>",
         ))
-    _base_layout(fig, title, HEIGHT)
+    _base_layout(fig, title, HEIGHT + 40, legend_on_top=False)
+    # Legend under the plot: beside a long title ("Mean squared error") in a half-width column a
+    # legend on top wrapped onto the title.
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.2, yanchor="top"),
+                      margin=dict(t=60, b=40))
     fig.update_xaxes(title_text=x_label)
     fig.update_yaxes(title_text=title)
     if is_share:
         fig.update_yaxes(range=[0, 1.02])
     else:
-        fig.update_yaxes(rangemode="tozero")
+        # Plain numbers (0.0004), not SI prefixes (400µ), for squared redshifts and the like.
+        fig.update_yaxes(rangemode="tozero", exponentformat="none")
     if not history:
         _message(fig, f"Waiting for the first {x_label.lower()}…")  # "Waiting for the first epoch…"
         fig.update_xaxes(showticklabels=False, showgrid=False, zeroline=False)

@@ -85,8 +85,9 @@ def search_space(family: ModelFamily, show_counts: bool, initial: dict | None = 
     st.session_state[f"{prefix}-initialised"] = True
     dimensions, fixed = [], {}
     for param in family.params:
-        vary_col, widget_col = st.columns([1, 5], vertical_alignment="center")
-        vary = vary_col.checkbox("Vary", key=f"{prefix}-vary-{param.name}", help=f"Try several values of {param.label}.")
+        # Wide enough for the whole word "Vary" beside its box in the half-width settings column.
+        vary_col, widget_col = st.columns([1.5, 5], vertical_alignment="center")
+        vary = vary_col.checkbox("Vary", key=f"{prefix}-vary-{param.name}")
         with widget_col:
             if not vary:
                 fixed[param.name] = render_param(param, f"{prefix}-fixed")
