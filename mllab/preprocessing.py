@@ -220,6 +220,14 @@ def prepare(frame: pd.DataFrame, target: str, feature_columns: list[str], config
     if config.pca_components and config.pca_components > min(n_encoded, len(x_train)):
         raise ParamError(f"PCA cannot keep {config.pca_components} components: the data has only "
                          f"{n_encoded} features after encoding. Choose at most {min(n_encoded, len(x_train))}.")
+    return fit_and_transform(pipeline, dropped, labelled, x_train, x_test, y_train, y_test, config, task)
+
+
+def fit_and_transform(pipeline: Pipeline, dropped: list[str], labelled: LabelledData, x_train: pd.DataFrame,
+                      x_test: pd.DataFrame, y_train, y_test, config: PreprocessConfig,
+                      task: str = "classification") -> PreparedData:
+    """Fit `pipeline` on the training rows only and transform both parts: the hold-out split and
+    every K-fold fold (mllab.validation) end here."""
     train_matrix = pipeline.fit_transform(x_train)
     test_matrix = pipeline.transform(x_test)
     if config.pca_components:

@@ -20,7 +20,7 @@ import pandas as pd
 
 from mllab.errors import DataError, ParamError
 from mllab.params import ChoiceParam, IntParam, validate_values
-from mllab.preprocessing import (LabelledData, PreparedData, PreprocessConfig, _encoded_width, build_preprocessor,
+from mllab.preprocessing import (LabelledData, PreprocessConfig, _encoded_width, build_preprocessor, fit_and_transform,
                                  label_data)
 
 if TYPE_CHECKING:
@@ -175,18 +175,8 @@ def prepare_fold(labelled: LabelledData, train_rows: np.ndarray, test_rows: np.n
         if config.pca_components > width:
             raise ParamError(f"PCA cannot keep {config.pca_components} components: a fold has only {width} "
                              f"features or rows after encoding. Choose at most {width}.")
-    train_matrix = pipeline.fit_transform(x_train)
-    test_matrix = pipeline.transform(x_test)
-    if config.pca_components:
-        names = [f"PC{i + 1}" for i in range(config.pca_components)]
-    else:
-        names = [str(n) for n in pipeline.named_steps["columns"].get_feature_names_out()]
-    data = PreparedData(
-        x_train=np.asarray(train_matrix, dtype=np.float32), y_train=labelled.labels[train_rows],
-        x_test=np.asarray(test_matrix, dtype=np.float32), y_test=labelled.labels[test_rows],
-        class_names=labelled.class_names, feature_names=names,
-        dropped_missing_target=labelled.dropped_missing_target, dropped_columns=dropped,
-    )
+    data = fit_and_transform(pipeline, dropped, labelled, x_train, x_test, labelled.labels[train_rows],
+                             labelled.labels[test_rows], config)
     return data, pipeline
 
 
