@@ -15,6 +15,7 @@ from ui import session
 from ui.nav import sidebar
 from ui.model_summary import layer_summary_panel
 from ui.params import render_schema
+from ui.presets import applied_step_note
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
 from ui.task import dataset_target_and_task_or_stop, hidden_settings_note
 from ui.validation_panel import live_fold_scores, validation_settings
@@ -31,6 +32,7 @@ dataset, target, task, redshift = dataset_target_and_task_or_stop()
 st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
            f"{len(dataset.frame):,} rows · task **{task}**{' (a redshift)' if redshift else ''}, "
            "chosen on the Data page")
+applied_step_note("train")
 active = session.active_run()
 settings, output = st.columns([1, 2], gap="large")
 

@@ -13,7 +13,8 @@ from mllab.validation import SCORERS, ValidationConfig
 from ui import session
 from ui.nav import sidebar
 from ui.params import set_widget_values
-from ui.search_panel import live_progress, results_panel, search_space
+from ui.presets import applied_step_note
+from ui.search_panel import live_progress, preset_preprocessing, results_panel, search_space
 from ui.search_session import active_search, searches, sync_searches
 from ui.task import dataset_target_and_task_or_stop
 from ui.validation_panel import validation_settings
@@ -35,12 +36,18 @@ if task == "regression":
     st.stop()
 
 # The preprocessing of the latest run (or the defaults): the search compares models, not preprocessing.
+# A workflow step's own preprocessing wins until the next run is trained.
 latest_run = session.runs()[-1] if session.runs() else None
-preprocessing = PreprocessConfig.from_values(latest_run.preprocessing) if latest_run else PreprocessConfig()
+from_step = preset_preprocessing(len(session.runs()))
+if from_step is not None:
+    preprocessing, source = PreprocessConfig.from_values(from_step), "the workflow step"
+else:
+    preprocessing = PreprocessConfig.from_values(latest_run.preprocessing) if latest_run else PreprocessConfig()
+    source = latest_run.name if latest_run else "the Train page defaults"
 st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
-           f"{len(dataset.frame):,} rows · preprocessing as in "
-           f"{latest_run.name if latest_run else 'the Train page defaults'} (scaling {preprocessing.scaling}, "
-           f"seed {preprocessing.seed})")
+           f"{len(dataset.frame):,} rows · preprocessing as in {source} (scaling {preprocessing.scaling}, "
+           f"PCA {preprocessing.pca_components or 'off'}, seed {preprocessing.seed})")
+applied_step_note("search")
 active = active_search()
 settings, output = st.columns([1, 1], gap="large")
 

@@ -37,11 +37,42 @@ def _default_range(param: Param) -> tuple:
     return float(param.low), float(param.high)
 
 
-def _range_widgets(param: Param, key: str, show_count: bool) -> tuple[tuple, int]:
+def set_search_plan(family: ModelFamily, vary: dict[str, Any], fixed: dict[str, Any],
+                    preprocessing: dict[str, Any]) -> None:
+    """Set the Search page up for a workflow step: tick Vary for the settings in `vary` (a list of
+    options for a choice or a switch, (low, high, count) for a number), fix every other setting to
+    `fixed`, and search with `preprocessing` until the next run is trained."""
+    prefix = f"search-{family.key}"
+    for param in family.params:
+        st.session_state[f"{prefix}-vary-{param.name}"] = param.name in vary
+        # The range and option widgets take their start from the plan only when they hold no state.
+        for suffix in (f"options-{param.name}", f"{param.name}-range", f"{param.name}-count"):
+            st.session_state.pop(f"{prefix}-{suffix}", None)
+    st.session_state[f"{prefix}-plan"] = dict(vary)
+    set_widget_values(family.params, f"{prefix}-fixed", fixed)
+    st.session_state[f"{prefix}-initialised"] = True
+    st.session_state[PREPROCESSING_KEY] = (len(st.session_state.get("runs", [])), dict(preprocessing))
+
+
+PREPROCESSING_KEY = "search-preprocessing"  # (runs trained when it was set, preprocessing values)
+
+
+def preset_preprocessing(n_runs: int) -> dict | None:
+    """The preprocessing a workflow step chose for the search, while no run has been trained since."""
+    stored = st.session_state.get(PREPROCESSING_KEY)
+    return stored[1] if stored is not None and stored[0] == n_runs else None
+
+
+def _planned(family_key: str, name: str):
+    return st.session_state.get(f"search-{family_key}-plan", {}).get(name)
+
+
+def _range_widgets(param: Param, key: str, show_count: bool, planned: tuple | None = None) -> tuple[tuple, int]:
     # The default range is always passed, never left to session state: a slider given no tuple value
     # becomes a one-value slider on the next rerun (a select_slider then returns one option, not two).
     # These keys are only ever set by the widgets themselves, so Streamlit keeps the user's range.
-    kwargs: dict[str, Any] = {"key": f"{key}-range", "help": param.help, "value": _default_range(param)}
+    start = tuple(planned[:2]) if planned else _default_range(param)
+    kwargs: dict[str, Any] = {"key": f"{key}-range", "help": param.help, "value": start}
     label = f"{param.label}: range to try"
     if isinstance(param, FloatParam) and param.log:
         chosen = st.select_slider(label, options=param.grid(), format_func=_format_float, **kwargs)
@@ -53,19 +84,20 @@ def _range_widgets(param: Param, key: str, show_count: bool) -> tuple[tuple, int
                            format="%g", **kwargs)
     count = 3
     if show_count:
-        count = st.number_input(f"{param.label}: values in the grid", min_value=1, max_value=10, value=3,
+        count = st.number_input(f"{param.label}: values in the grid", min_value=1, max_value=10,
+                                value=planned[2] if planned else 3,
                                 key=f"{key}-count", help="Evenly spaced across the range (on a log scale for "
                                 "log-scaled settings).")
     return tuple(chosen), int(count)
 
 
-def _options_widget(param: Param, key: str) -> list:
+def _options_widget(param: Param, key: str, planned: list | None = None) -> list:
     label = f"{param.label}: values to try"
     if isinstance(param, ChoiceParam):
-        return st.multiselect(label, param.options, default=[param.default], format_func=param.label_of, key=key,
-                              help=param.help)
+        return st.multiselect(label, param.options, default=planned or [param.default], format_func=param.label_of,
+                              key=key, help=param.help)
     if isinstance(param, BoolParam):
-        return st.multiselect(label, [False, True], default=[False, True], key=key, help=param.help,
+        return st.multiselect(label, [False, True], default=planned or [False, True], key=key, help=param.help,
                               format_func=lambda on: "on" if on else "off")
     text = st.text_input(f"{param.label}: lists to try, separated by ';'", value=format_int_list(param.default),
                          key=key, help="For example: 12, 8; 16, 8; 32")
@@ -92,9 +124,11 @@ def search_space(family: ModelFamily, show_counts: bool, initial: dict | None = 
             if not vary:
                 fixed[param.name] = render_param(param, f"{prefix}-fixed")
             elif isinstance(param, (ChoiceParam, BoolParam, IntListParam)):
-                dimensions.append(dimension_for(param, _options_widget(param, f"{prefix}-options-{param.name}")))
+                dimensions.append(dimension_for(param, _options_widget(param, f"{prefix}-options-{param.name}",
+                                                                       _planned(family.key, param.name))))
             else:
-                chosen, count = _range_widgets(param, f"{prefix}-{param.name}", show_counts)
+                chosen, count = _range_widgets(param, f"{prefix}-{param.name}", show_counts,
+                                               _planned(family.key, param.name))
                 dimensions.append(dimension_for(param, chosen, n_values=count))
     return tuple(dimensions), fixed
 

@@ -12,8 +12,10 @@ from mllab.preprocessing import PreparedData
 
 PARAMS = (
     IntListParam("hidden_layers", "Hidden layers (units per layer)",
-                 "Units in each hidden layer, first to last, e.g. 12, 8 for the classic 12-8-1 network.",
-                 (12, 8), 1, 6, 1, 1024),
+                 "Units in each hidden layer, first to last, e.g. 12, 8 for the classic 12-8-1 network. Leave it "
+                 "empty for no hidden layer: the network is then a logistic (softmax) regression trained by "
+                 "gradient descent.",
+                 (12, 8), 0, 6, 1, 1024),
     ChoiceParam("activation", "Activation", "Non-linearity of the hidden layers.", "relu",
                 ("relu", "tanh", "sigmoid", "elu")),
     # Small uniform weights are the classic Keras tutorial's choice for this 12-8-1 network; on

@@ -1,0 +1,56 @@
+"""The figures the workflow presets promise (mllab/presets.py `expect`), measured again.
+
+Run: .venv/bin/python bench/presets_check.py [--quick] [--only WORKFLOW]
+
+Each step that trains (not the searches) goes through mllab.training.run_training, what a worker
+runs, on the built-in dataset cleaned with the Data page's defaults. --quick skips the K-fold steps
+(Pima's 10-fold cross-validation takes several minutes on two cores).
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+
+def headline(result) -> str:
+    evaluation = result.evaluation
+    if evaluation.task == "regression":
+        text = f"R² {evaluation.r2:.3f}"
+        if evaluation.photo_z is not None:
+            text += f", NMAD {evaluation.photo_z.nmad:.4f}, outliers {100 * evaluation.photo_z.outlier_fraction:.2f} %"
+        return text
+    text = f"accuracy {evaluation.accuracy:.3f}"
+    if result.cross_validation is not None:
+        text += f" (out of fold); folds {result.cross_validation.headline()}"
+    return text
+
+
+def main() -> None:
+    from mllab.presets import WORKFLOWS, load_workflow_data, training_spec
+    from mllab.training import LocalReporter, run_training
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--quick", action="store_true", help="skip the K-fold steps")
+    parser.add_argument("--only", help="one workflow key")
+    args = parser.parse_args()
+    for workflow in WORKFLOWS:
+        if args.only and workflow.key != args.only:
+            continue
+        data = load_workflow_data(workflow)
+        for step in workflow.steps:
+            if step.search is not None or (args.quick and step.validation.get("scheme", "holdout") != "holdout"):
+                continue
+            spec = training_spec(workflow, step, data.cleaned.dataset)
+            started = time.perf_counter()
+            result = run_training(spec, LocalReporter())
+            print(f"{workflow.key:13} {step.key:10} {headline(result)}  [expect: {step.expect}]  "
+                  f"{time.perf_counter() - started:.0f} s", flush=True)
+
+
+if __name__ == "__main__":
+    main()

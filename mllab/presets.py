@@ -1,0 +1,255 @@
+"""The classic workflows, as data: each step sets the dataset, task, model, hyperparameters,
+preprocessing and validation of a lecture's example in one click.
+
+A step only names what differs from the defaults; `full_settings` fills in the rest, so applying a
+step also undoes whatever the class changed before. The figures in `expect` were measured with
+the settings below (bench/presets_check.py prints them again); tests/test_presets.py checks that
+every step is valid for its family and data, and asserts the headline figures of the main ones.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from mllab.models import FAMILIES
+from mllab.params import defaults
+from mllab.preprocessing import PREPROCESSING_SCHEMA
+from mllab.validation import VALIDATION_SCHEMA
+
+
+@dataclass(frozen=True)
+class SearchPlan:
+    """What a step's hyperparameter search varies: options for choices, (low, high, count) for numbers."""
+
+    vary: dict[str, Any]
+    strategy: str = "grid"
+    validation: dict[str, Any] = field(default_factory=dict)  # how each candidate is scored
+    metric: str = "accuracy"
+
+
+@dataclass(frozen=True)
+class Step:
+    key: str
+    title: str  # the button's words
+    lesson: str  # what to watch for, shown on the page the step opens
+    expect: str  # the figure a class should see, measured
+    family: str
+    params: dict[str, Any] = field(default_factory=dict)
+    preprocessing: dict[str, Any] = field(default_factory=dict)
+    validation: dict[str, Any] = field(default_factory=dict)
+    search: SearchPlan | None = None  # set: the step opens the Search page instead of the Train page
+
+
+@dataclass(frozen=True)
+class Workflow:
+    key: str
+    title: str
+    story: str
+    dataset: str  # a built-in dataset key (mllab.datasets.BUILTIN_DATASETS)
+    target: str
+    task: str
+    steps: tuple[Step, ...]
+    redshift: bool = False
+    # A data kind ("image") whose loaded datasets the steps also suit, such as MNIST uploaded as IDX files.
+    also_fits: str | None = None
+
+
+# The Keras "first neural network" tutorial on the Pima Indians diabetes data: 12-8-1, uniform
+# initial weights, relu, a sigmoid output, Adam, 150 epochs in batches of 10.
+PIMA_MLP = {"hidden_layers": (12, 8), "activation": "relu", "initialiser": "random_uniform", "optimiser": "adam",
+            "learning_rate": 0.001, "epochs": 150, "batch_size": 10}
+
+# 784-128-10 with a softmax output and plain SGD (no momentum), batches of 128 for 20 epochs.
+SGD_MLP = {"hidden_layers": (128,), "activation": "relu", "initialiser": "glorot_uniform", "optimiser": "sgd",
+           "learning_rate": 0.1, "momentum": 0.0, "nesterov": False, "epochs": 20, "batch_size": 128,
+           "validation_split": 0.1}
+
+# SGD with momentum and an annealed learning rate: the course-notes recipe for linear classifiers
+# and small nets on images.
+ANNEALED_SGD = {"optimiser": "sgd", "learning_rate": 0.01, "momentum": 0.9, "nesterov": False,
+                "lr_schedule": "exponential", "lr_decay_rate": 0.9, "epochs": 30, "batch_size": 64,
+                "validation_split": 0.2}
+
+WORKFLOWS: tuple[Workflow, ...] = (
+    Workflow(
+        key="pima",
+        title="Pima diabetes: a first neural network (12-8-1)",
+        story="The Keras tutorial's first network: 8 medical measurements in, 12 and 8 relu units, one sigmoid "
+              "unit out (the chance of diabetes), Adam, 150 epochs in batches of 10. Train it once on a 20 % "
+              "hold-out, then see how much that one figure depends on the split with stratified 10-fold "
+              "cross-validation, then search optimiser × initialiser × epochs × batch size.",
+        dataset="pima", target="Outcome", task="classification",
+        steps=(
+            Step("holdout", "Train on a 20 % hold-out",
+                 "One split, one score: the test accuracy lands around 0.73–0.78 depending on the seed. "
+                 "The loss curve flattens after about 50 epochs.",
+                 "Test accuracy about 0.75 (seed 42).", "mlp", PIMA_MLP),
+            Step("kfold", "Stratified 10-fold cross-validation",
+                 "Ten models, each tested on a different tenth of the patients: the mean is the honest figure, "
+                 "the ± shows how much a single hold-out score could have varied. Takes a few minutes.",
+                 "Mean accuracy about 0.74 ± 0.04.", "mlp", PIMA_MLP,
+                 validation={"scheme": "stratified_kfold", "n_folds": 10}),
+            Step("grid", "Grid search: optimiser × initialiser × epochs × batch",
+                 "16 candidates, each scored by stratified 3-fold cross-validation (a few minutes); the table "
+                 "sorts by mean accuracy. Differences smaller than the ± are noise.",
+                 "The best candidates score about 0.75–0.77.", "mlp", {**PIMA_MLP, "epochs": 50},
+                 search=SearchPlan(
+                     vary={"optimiser": ["adam", "rmsprop"], "initialiser": ["random_uniform", "glorot_uniform"],
+                           "epochs": (20, 40, 2), "batch_size": (10, 20, 2)},
+                     validation={"scheme": "stratified_kfold", "n_folds": 3})),
+        ),
+    ),
+    Workflow(
+        key="sgd-mlp",
+        title="Images: a 784-128-10 softmax network trained by plain SGD",
+        story="Every 28 × 28 image becomes 784 numbers, one hidden layer of 128 relu units, ten softmax "
+              "outputs. Plain stochastic gradient descent, batches of 128, 20 epochs. Then open one test image "
+              "to see its ten probabilities, and the confusion matrix to see which classes are confused. "
+              "Built in: Fashion-MNIST. Load MNIST from its IDX or .npz files on the Data page and the step "
+              "offers itself for that data too (the tutorial reports 92–93 % on MNIST).",
+        dataset="fashion_mnist", target="article", task="classification", also_fits="image",
+        steps=(
+            Step("train", "Train 784-128-10 with SGD",
+                 "Watch the training and validation loss fall together; after 20 epochs they have not "
+                 "parted yet. Shirts, pullovers and coats are the classes it confuses.",
+                 "Test accuracy about 0.86 on Fashion-MNIST.", "mlp", SGD_MLP),
+        ),
+    ),
+    Workflow(
+        key="annealed-sgd",
+        title="Images: logistic regression and a small network, SGD with momentum and annealing",
+        story="The same optimiser for both: SGD with momentum 0.9 and a learning rate that shrinks by 10 % "
+              "every epoch. A softmax (logistic) regression has no hidden layer; the small network adds one of "
+              "100 units. Compare their training and validation curves: the network fits better, and its "
+              "curves start to part.",
+        dataset="fashion_mnist", target="article", task="classification", also_fits="image",
+        steps=(
+            Step("logistic", "Softmax regression (no hidden layer)",
+                 "A linear model: the validation curve follows the training curve closely, and both level off "
+                 "early. The annealing makes the last epochs' steps small, so the curves settle.",
+                 "Test accuracy about 0.82.", "mlp",
+                 {**ANNEALED_SGD, "hidden_layers": ()}, preprocessing={"scaling": "minmax"}),
+            Step("small-net", "Small network (one hidden layer of 100)",
+                 "More capacity: training accuracy climbs above validation accuracy. That gap is the start of "
+                 "over-fitting; dropout or L2 (in the hyperparameters) narrow it.",
+                 "Test accuracy about 0.84.", "mlp",
+                 {**ANNEALED_SGD, "hidden_layers": (100,), "activation": "relu", "initialiser": "he_normal"},
+                 preprocessing={"scaling": "minmax"}),
+        ),
+    ),
+    Workflow(
+        key="forest",
+        title="Breast cancer: a random forest with imputation, scaling, PCA, cross-validation and a grid search",
+        story="The scikit-learn pipeline workflow on the Wisconsin breast-cancer measurements: missing values "
+              "filled with the median (this copy has none; uploaded data often does), features standardised, a "
+              "random forest; its feature importances; the "
+              "same pipeline with PCA down to 10 components under stratified 5-fold cross-validation; then a "
+              "grid search over the number of trees and the depth.",
+        dataset="breast_cancer", target="diagnosis", task="classification",
+        steps=(
+            Step("train", "Forest on all 30 features",
+                 "Forests need no scaling but do no harm with it. Open the feature importances: the worst "
+                 "(largest) cell measurements carry most of the decision.",
+                 "Test accuracy about 0.96, ROC AUC about 0.99.", "random_forest",
+                 {"n_estimators": 200}, preprocessing={"imputation": "median", "scaling": "standard"}),
+            Step("pca-cv", "Scaling + PCA (10 components), stratified 5-fold",
+                 "Ten principal components keep almost all the variance of 30 correlated measurements; the "
+                 "5-fold mean ± std says whether the smaller inputs cost any accuracy.",
+                 "Mean accuracy about 0.95 ± 0.02.", "random_forest", {"n_estimators": 200},
+                 preprocessing={"imputation": "median", "scaling": "standard", "pca_components": 10},
+                 validation={"scheme": "stratified_kfold", "n_folds": 5}),
+            Step("grid", "Grid search: trees × depth",
+                 "Nine candidates by stratified 5-fold: beyond a hundred trees and a depth of about 8 the "
+                 "scores differ by less than their spread.",
+                 "The best candidates score about 0.96.", "random_forest", {"n_estimators": 100},
+                 preprocessing={"imputation": "median", "scaling": "standard"},
+                 search=SearchPlan(vary={"n_estimators": (50, 200, 3), "max_depth": (4, 12, 3)},
+                                   validation={"scheme": "stratified_kfold", "n_folds": 5})),
+        ),
+    ),
+    Workflow(
+        key="spectra-cnn",
+        title="Stellar spectra: a 1-D convolutional network",
+        story="Conv1D layers slide along the wavelength axis and learn absorption-line shapes; max pooling "
+              "halves the resolution after each, dropout fights over-fitting. Look at the layer table (output "
+              "shapes and parameters, as Keras's summary() prints them) before training, then at the "
+              "history curves. The spectra are simulated, labelled as such.",
+        dataset="stellar_spectra_simulated", target="spectral_type", task="classification",
+        steps=(
+            Step("train", "Train the Conv1D network",
+                 "The validation curve should follow the training curve; if it stalls while training keeps "
+                 "improving, raise the dropout.",
+                 "Test accuracy about 0.94.", "cnn",
+                 {"conv_blocks": 2, "filters": 16, "kernel_size": 7, "pooling": "max", "dense_units": 64,
+                  "dropout": 0.25, "optimiser": "adam", "learning_rate": 0.001, "epochs": 20, "batch_size": 32,
+                  "validation_split": 0.1}),
+        ),
+    ),
+    Workflow(
+        key="photo-z",
+        title="SDSS galaxies: photometric redshifts with a random forest",
+        story="Predict each galaxy's spectroscopic redshift from its five-band photometry: a regression. The "
+              "astronomers' figures are the scatter of Δz/(1+z), its NMAD and the share of outliers with "
+              "|Δz|/(1+z) > 0.15.",
+        dataset="sdss_mgs", target="redshift", task="regression", redshift=True,
+        steps=(
+            Step("train", "Random-forest regression",
+                 "The predicted-vs-true plot hugs the diagonal; the residuals widen at the highest redshifts, "
+                 "where galaxies are faint and rare.",
+                 "NMAD about 0.0135, R² about 0.85.", "random_forest", {"n_estimators": 200}),
+        ),
+    ),
+)
+
+WORKFLOWS_BY_KEY = {w.key: w for w in WORKFLOWS}
+
+
+def find_step(workflow_key: str, step_key: str) -> tuple[Workflow, Step]:
+    workflow = WORKFLOWS_BY_KEY[workflow_key]
+    return workflow, next(s for s in workflow.steps if s.key == step_key)
+
+
+def full_settings(step: Step) -> dict[str, dict[str, Any]]:
+    """Every setting of the step, defaults filled in: hyperparameters, preprocessing, validation."""
+    family = FAMILIES[step.family]
+    return {"params": {**family.defaults(), **step.params},
+            "preprocessing": {**defaults(PREPROCESSING_SCHEMA), **step.preprocessing},
+            "validation": {**defaults(VALIDATION_SCHEMA), **step.validation}}
+
+
+@dataclass
+class WorkflowData:
+    """A workflow's dataset as the Data page would leave it: loaded, markers found, default cleaning applied."""
+
+    raw: object  # mllab.datasets.Dataset as loaded
+    markers: list
+    choices: object  # mllab.cleaning.CleaningChoices
+    cleaned: object  # mllab.cleaning.CleaningResult; .dataset is what trains
+
+
+def load_workflow_data(workflow: Workflow) -> WorkflowData:
+    """Load the workflow's built-in dataset and clean it with the Data page's defaults."""
+    from mllab.cleaning import apply_cleaning, default_choices, find_missing_markers, structural_columns
+    from mllab.datasets import load_builtin
+
+    raw = load_builtin(workflow.dataset)
+    # Pixels are counts from 0 to 255, never markers (the Data page skips them the same way).
+    skip = set(structural_columns(raw)) if raw.kind == "image" else set()
+    markers = find_missing_markers(raw.frame, [c for c in raw.frame.columns if c not in skip])
+    choices = default_choices(raw, workflow.target, markers)
+    return WorkflowData(raw=raw, markers=markers, choices=choices, cleaned=apply_cleaning(raw, choices))
+
+
+def training_spec(workflow: Workflow, step: Step, dataset, target: str | None = None):
+    """The TrainingSpec a step's Train button would submit on `dataset` (validated)."""
+    from mllab.preprocessing import PreprocessConfig
+    from mllab.training import TrainingSpec, validate_spec
+    from mllab.validation import ValidationConfig
+
+    settings = full_settings(step)
+    return validate_spec(TrainingSpec(
+        dataset=dataset, target=target or workflow.target, family=step.family, params=settings["params"],
+        preprocessing=PreprocessConfig.from_values(settings["preprocessing"]),
+        validation=ValidationConfig.from_values(settings["validation"]), task=workflow.task,
+        redshift=workflow.redshift))

@@ -1,0 +1,41 @@
+"""Workflows page: the classic examples, each step set up in one click (for lectures)."""
+
+import streamlit as st
+
+from mllab.datasets import BUILTIN_DATASETS
+from mllab.engine import get_engine
+from mllab.models import FAMILIES
+from mllab.presets import WORKFLOWS
+from ui import session
+from ui.nav import sidebar
+from ui.presets import apply_step, loaded_data_fits
+
+st.set_page_config(page_title="mllab · Workflows", page_icon="🔭", layout="wide")
+engine = get_engine()
+session.sync_runs(engine, session.owner_id())
+sidebar(engine)
+
+st.title("Workflows")
+st.caption("Classic examples, set up in one click. Each step loads its dataset and sets the model, its "
+           "hyperparameters, the preprocessing and the validation, then opens the page to press Train (or Search) "
+           "on. Everything stays adjustable afterwards.")
+
+for workflow in WORKFLOWS:
+    with st.container(border=True):
+        st.subheader(workflow.title, anchor=False)
+        st.markdown(workflow.story)
+        info = BUILTIN_DATASETS[workflow.dataset]
+        st.caption(f"Data: {info.name} · target {workflow.target} · {workflow.task}")
+        loaded = loaded_data_fits(workflow)
+        for column, step in zip(st.columns(len(workflow.steps)), workflow.steps):
+            with column:
+                where = "Search page" if step.search is not None else "Train page"
+                if st.button(step.title, key=f"preset-{workflow.key}-{step.key}", width="stretch",
+                             help=f"{FAMILIES[step.family].label}; opens the {where}."):
+                    apply_step(workflow, step)
+                st.caption(step.expect)
+                if loaded is not None and st.button(f"{step.title} — on {loaded}",
+                                                    key=f"preset-{workflow.key}-{step.key}-loaded", width="stretch",
+                                                    help="The same settings on the dataset loaded now, with its "
+                                                         "target."):
+                    apply_step(workflow, step, on_loaded_data=True)
