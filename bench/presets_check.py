@@ -25,6 +25,11 @@ def headline(result) -> str:
             text += f", NMAD {evaluation.photo_z.nmad:.4f}, outliers {100 * evaluation.photo_z.outlier_fraction:.2f} %"
         return text
     text = f"accuracy {evaluation.accuracy:.3f}"
+    val_losses = [e["val_loss"] for e in result.history if "val_loss" in e]
+    if val_losses:  # where the validation loss bottomed out: after it, the network over-fits
+        lowest = min(range(len(val_losses)), key=val_losses.__getitem__)
+        text += f", validation loss lowest at epoch {lowest + 1} of {len(val_losses)} " \
+                f"({val_losses[lowest]:.3f}, last {val_losses[-1]:.3f})"
     if result.cross_validation is not None:
         text += f" (out of fold); folds {result.cross_validation.headline()}"
     return text

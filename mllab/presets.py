@@ -187,6 +187,39 @@ WORKFLOWS: tuple[Workflow, ...] = (
         ),
     ),
     Workflow(
+        key="deep-learning",
+        title="The deep-learning workflow: over-fitting, regularisation, augmentation, the right output layer",
+        story="Make a network over-fit on purpose, then fight it with dropout and L2, then with data "
+              "augmentation in a convolutional network. The output layer follows the problem: one sigmoid "
+              "unit with binary cross-entropy for two classes (the Pima workflow), softmax with categorical "
+              "cross-entropy for several (here), one linear unit with mean squared error for a number (the "
+              "photometric-redshift workflow's network).",
+        dataset="fashion_mnist", target="article", task="classification",
+        steps=(
+            Step("overfit", "Over-fit: 256-256, no regularisation",
+                 "The training loss keeps falling while the validation loss turns up after a few epochs: the "
+                 "network is memorising the training images. Early stopping would end the run at the bottom "
+                 "of the validation curve.",
+                 "Validation loss lowest near epoch 3, then more than doubles; test accuracy about 0.84.", "mlp",
+                 {"hidden_layers": (256, 256), "initialiser": "glorot_uniform", "optimiser": "adam",
+                  "learning_rate": 0.001, "epochs": 30, "batch_size": 64, "validation_split": 0.2}),
+            Step("regularised", "Same network with dropout 0.5 and L2",
+                 "Dropout switches half the units off at random and L2 keeps weights small: the two loss curves "
+                 "stay together for longer, and the test accuracy holds or improves.",
+                 "Validation loss keeps falling to about epoch 20; test accuracy about 0.86.", "mlp",
+                 {"hidden_layers": (256, 256), "initialiser": "glorot_uniform", "optimiser": "adam",
+                  "learning_rate": 0.001, "epochs": 30, "batch_size": 64, "validation_split": 0.2,
+                  "dropout": 0.5, "l2": 0.0005}),
+            Step("augmented", "CNN with data augmentation",
+                 "Random shifts, zooms and left–right flips show the network a slightly different image each "
+                 "epoch: the validation curve stays at or above the training curve.",
+                 "Test accuracy about 0.86.", "cnn",
+                 {"conv_blocks": 2, "filters": 32, "dense_units": 64, "dropout": 0.25,
+                  "augment_flip": "horizontal", "augment_shift": 0.1, "augment_zoom": 0.1,
+                  "epochs": 15, "batch_size": 64, "validation_split": 0.1}),
+        ),
+    ),
+    Workflow(
         key="photo-z",
         title="SDSS galaxies: photometric redshifts with a random forest",
         story="Predict each galaxy's spectroscopic redshift from its five-band photometry: a regression. The "
@@ -198,6 +231,13 @@ WORKFLOWS: tuple[Workflow, ...] = (
                  "The predicted-vs-true plot hugs the diagonal; the residuals widen at the highest redshifts, "
                  "where galaxies are faint and rare.",
                  "NMAD about 0.0135, R² about 0.85.", "random_forest", {"n_estimators": 200}),
+            Step("mlp", "Neural network: one linear output, MSE",
+                 "For a number the output layer is a single linear unit trained on the mean squared error (no "
+                 "sigmoid, no softmax). Early stopping watches the validation loss and restores the best epoch.",
+                 "NMAD about 0.014.", "mlp",
+                 {"hidden_layers": (64, 32), "activation": "relu", "initialiser": "he_normal", "optimiser": "adam",
+                  "learning_rate": 0.001, "epochs": 60, "batch_size": 64, "validation_split": 0.2,
+                  "early_stopping": True, "patience": 10, "restore_best": True}),
         ),
     ),
 )

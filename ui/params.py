@@ -51,7 +51,7 @@ def render_param(param: Param, prefix: str, disabled: bool = False) -> Any:
     if isinstance(param, BoolParam):
         return st.checkbox(param.label, **kwargs)
     if isinstance(param, IntListParam):
-        return st.text_input(param.label, **kwargs)
+        return st.text_input(param.label, placeholder="Empty: none" if param.min_length == 0 else None, **kwargs)
     raise TypeError(f"no widget for {type(param).__name__}")
 
 

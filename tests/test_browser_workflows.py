@@ -1,0 +1,58 @@
+"""Real-browser click-through of the Workflows page: each check is the figure the issue asks of a preset."""
+
+from __future__ import annotations
+
+import re
+
+from playwright.sync_api import Page, expect
+
+from browser_support import wait_idle
+from test_browser import TIMEOUT_MS, browser, go_to, page, press, server  # noqa: F401 (fixtures)
+
+# Accuracy checks, not speed tests: the waits are long because a 2-core CI machine is slow and shared.
+LONG_MS = 4 * TIMEOUT_MS
+
+
+def _step(page: Page, name: str) -> None:
+    go_to(page, "Workflows")
+    press(page, name)
+    wait_idle(page)
+
+
+def _metric(page: Page, label: str, timeout: float = LONG_MS) -> str:
+    metric = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(f"^{re.escape(label)}$")))
+    expect(metric).to_be_visible(timeout=timeout)
+    return metric.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_pima_workflow_hold_out_ten_fold_and_grid_search(page: Page):
+    _step(page, "Train on a 20 % hold-out")
+    expect(page.get_by_role("heading", name="Train")).to_be_visible()
+    expect(page.get_by_text("Expect: Test accuracy about 0.75")).to_be_visible()
+    press(page, "Train")
+    assert float(_metric(page, "Test accuracy")) >= 0.72
+
+    _step(page, "Stratified 10-fold cross-validation")
+    press(page, "Train")
+    mean, std = (float(x) for x in _metric(page, "Mean accuracy", timeout=2 * LONG_MS).split("±"))
+    expect(page.get_by_text(re.compile(r"10 of 10 folds finished"))).to_be_visible()
+    assert 0.70 <= mean <= 0.80 and std < 0.1
+
+    _step(page, "Grid search: optimiser × initialiser × epochs × batch")
+    expect(page.get_by_role("heading", name="Hyperparameter search")).to_be_visible()
+    expect(page.get_by_text("16 candidates × 3 models each")).to_be_visible()
+    press(page, "Run search")
+    expect(page.get_by_text(re.compile(r"Best of 16 candidates \(Stratified 3-fold\)"))).to_be_visible(
+        timeout=2 * LONG_MS)
+    expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
+
+
+def test_sgd_network_on_fashion_mnist_and_photo_z_forest(page: Page):
+    _step(page, "Train 784-128-10 with SGD")
+    press(page, "Train")
+    assert float(_metric(page, "Test accuracy")) >= 0.80
+
+    _step(page, "Random-forest regression")
+    press(page, "Train")
+    assert float(_metric(page, "NMAD")) <= 0.015
