@@ -234,7 +234,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
             Step("mlp", "Neural network: one linear output, MSE",
                  "For a number the output layer is a single linear unit trained on the mean squared error (no "
                  "sigmoid, no softmax). Early stopping watches the validation loss and restores the best epoch.",
-                 "NMAD about 0.014.", "mlp",
+                 "NMAD about 0.013, R² about 0.86.", "mlp",
                  {"hidden_layers": (64, 32), "activation": "relu", "initialiser": "he_normal", "optimiser": "adam",
                   "learning_rate": 0.001, "epochs": 60, "batch_size": 64, "validation_split": 0.2,
                   "early_stopping": True, "patience": 10, "restore_best": True}),
