@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -90,6 +90,10 @@ class PreparedData:
     dropped_missing_target: int
     dropped_columns: list[str]
     task: str = "classification"  # "regression": y_train and y_test hold float target values
+    # The fitted preprocessing (raw feature columns -> these matrices); stays on the worker, where a
+    # trained model is exported with it (mllab.model_export).
+    preprocessor: object | None = None
+    input_columns: list[str] = field(default_factory=list)  # the raw feature columns it expects, in order
 
     @property
     def n_classes(self) -> int:
@@ -239,6 +243,7 @@ def fit_and_transform(pipeline: Pipeline, dropped: list[str], labelled: Labelled
         x_test=np.asarray(test_matrix, dtype=np.float32), y_test=np.asarray(y_test),
         class_names=labelled.class_names, feature_names=names,
         dropped_missing_target=labelled.dropped_missing_target, dropped_columns=dropped, task=task,
+        preprocessor=pipeline, input_columns=[str(c) for c in x_train.columns],
     )
 
 

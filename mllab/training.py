@@ -33,6 +33,7 @@ class TrainingSpec:
     validation: ValidationConfig = field(default_factory=ValidationConfig)  # hold-out unless K-fold is chosen
     task: str = "classification"  # or "regression": predict the target's value
     redshift: bool = False  # regression on a redshift: also report the photometric-redshift figures
+    keep_model: bool = False  # pack the trained model and its preprocessing for download (hold-out runs)
 
     @property
     def seed(self) -> int:
@@ -55,6 +56,7 @@ class TrainingResult:
     model_summary: str | None = None
     notes: list[str] = field(default_factory=list)
     cross_validation: object | None = None  # a validation.CrossValidationSummary for K-fold runs
+    model_file: object | None = None  # a model_export.ModelFile when the run kept its model
 
 
 class LocalReporter:
@@ -138,6 +140,12 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         evaluation = evaluate_regression(data.y_test, outcome.test_prediction, redshift=spec.redshift, seed=spec.seed)
     else:
         evaluation = evaluate(data.y_test, np.asarray(outcome.test_proba), data.class_names)
+    model_file = None
+    if spec.keep_model and outcome.model is not None:
+        from mllab.model_export import export_model
+
+        reporter.report({"type": "status", "message": "Packing the trained model for download"})
+        model_file = export_model(spec, data, outcome, evaluation.summary())
     notes = list(outcome.notes)
     if data.dropped_missing_target:
         notes.append(f"{data.dropped_missing_target} rows without a target value were left out.")
@@ -147,5 +155,5 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         status="stopped" if outcome.stopped else "completed", history=history, evaluation=evaluation,
         device_used=outcome.device_used, duration_s=time.perf_counter() - started,
         n_train=len(data.y_train), n_test=len(data.y_test), n_features=data.x_train.shape[1],
-        model_summary=outcome.summary, notes=notes,
+        model_summary=outcome.summary, notes=notes, model_file=model_file,
     )

@@ -58,6 +58,13 @@ with settings:
         raw_preprocessing = render_schema(applicable(PREPROCESSING_SCHEMA, task), prefix="pp")
         hidden_settings_note(PREPROCESSING_SCHEMA, task)
     raw_validation = validation_settings()
+    kfold = raw_validation["scheme"] != "holdout"
+    keep_model = st.checkbox(
+        "Keep the trained model for download", key="keep-model", disabled=kfold,
+        help="Packs the fitted preprocessing and model (scikit-learn models with skops, networks in Keras's "
+             "format) into a zip offered under 'Model & settings' once the run ends. "
+             + ("K-fold trains one model per fold: choose hold-out to keep one." if kfold else ""))
+    keep_model = keep_model and not kfold
 
     devices = engine.devices()
     if family.deep:
@@ -99,7 +106,7 @@ if train_clicked and active is None:
                             preprocessing=PreprocessConfig.from_values(raw_preprocessing),
                             family=family_key, params=raw_params, device=device,
                             mixed_precision=mixed_precision, validation=ValidationConfig.from_values(raw_validation),
-                            task=task, redshift=redshift)
+                            task=task, redshift=redshift, keep_model=keep_model)
         job_id = engine.submit(spec, owner)
     except UserError as err:
         with output:

@@ -185,3 +185,17 @@ def test_a_search_step_sets_the_search_page_up():
     assert at.slider(key="search-mlp-epochs-range").value == (20, 40)
     assert at.selectbox(key="search-val-scheme").value == "stratified_kfold"
     assert "Grid search" in at.info[0].value
+
+
+def test_the_forest_step_keeps_its_model_and_offers_the_zip():
+    at = _workflows_page()
+    _apply(at, "preset-forest-train", "pages/1_Train.py")
+    assert at.checkbox(key="keep-model").value is True
+    at.button(key="train-button").click().run()
+    _train_until_done(at)
+    download = at.get("download_button")
+    assert len(download) == 1 and "Download the trained model" in download[0].proto.label
+    # The next step is K-fold: one model per fold, so keeping a model is switched off and greyed.
+    at.switch_page("pages/4_Workflows.py").run()
+    _apply(at, "preset-forest-pca-cv", "pages/1_Train.py")
+    assert at.checkbox(key="keep-model").value is False and at.checkbox(key="keep-model").disabled

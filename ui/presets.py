@@ -57,6 +57,7 @@ def apply_step(workflow: Workflow, step: Step, on_loaded_data: bool = False) -> 
         _set_search(step, settings)
         st.switch_page("pages/3_Search.py")
     st.session_state["family"] = step.family
+    st.session_state["keep-model"] = step.keep_model
     set_widget_values(FAMILIES[step.family].params, f"hp-{step.family}", settings["params"])
     set_widget_values(PREPROCESSING_SCHEMA, "pp", settings["preprocessing"])
     set_widget_values(VALIDATION_SCHEMA, "val", settings["validation"])

@@ -77,6 +77,23 @@ def settings_details(run: Run) -> None:
         f"seed {pre['seed']}")
     if run.model_summary:
         st.code(run.model_summary, language=None)
+    model_download(run)
+
+
+def model_download(run: Run) -> None:
+    """The trained model as a zip, when the run kept it (see mllab.model_export)."""
+    model_file = getattr(run.result, "model_file", None) if run.result is not None else None
+    if model_file is None:
+        st.caption("To take the trained model away, tick 'Keep the trained model for download' before "
+                   "training (hold-out runs).")
+    elif model_file.refused:
+        st.warning(model_file.refused)
+    else:
+        st.download_button(f"Download the trained model ({model_file.size_mb:.1f} MB zip)", model_file.data,
+                           file_name=model_file.filename, mime="application/zip", key=f"download-{run.number}",
+                           help="The fitted preprocessing and model in safe formats (skops, .keras), with "
+                                "model_info.json and a README saying how to load them in Python.",
+                           icon=":material/download:", on_click="ignore")
 
 
 def _status_lines(run: Run) -> None:

@@ -75,6 +75,11 @@ class FitOutcome:
     summary: str | None = None
     notes: list[str] = field(default_factory=list)
     test_prediction: np.ndarray | None = None
+    # The fitted scikit-learn estimator or Keras model. It stays on the worker: a run that asks to
+    # keep its model gets it exported as bytes (mllab.model_export), never the live object.
+    model: Any = None
+    # Keras regressions learn a standardised target: prediction * scale + offset is in target units.
+    target_scale: tuple[float, float] | None = None
 
 
 TrainFunction = Callable[[dict, PreparedData, DataInfo, Reporter, Device, int], FitOutcome]

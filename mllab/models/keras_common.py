@@ -245,11 +245,12 @@ def fit_keras(
     notes = [early_stopping_note(early, values)] if early is not None else []
     if regression:
         return FitOutcome(test_proba=None, device_used=device_used, stopped=stop.requested, summary=summary,
-                          test_prediction=target.from_unit(proba[:, 0]), notes=notes)
+                          test_prediction=target.from_unit(proba[:, 0]), notes=notes, model=model,
+                          target_scale=(target.std, target.mean))
     if data.n_classes == 2:
         proba = np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
     return FitOutcome(test_proba=proba, device_used=device_used, stopped=stop.requested, summary=summary,
-                      notes=notes)
+                      notes=notes, model=model)
 
 
 def early_stopping_note(early, values: dict) -> str:
