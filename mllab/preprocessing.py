@@ -90,6 +90,8 @@ class PreparedData:
     dropped_missing_target: int
     dropped_columns: list[str]
     task: str = "classification"  # "regression": y_train and y_test hold float target values
+    # With PCA on: the share of the training rows' variance along each kept component.
+    pca_variance_ratio: np.ndarray | None = None
 
     @property
     def n_classes(self) -> int:
@@ -239,6 +241,8 @@ def fit_and_transform(pipeline: Pipeline, dropped: list[str], labelled: Labelled
         x_test=np.asarray(test_matrix, dtype=np.float32), y_test=np.asarray(y_test),
         class_names=labelled.class_names, feature_names=names,
         dropped_missing_target=labelled.dropped_missing_target, dropped_columns=dropped, task=task,
+        pca_variance_ratio=(np.asarray(pipeline.named_steps["pca"].explained_variance_ratio_, dtype=np.float64)
+                            if config.pca_components else None),
     )
 
 

@@ -94,7 +94,8 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
     return FitOutcome(
         test_proba=test_proba, device_used="CPU", stopped=stop.requested,
         notes=[f"Grew {forest.n_estimators} of {total} trees."] if stop.requested else [],
-        test_prediction=test_prediction,
+        test_prediction=test_prediction, predictor=forest.predict if regression else forest.predict_proba,
+        impurity_importance=np.asarray(forest.feature_importances_, dtype=np.float64),
     )
 
 
