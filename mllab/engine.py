@@ -262,8 +262,8 @@ class Engine:
         raises UserError at once for settings that cannot work."""
         self.touch(owner)
         if any(not j.finished for j in self.jobs_of(owner)):
-            raise UserError("You already have a run in progress (a training run or a search). Wait for it to "
-                            "finish or press Stop on its page, then start again.")
+            raise UserError("You already have a run in progress (a training run, a search or a learning curve). "
+                            "Wait for it to finish or press Stop on its page, then start again.")
         _validator(spec)(spec)
         if spec.device == "GPU" and self._devices is not None and not self.gpu_available():
             raise UserError("No GPU was found on the training workers; choose CPU.")

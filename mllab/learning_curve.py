@@ -152,6 +152,7 @@ def run_learning_curve(spec: TrainingSpec, reporter, fractions=DEFAULT_FRACTIONS
     order = subset_order(data.y_train, task, spec.seed)
     sizes = sizes_for(tuple(fractions), n_train, minimum=max(data.n_classes, 2))
     quiet = _QuietTraining(reporter)
+    metric_label = "R²" if task == "regression" else "accuracy"
     history: list[dict] = []
     stopped = False
     for index, (fraction, n_rows) in enumerate(sizes, start=1):
@@ -172,7 +173,7 @@ def run_learning_curve(spec: TrainingSpec, reporter, fractions=DEFAULT_FRACTIONS
         point = {"step": index, "total": len(sizes), "n_rows": n_rows, "fraction": fraction,
                  "train_score": score(task, data.y_train[scored], outcome.predictor(data.x_train[scored])),
                  "test_score": score(task, data.y_test, test_output),
-                 "duration_s": time.perf_counter() - size_started}
+                 "metric": metric_label, "duration_s": time.perf_counter() - size_started}
         history.append(point)
         reporter.report(point)
         reporter.report({"type": "part_done", **point})
@@ -183,7 +184,7 @@ def run_learning_curve(spec: TrainingSpec, reporter, fractions=DEFAULT_FRACTIONS
         notes.append(f"Stopped after {len(history)} of {len(sizes)} sizes; the chart shows those that finished.")
     return LearningCurveResult(
         status="stopped" if stopped else "completed", history=history, n_planned=len(sizes), family=spec.family,
-        metric_label="R²" if task == "regression" else "accuracy", n_train=n_train, n_test=len(data.y_test),
+        metric_label=metric_label, n_train=n_train, n_test=len(data.y_test),
         duration_s=time.perf_counter() - started, notes=notes,
     )
 
