@@ -176,7 +176,8 @@ def run_learning_curve(spec: TrainingSpec, reporter, fractions=DEFAULT_FRACTIONS
                  "metric": metric_label, "duration_s": time.perf_counter() - size_started}
         history.append(point)
         reporter.report(point)
-        reporter.report({"type": "part_done", **point})
+        reporter.report({"type": "part_done", "index": index, "total": len(sizes), "n_rows": n_rows,
+                         "train_score": point["train_score"], "test_score": point["test_score"]})
     notes = []
     if len(sizes) < len(fractions):
         notes.append("Some sizes came out the same number of rows and were trained once.")

@@ -130,7 +130,7 @@ def learning_curve_panel(run: Run, dataset, target: str, task: str, engine, owne
         if not record.finished:
             _live(record.job_id, engine, owner)
         else:
-            _finished(record, key=f"learning-curve-{run.number}")
+            _finished(record, key=f"learning-curve-chart-{run.number}")
 
 
 def _live(job_id: str, engine, owner: str) -> None:
