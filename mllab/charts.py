@@ -521,11 +521,11 @@ def importance_figure(rows: list[tuple[str, float, float]], kind: str, score_lab
         else f"{len(rows)} features"
     if permutation:
         title = f"Permutation importance ({shown})"
-        x_label = f"Drop in test {score_label} when the feature is shuffled"
+        x_label = f"Drop in {score_label} when the feature is shuffled"
         hover = f"%{{y}}: %{{x:.4f}} ± %{{error_x.array:.4f}} {score_label}<extra></extra>"
     else:
         title = f"Impurity importance ({shown})"
-        x_label = "Share of the trees' impurity decrease"
+        x_label = "Share of the impurity decrease"
         hover = "%{y}: %{x:.4f}<extra></extra>"
     fig = go.Figure(go.Bar(
         x=values, y=names, orientation="h", name=PERMUTATION_LABEL if permutation else IMPURITY_LABEL,

@@ -128,4 +128,17 @@ def test_importance_chart_shows_the_top_twenty_most_important_first_with_error_b
     bars = figure.data[0]
     assert len(bars.y) == 20 and bars.y[0] == "f29" and bars.error_x.array[0] == 0.01
     assert "top 20 of 30" in figure.layout.title.text
-    assert "Drop in test accuracy" in figure.layout.xaxis.title.text
+    assert figure.layout.xaxis.title.text == "Drop in accuracy when the feature is shuffled"
+
+
+def test_the_data_pages_pca_map_also_gives_the_first_twenty_components_for_a_scree_plot():
+    from mllab import explore
+
+    dataset = load_builtin("breast_cancer")
+    features = dataset.feature_columns(dataset.target)
+    projection = explore.pca_projection(dataset.frame, features, dataset.target)
+    ratios = projection.variance_ratios
+    assert len(ratios) == 20 and ratios[:2] == pytest.approx(projection.explained)
+    assert list(ratios) == sorted(ratios, reverse=True) and 0.95 < sum(ratios) <= 1.0
+    figure = charts.pca_variance_figure(ratios, "Variance explained by the first 20 principal components")
+    assert list(figure.data[0].x) == [f"PC{i}" for i in range(1, 21)]

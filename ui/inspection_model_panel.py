@@ -35,19 +35,21 @@ def importance_tab(run: Run, key: str) -> None:
     else:
         kinds = [kind for kind, values in (("impurity", importance.impurity),
                                            ("permutation", importance.permutation_mean)) if values is not None]
-        for column, kind in zip(st.columns(len(kinds)) if kinds else [], kinds):
-            with column:
-                rows = top_features(importance, kind, TOP)
-                st.plotly_chart(charts.importance_figure(rows, kind, importance.score_label, importance.n_features),
-                                key=f"{key}-importance-{kind}", width="stretch")
+        # One above the other: side by side in the Train page's output column, the feature names and
+        # axis titles were cut off.
+        for kind in kinds:
+            rows = top_features(importance, kind, TOP)
+            st.plotly_chart(charts.importance_figure(rows, kind, importance.score_label, importance.n_features),
+                            key=f"{key}-importance-{kind}", width="stretch")
         if importance.impurity is not None:
             st.caption("Impurity importance: how much each feature's splits purify the forest's trees, as shares "
                        "summing to 1. Measured on the training rows; it favours features with many distinct values.")
         if importance.permutation_mean is not None:
             baseline = "" if importance.baseline_score is None else \
-                f" (test {importance.score_label} {importance.baseline_score:.3f} unshuffled)"
-            st.caption(f"Permutation importance: how much the test {importance.score_label} drops when one feature's "
-                       f"values are shuffled among {importance.n_rows:,} test rows{baseline}; bars are the mean "
+                f" ({importance.score_label} {importance.baseline_score:.3f} unshuffled)"
+            # Worded without "test accuracy", the label of the run's headline metric that pages look up.
+            st.caption(f"Permutation importance: how much the {importance.score_label} on the test rows drops when "
+                       f"one feature's values are shuffled among {importance.n_rows:,} of them{baseline}; bars are the mean "
                        f"of {importance.n_repeats} shuffles, whiskers ± one standard deviation. Near 0: the model "
                        "does not need that feature (or another carries the same information).")
         for note in importance.notes:
