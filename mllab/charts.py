@@ -494,3 +494,92 @@ def target_histogram_figure(hist) -> go.Figure:
     fig = histogram_figure(hist)
     fig.update_layout(title_text=f"Distribution of the target {_short(hist.column, 40)}")
     return fig
+
+
+# -- model inspection: feature importance, PCA explained variance, learning curve by training-set size ---------
+
+IMPURITY_LABEL = "Impurity importance"
+PERMUTATION_LABEL = "Permutation importance"
+COMPONENT_LABEL = "Each component"
+CUMULATIVE_LABEL = "Cumulative"
+TRAINING_SCORE_LABEL = "Training score"
+TEST_SCORE_LABEL = "Test score"
+
+
+def importance_figure(rows: list[tuple[str, float, float]], kind: str, score_label: str = "accuracy",
+                      n_features: int | None = None) -> go.Figure:
+    """Horizontal bars of the most important features, most important on top.
+
+    `rows` are (feature, value, error) as mllab.importance.top_features gives them; `kind` is
+    "impurity" (shares that sum to 1 over all features) or "permutation" (the score's drop when the
+    feature is shuffled, with ± one standard deviation over the shuffles as error bars).
+    """
+    permutation = kind == "permutation"
+    names = [_short(name, 28) for name, _, _ in rows]
+    values = [value for _, value, _ in rows]
+    shown = f"top {len(rows)} of {n_features:,} features" if n_features and n_features > len(rows) \
+        else f"{len(rows)} features"
+    if permutation:
+        title = f"Permutation importance ({shown})"
+        x_label = f"Drop in {score_label} when the feature is shuffled"
+        hover = f"%{{y}}: %{{x:.4f}} ± %{{error_x.array:.4f}} {score_label}<extra></extra>"
+    else:
+        title = f"Impurity importance ({shown})"
+        x_label = "Share of the impurity decrease"
+        hover = "%{y}: %{x:.4f}<extra></extra>"
+    fig = go.Figure(go.Bar(
+        x=values, y=names, orientation="h", name=PERMUTATION_LABEL if permutation else IMPURITY_LABEL,
+        marker=dict(color=VALIDATION_COLOUR if permutation else PALETTE[0]),
+        error_x=dict(type="data", array=[error for _, _, error in rows], visible=True, thickness=2, width=5,
+                     color=TEXT_DARK) if permutation else None,
+        hovertemplate=hover,
+    ))
+    _base_layout(fig, title, height=min(900, 200 + 34 * max(3, len(rows))), legend_on_top=False)
+    fig.update_xaxes(title_text=x_label, zeroline=True, zerolinewidth=2, zerolinecolor=CHANCE_COLOUR)
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=names, autorange="reversed")
+    fig.update_layout(showlegend=False, bargap=0.25)
+    if not rows:
+        _message(fig, "No importance was measured.")
+    return fig
+
+
+def pca_variance_figure(ratios, title: str = "Variance explained by each principal component") -> go.Figure:
+    """Scree plot: each component's share of the variance as bars, the running total as a line."""
+    ratios = [float(r) for r in ratios]
+    components = [f"PC{i + 1}" for i in range(len(ratios))]
+    cumulative = np.cumsum(ratios).tolist()
+    fig = go.Figure()
+    fig.add_trace(go.Bar(x=components, y=ratios, name=COMPONENT_LABEL, marker=dict(color=PALETTE[0]),
+                         hovertemplate="%{x}: %{y:.1%} of the variance<extra></extra>"))
+    fig.add_trace(go.Scatter(x=components, y=cumulative, name=CUMULATIVE_LABEL, mode="lines+markers",
+                             line=dict(color=VALIDATION_COLOUR, width=LINE_WIDTH),
+                             marker=dict(size=9, symbol="square", color=VALIDATION_COLOUR),
+                             hovertemplate="PC1 to %{x}: %{y:.1%} of the variance<extra></extra>"))
+    _base_layout(fig, title, HEIGHT)
+    fig.update_xaxes(title_text="Principal component", type="category")
+    fig.update_yaxes(title_text="Share of the variance", tickformat=".0%", range=[0, 1.05])
+    return fig
+
+
+def training_size_figure(points: list[dict], metric_label: str = "accuracy") -> go.Figure:
+    """Training and test score against the number of training rows (mllab.learning_curve's points)."""
+    fig = go.Figure()
+    xs = [int(p["n_rows"]) for p in points]
+    for name, key, colour, symbol in ((TRAINING_SCORE_LABEL, "train_score", TRAINING_COLOUR, "circle"),
+                                      (TEST_SCORE_LABEL, "test_score", VALIDATION_COLOUR, "square")):
+        fig.add_trace(go.Scatter(
+            x=xs, y=[float(p[key]) for p in points], name=name, mode="lines+markers",
+            line=dict(color=colour, width=LINE_WIDTH), marker=dict(size=11, symbol=symbol, color=colour),
+            hovertemplate=f"%{{x:,}} training rows<br>{name.lower()}: %{{y:.3f}} {metric_label}<extra></extra>",
+        ))
+    _base_layout(fig, f"Learning curve: {metric_label} against training-set size", HEIGHT + 40, legend_on_top=False)
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.22, yanchor="top"), margin=dict(t=60))
+    fig.update_xaxes(title_text="Training rows", rangemode="tozero", separatethousands=True)
+    fig.update_yaxes(title_text=f"{metric_label[0].upper()}{metric_label[1:]}")
+    if metric_label == "accuracy" and points:
+        # From a little under the lowest score: the differences between sizes are what the chart is for.
+        lowest = min(min(float(p["train_score"]), float(p["test_score"])) for p in points)
+        fig.update_yaxes(range=[max(0.0, lowest - 0.05), 1.02])
+    if not points:
+        _message(fig, "Waiting for the first training-set size…")
+    return fig

@@ -121,15 +121,22 @@ def run_job(spec: TrainingSpec, job_id: str) -> TrainingResult:
 
 
 def _runner(spec):
-    """What a worker runs for this kind of job: a training run (hold-out or K-fold) or a search."""
+    """What a worker runs for this kind of job: a training run (hold-out or K-fold), a search or a
+    learning curve."""
+    from mllab.learning_curve import LearningCurveSpec, run_learning_curve_job
     from mllab.search import SearchSpec, run_search
 
+    if isinstance(spec, LearningCurveSpec):
+        return run_learning_curve_job
     return run_search if isinstance(spec, SearchSpec) else run_training
 
 
 def _validator(spec):
+    from mllab.learning_curve import LearningCurveSpec, validate_learning_curve
     from mllab.search import SearchSpec, validate_search
 
+    if isinstance(spec, LearningCurveSpec):
+        return validate_learning_curve
     return validate_search if isinstance(spec, SearchSpec) else validate_spec
 
 
@@ -251,12 +258,12 @@ class Engine:
 
     # -- jobs -----------------------------------------------------------------------------
     def submit(self, spec: TrainingSpec, owner: str) -> str:
-        """Validate and queue a job (a TrainingSpec or a search.SearchSpec); raises UserError at once
-        for settings that cannot work."""
+        """Validate and queue a job (a TrainingSpec, a search.SearchSpec or a learning_curve.LearningCurveSpec);
+        raises UserError at once for settings that cannot work."""
         self.touch(owner)
         if any(not j.finished for j in self.jobs_of(owner)):
-            raise UserError("You already have a run in progress (a training run or a search). Wait for it to "
-                            "finish or press Stop on its page, then start again.")
+            raise UserError("You already have a run in progress (a training run, a search or a learning curve). "
+                            "Wait for it to finish or press Stop on its page, then start again.")
         _validator(spec)(spec)
         if spec.device == "GPU" and self._devices is not None and not self.gpu_available():
             raise UserError("No GPU was found on the training workers; choose CPU.")

@@ -31,6 +31,7 @@ MAX_MISSING_BARS = 30
 MAX_CORRELATION_COLUMNS = 30
 CORRELATION_SAMPLE_ROWS = 50_000
 PCA_SAMPLE_ROWS = 5_000
+SCREE_COMPONENTS = 20  # components whose explained variance the PCA tab's scree plot shows
 MAX_SIGNAL_POINTS = 1_500         # points drawn per sample curve; longer signals are averaged in bins
 ALL_ROWS = "All rows"
 OTHER = "(other values)"
@@ -297,6 +298,7 @@ class Projection:
     n_rows: int
     n_features: int
     left_out: list[str] = field(default_factory=list)   # text columns not used
+    variance_ratios: tuple[float, ...] = ()  # share of the variance of each of the first SCREE_COMPONENTS
 
 
 def pca_projection(frame: pd.DataFrame, features: Sequence[str], target: str | None, *,
@@ -326,8 +328,11 @@ def pca_projection(frame: pd.DataFrame, features: Sequence[str], target: str | N
     if block.shape[1] < 2:
         raise DataError("The map needs at least two numeric feature columns whose values vary. Include more "
                         "feature columns, or mark fewer values as missing.")
-    pca = PCA(n_components=2, random_state=seed, svd_solver="randomized" if block.shape[1] > 200 else "full")
-    points = pca.fit_transform(block)
+    # A few more components than the map's two cost little and give the scree plot beside it.
+    n_components = min(SCREE_COMPONENTS, block.shape[1], len(part))
+    pca = PCA(n_components=n_components, random_state=seed,
+              svd_solver="randomized" if block.shape[1] > 200 else "full")
+    points = pca.fit_transform(block)[:, :2]
     labels, classes, values = None, [], None
     if is_class_target(frame, target):
         label_array, classes = _class_labels(part[target])
@@ -337,7 +342,8 @@ def pca_projection(frame: pd.DataFrame, features: Sequence[str], target: str | N
     ratio = pca.explained_variance_ratio_
     return Projection(points=points, labels=labels, classes=classes, values=values,
                       explained=(float(ratio[0]), float(ratio[1])), n_used=len(part), n_rows=len(rows),
-                      n_features=int(block.shape[1]), left_out=left_out)
+                      n_features=int(block.shape[1]), left_out=left_out,
+                      variance_ratios=tuple(float(r) for r in ratio))
 
 
 # --------------------------------------------------------------------------------------------

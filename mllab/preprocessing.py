@@ -94,6 +94,8 @@ class PreparedData:
     # trained model is exported with it (mllab.model_export).
     preprocessor: object | None = None
     input_columns: list[str] = field(default_factory=list)  # the raw feature columns it expects, in order
+    # With PCA on: the share of the training rows' variance along each kept component.
+    pca_variance_ratio: np.ndarray | None = None
 
     @property
     def n_classes(self) -> int:
@@ -244,6 +246,8 @@ def fit_and_transform(pipeline: Pipeline, dropped: list[str], labelled: Labelled
         class_names=labelled.class_names, feature_names=names,
         dropped_missing_target=labelled.dropped_missing_target, dropped_columns=dropped, task=task,
         preprocessor=pipeline, input_columns=[str(c) for c in x_train.columns],
+        pca_variance_ratio=(np.asarray(pipeline.named_steps["pca"].explained_variance_ratio_, dtype=np.float64)
+                            if config.pca_components else None),
     )
 
 

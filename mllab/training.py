@@ -57,6 +57,8 @@ class TrainingResult:
     notes: list[str] = field(default_factory=list)
     cross_validation: object | None = None  # a validation.CrossValidationSummary for K-fold runs
     model_file: object | None = None  # a model_export.ModelFile when the run kept its model
+    importance: object | None = None  # an importance.FeatureImportance, for hold-out runs trained to the end
+    pca_variance_ratio: list[float] | None = None  # with PCA on: each kept component's share of the variance
 
 
 class LocalReporter:
@@ -140,6 +142,12 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         evaluation = evaluate_regression(data.y_test, outcome.test_prediction, redshift=spec.redshift, seed=spec.seed)
     else:
         evaluation = evaluate(data.y_test, np.asarray(outcome.test_proba), data.class_names)
+    duration_s = time.perf_counter() - started  # the training's, without the inspection and packing below
+    importance = None
+    if not outcome.stopped:  # Stop asked for the run to end: no further work on its model
+        from mllab.importance import measure_importance
+
+        importance = measure_importance(outcome, data, spec.dataset.kind, spec.seed, reporter)
     model_file = None
     if spec.keep_model and outcome.model is not None:
         from mllab.model_export import export_model
@@ -153,7 +161,8 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         notes.append(f"Text columns left out (one-hot encoding is off): {', '.join(data.dropped_columns)}.")
     return TrainingResult(
         status="stopped" if outcome.stopped else "completed", history=history, evaluation=evaluation,
-        device_used=outcome.device_used, duration_s=time.perf_counter() - started,
+        device_used=outcome.device_used, duration_s=duration_s,
         n_train=len(data.y_train), n_test=len(data.y_test), n_features=data.x_train.shape[1],
-        model_summary=outcome.summary, notes=notes, model_file=model_file,
+        model_summary=outcome.summary, notes=notes, importance=importance, model_file=model_file,
+        pca_variance_ratio=None if data.pca_variance_ratio is None else data.pca_variance_ratio.tolist(),
     )

@@ -14,6 +14,7 @@ from mllab.validation import ValidationConfig
 from ui import session
 from ui.nav import sidebar
 from ui.model_summary import layer_summary_panel
+from ui.inspection_model_panel import active_learning_curve, learning_curve_panel, sync_learning_curves
 from ui.params import render_schema
 from ui.presets import applied_step_note
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
@@ -24,6 +25,7 @@ st.set_page_config(page_title="mllab · Train", page_icon="🔭", layout="wide")
 engine = get_engine()
 owner = session.owner_id()
 session.sync_runs(engine, owner)
+sync_learning_curves(engine, owner)
 sidebar(engine)
 
 st.title("Train")
@@ -34,6 +36,8 @@ st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_
            "chosen on the Data page")
 applied_step_note("train")
 active = session.active_run()
+# A learning curve is a job too: one job per session, so Train waits for it.
+measuring = active_learning_curve() is not None
 settings, output = st.columns([1, 2], gap="large")
 
 with settings:
@@ -89,8 +93,10 @@ with settings:
         st.caption("Device: CPU (scikit-learn models run on the CPU).")
 
     train_col, stop_col = st.columns(2)
-    train_clicked = train_col.button("Train", type="primary", disabled=active is not None, width="stretch",
-                                     key="train-button")
+    train_clicked = train_col.button("Train", type="primary", disabled=active is not None or measuring,
+                                     width="stretch", key="train-button",
+                                     help="A learning curve is being measured; Train is offered again when it "
+                                          "finishes or is stopped." if measuring else None)
     stop_clicked = stop_col.button("Stop", disabled=active is None, width="stretch", key="stop-button")
 
 if engine.start_error:
@@ -100,7 +106,7 @@ if stop_clicked and active is not None:
     engine.stop(active.job_id, owner)
     st.rerun()  # redraw the buttons for the stopping run
 
-if train_clicked and active is None:
+if train_clicked and active is None and not measuring:
     try:
         spec = TrainingSpec(dataset=dataset, target=target,
                             preprocessing=PreprocessConfig.from_values(raw_preprocessing),
@@ -151,5 +157,6 @@ with output:
         latest = session.runs()[-1]
         run_header(latest)
         evaluation_panel(latest, key=f"train-{latest.number}")
+        learning_curve_panel(latest, dataset, target, task, engine, owner)
     else:
         st.info("Set the hyperparameters and press Train. Curves appear here as the model learns.")

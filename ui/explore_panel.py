@@ -156,6 +156,13 @@ def explore_tabs(cleaned: Dataset, target: str, key: str, signal: list[str] = ()
                 if projection.left_out:
                     caption += f" {len(projection.left_out):,} text column(s) are not used."
                 st.caption(caption)
+                count = len(projection.variance_ratios)
+                st.plotly_chart(charts.pca_variance_figure(
+                    projection.variance_ratios, f"Variance explained by the first {count} principal components"),
+                    key="explore-pca-scree", width="stretch")
+                st.caption("Scree plot: each component's share of the variance of the standardised features "
+                           "(bars) and the running total (line). Where the bars flatten, further components add "
+                           "little; the total says how many components PCA preprocessing needs to keep most of it.")
 
 
 def preview(frame, target: str | None, max_columns: int = 30, rows: int = 200) -> None:

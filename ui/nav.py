@@ -6,6 +6,7 @@ import streamlit as st
 
 from mllab.datasets import markdown_escape
 from ui import session
+from ui.inspection_model_panel import active_learning_curve, sync_learning_curves
 from ui.search_session import active_search, sync_searches
 
 # Material icons ship with Streamlit's front end; emoji need a font the viewer may lack.
@@ -23,7 +24,7 @@ def sidebar(engine) -> None:
         dataset = session.current_dataset()
         if dataset is not None:
             st.caption(f"Data: {markdown_escape(dataset.name)}")
-        if session.active_run() is not None or active_search() is not None:
+        if session.active_run() is not None or active_search() is not None or active_learning_curve() is not None:
             _heartbeat(engine)
         if engine.start_error:
             st.caption("Training workers: could not start")
@@ -43,9 +44,13 @@ def _heartbeat(engine) -> None:
     """
     session.sync_runs(engine, session.owner_id())
     sync_searches(engine, session.owner_id())
+    sync_learning_curves(engine, session.owner_id())
     active = session.active_run()
     if active is not None:
         st.caption(f"{active.name}: {active.status} ({active.family_label})")
     search = active_search()
     if search is not None:
         st.caption(f"Search {search.number}: {search.message or search.status}")
+    curve = active_learning_curve()
+    if curve is not None:
+        st.caption(f"Learning curve of Run {curve.run_number}: {curve.message or curve.status}")

@@ -8,6 +8,7 @@ from mllab import charts
 from mllab.datasets import markdown_escape
 from mllab.models import FAMILIES
 from mllab.runs import Run, describe_params
+from ui.inspection_model_panel import importance_tab
 from ui.validation_panel import cross_validation_panel
 
 STATUS_TEXT = {"queued": "Queued", "running": "Training", "completed": "Finished", "stopped": "Stopped",
@@ -50,8 +51,9 @@ def evaluation_panel(run: Run, key: str) -> None:
     cols[3].metric("Device used", result.device_used)
     cols[4].metric("Duration", f"{result.duration_s:.1f} s")
     _status_lines(run)
-    curves, confusion, roc, per_class, details = st.tabs(
-        ["Learning curves", "Confusion matrix", "ROC curves", "Per-class metrics", "Model & settings"])
+    curves, confusion, roc, per_class, importance, details = st.tabs(
+        ["Learning curves", "Confusion matrix", "ROC curves", "Per-class metrics", "Feature importance",
+         "Model & settings"])
     with curves:
         learning_curves(run, key)
     with confusion:
@@ -62,6 +64,8 @@ def evaluation_panel(run: Run, key: str) -> None:
         st.plotly_chart(charts.roc_figure(evaluation), key=f"{key}-roc", width="stretch")
     with per_class:
         st.dataframe(charts.metrics_table(evaluation), hide_index=True, width="stretch")
+    with importance:
+        importance_tab(run, key)
     with details:
         settings_details(run)
 
@@ -136,8 +140,8 @@ def regression_panel(run: Run, key: str) -> None:
                          help=f"Test rows with |Δz|/(1+z) > 0.15: {photo_z.n_outliers:,} of {evaluation.n_samples:,}.")
     st.caption(f"MSE {_number(evaluation.mse)} (squared target units) on {evaluation.n_samples:,} test rows.")
     _status_lines(run)
-    curves, scatter, residuals, details = st.tabs(["Learning curves", "Predicted vs true", "Residuals",
-                                                   "Model & settings"])
+    curves, scatter, residuals, importance, details = st.tabs(["Learning curves", "Predicted vs true", "Residuals",
+                                                               "Feature importance", "Model & settings"])
     with curves:
         learning_curves(run, key)
     with scatter:
@@ -146,5 +150,7 @@ def regression_panel(run: Run, key: str) -> None:
     with residuals:
         st.plotly_chart(charts.residuals_figure(evaluation, run.target, run.redshift),
                         key=f"{key}-residuals", width="stretch")
+    with importance:
+        importance_tab(run, key)
     with details:
         settings_details(run)

@@ -67,6 +67,10 @@ class FitOutcome:
 
     Classification fills `test_proba` (rows x classes); regression leaves it None and fills
     `test_prediction`, the predicted target value of each test row.
+
+    `predictor` exists only on the worker: it is the fitted model, for inspection right after
+    training (mllab.importance, mllab.learning_curve). What goes back to the page is what was
+    measured with it, never the model, so the run's result stays small.
     """
 
     test_proba: np.ndarray | None
@@ -80,6 +84,10 @@ class FitOutcome:
     model: Any = None
     # Keras regressions learn a standardised target: prediction * scale + offset is in target units.
     target_scale: tuple[float, float] | None = None
+    # Preprocessed rows -> class probabilities (rows x classes), or predicted values for a regression.
+    predictor: Callable[[np.ndarray], np.ndarray] | None = None
+    # Forests: mean decrease in impurity per feature column (scikit-learn's feature_importances_).
+    impurity_importance: np.ndarray | None = None
 
 
 TrainFunction = Callable[[dict, PreparedData, DataInfo, Reporter, Device, int], FitOutcome]

@@ -206,7 +206,7 @@ def fit_keras(
             event.update({k: float(v) for k, v in (logs or {}).items() if math.isfinite(float(v))})
             reporter.report(event)
 
-    x_train, x_test = reshape(data.x_train), reshape(data.x_test)
+    x_train = reshape(data.x_train)
     regression = data.task == "regression"
     if regression:
         target = _TargetScale(data.y_train)
@@ -241,16 +241,25 @@ def fit_keras(
         model.fit(x_train, y_train, epochs=epochs, batch_size=values["batch_size"],
                   validation_split=validation_split, shuffle=True, verbose=0,
                   callbacks=callbacks, class_weight=class_weight)
-        proba = np.asarray(model.predict(x_test, batch_size=1024, verbose=0), dtype=np.float64)
+
+    def predict(x: np.ndarray) -> np.ndarray:
+        """Class probabilities (both columns for two classes), or the regression target in its own units."""
+        with tf.device(tf_device):
+            output = np.asarray(model.predict(reshape(x), batch_size=1024, verbose=0), dtype=np.float64)
+        if regression:
+            return target.from_unit(output[:, 0])
+        if data.n_classes == 2:
+            return np.column_stack([1.0 - output[:, 0], output[:, 0]])
+        return output
+
     notes = [early_stopping_note(early, values)] if early is not None else []
+    predicted = predict(data.x_test)
     if regression:
         return FitOutcome(test_proba=None, device_used=device_used, stopped=stop.requested, summary=summary,
-                          test_prediction=target.from_unit(proba[:, 0]), notes=notes, model=model,
+                          test_prediction=predicted, notes=notes, predictor=predict, model=model,
                           target_scale=(target.std, target.mean))
-    if data.n_classes == 2:
-        proba = np.column_stack([1.0 - proba[:, 0], proba[:, 0]])
-    return FitOutcome(test_proba=proba, device_used=device_used, stopped=stop.requested, summary=summary,
-                      notes=notes, model=model)
+    return FitOutcome(test_proba=predicted, device_used=device_used, stopped=stop.requested, summary=summary,
+                      notes=notes, predictor=predict, model=model)
 
 
 def early_stopping_note(early, values: dict) -> str:

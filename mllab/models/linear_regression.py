@@ -35,7 +35,8 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
     reporter.report(point)
     kind = "Ordinary least squares" if values["alpha"] == 0 else f"Ridge regression with α = {values['alpha']:g}"
     return FitOutcome(test_proba=None, device_used="CPU", stopped=False, test_prediction=model.predict(data.x_test),
-                      model=model, notes=[f"{kind}: solved directly in one step, so the learning curves hold a single point "
+                      predictor=model.predict, model=model,
+                      notes=[f"{kind}: solved directly in one step, so the learning curves hold a single point "
                              "(the training error)."])
 
 

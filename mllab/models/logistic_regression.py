@@ -92,7 +92,7 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
     elif not stop.requested:
         notes.append(f"The solver had not converged after {done} iterations; raise Max iterations or scale the data.")
     return FitOutcome(test_proba=model.predict_proba(data.x_test), device_used="CPU", stopped=stop.requested,
-                      notes=notes, model=model)
+                      notes=notes, predictor=model.predict_proba, model=model)
 
 
 FAMILY = ModelFamily(

@@ -95,7 +95,20 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
         test_proba=test_proba, device_used="CPU", stopped=stop.requested,
         notes=[f"Grew {forest.n_estimators} of {total} trees."] if stop.requested else [],
         test_prediction=test_prediction, model=forest,
+        predictor=_in_threads(forest.predict if regression else forest.predict_proba),
+        impurity_importance=np.asarray(forest.feature_importances_, dtype=np.float64),
     )
+
+
+def _in_threads(predict):
+    """The forest's predict for use after training: in threads, as it trained (see `train`)."""
+    from joblib import parallel_config
+
+    def predictor(x: np.ndarray) -> np.ndarray:
+        with parallel_config(backend="threading"):
+            return predict(x)
+
+    return predictor
 
 
 def _max_features(choice: str, regression: bool) -> str | None:
