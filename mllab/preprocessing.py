@@ -75,6 +75,9 @@ class LabelledData:
     labels: np.ndarray
     class_names: list[str]
     dropped_missing_target: int
+    # Position in the dataset's frame of each kept row (features and labels are renumbered 0..n-1):
+    # how a test prediction finds its row again for inspection.
+    rows: np.ndarray | None = None
 
 
 @dataclass
@@ -90,6 +93,7 @@ class PreparedData:
     dropped_missing_target: int
     dropped_columns: list[str]
     task: str = "classification"  # "regression": y_train and y_test hold float target values
+    test_rows: np.ndarray | None = None  # position in the dataset's frame of each test row, in x_test's order
 
     @property
     def n_classes(self) -> int:
@@ -111,6 +115,7 @@ def label_data(frame: pd.DataFrame, target: str, feature_columns: list[str]) -> 
         labels=labels,
         class_names=[_class_name(v) for v in class_values],
         dropped_missing_target=int((~has_target).sum()),
+        rows=np.flatnonzero(has_target.to_numpy()),
     )
 
 
@@ -129,6 +134,7 @@ def regression_data(frame: pd.DataFrame, target: str, feature_columns: list[str]
         labels=values[has_target].to_numpy(dtype=np.float64),
         class_names=[],
         dropped_missing_target=int((~has_target).sum()),
+        rows=np.flatnonzero(has_target.to_numpy()),
     )
 
 
@@ -239,6 +245,8 @@ def fit_and_transform(pipeline: Pipeline, dropped: list[str], labelled: Labelled
         x_test=np.asarray(test_matrix, dtype=np.float32), y_test=np.asarray(y_test),
         class_names=labelled.class_names, feature_names=names,
         dropped_missing_target=labelled.dropped_missing_target, dropped_columns=dropped, task=task,
+        # x_test keeps the labelled rows' numbering through the split (and a fold's iloc).
+        test_rows=None if labelled.rows is None else labelled.rows[x_test.index.to_numpy()],
     )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from mllab.datasets import Dataset
 from mllab.errors import ParamError
 from mllab.evaluation import Evaluation, RegressionEvaluation, evaluate, evaluate_regression
+from mllab.inspection import TestPredictions, test_predictions
 from mllab.models import FAMILIES, DataInfo
 from mllab.models.base import Device
 from mllab.preprocessing import PreprocessConfig, prepare, split_columns
@@ -55,6 +56,9 @@ class TrainingResult:
     model_summary: str | None = None
     notes: list[str] = field(default_factory=list)
     cross_validation: object | None = None  # a validation.CrossValidationSummary for K-fold runs
+    # The test rows (K-fold: the out-of-fold rows) with their labels and predictions, at most
+    # inspection.MAX_INSPECTED_ROWS of them, for looking at single samples on the page.
+    predictions: TestPredictions | None = None
 
 
 class LocalReporter:
@@ -136,8 +140,11 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
     outcome = family.train(spec.params, data, info, Recording(), Device(spec.device, spec.mixed_precision), spec.seed)
     if spec.task == "regression":
         evaluation = evaluate_regression(data.y_test, outcome.test_prediction, redshift=spec.redshift, seed=spec.seed)
+        output = outcome.test_prediction
     else:
         evaluation = evaluate(data.y_test, np.asarray(outcome.test_proba), data.class_names)
+        output = outcome.test_proba
+    predictions = test_predictions(data.test_rows, data.y_test, output, data.class_names, spec.task, spec.seed)
     notes = list(outcome.notes)
     if data.dropped_missing_target:
         notes.append(f"{data.dropped_missing_target} rows without a target value were left out.")
@@ -147,5 +154,5 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         status="stopped" if outcome.stopped else "completed", history=history, evaluation=evaluation,
         device_used=outcome.device_used, duration_s=time.perf_counter() - started,
         n_train=len(data.y_train), n_test=len(data.y_test), n_features=data.x_train.shape[1],
-        model_summary=outcome.summary, notes=notes,
+        model_summary=outcome.summary, notes=notes, predictions=predictions,
     )
