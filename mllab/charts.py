@@ -526,9 +526,9 @@ def precision_recall_figure(evaluation: Evaluation) -> go.Figure:
     else:
         title = "Precision–recall curves (each class against the rest)"
     _base_layout(fig, title, height=520 + 28 * math.ceil(len(fig.data) / 3), legend_on_top=False)
-    # Square like the ROC curves, with the legend underneath where it covers no curve.
+    # Square like the ROC curves, with the legend underneath where it covers no curve (nor the axis title).
     fig.update_layout(title=dict(x=0.5, xanchor="center"),
-                      legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.15, yanchor="top"))
+                      legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.2, yanchor="top"))
     fig.update_xaxes(title_text="Recall", range=[-0.01, 1.01], dtick=0.2, tickformat=".1f",
                      constrain="domain", zeroline=False)
     fig.update_yaxes(title_text="Precision", range=[-0.01, 1.01], dtick=0.2, tickformat=".1f",
@@ -585,15 +585,20 @@ def probability_figure(table: pd.DataFrame, title: str) -> go.Figure:
             marker=dict(color=colour), text=[f"{100 * p:.1f}%" for p in proba[mine]], textposition="outside",
             cliponaxis=False, textfont=dict(size=BASE_FONT, color=TEXT_DARK),
             hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    # The true class's marker sits left of the zero line, beside its name, where no bar or label covers it.
     fig.add_trace(go.Scatter(
-        x=proba[is_true], y=[labels[i] for i in np.flatnonzero(is_true)], mode="markers", name=TRUE_LABEL,
+        x=[-0.04] * int(is_true.sum()), y=[labels[i] for i in np.flatnonzero(is_true)], mode="markers",
+        name=TRUE_LABEL, customdata=proba[is_true], cliponaxis=False,
         marker=dict(symbol="diamond", size=16, color=MACRO_COLOUR, line=dict(width=2, color="white")),
-        hovertemplate="True class %{y}: %{x:.3f}<extra></extra>"))
-    _base_layout(fig, title, height=min(800, 200 + 34 * max(2, len(names))))
-    fig.update_xaxes(title_text="Predicted probability", range=[0, 1.25], tickformat=".0%", dtick=0.25)
-    fig.update_yaxes(title_text="Class", type="category", categoryorder="array", categoryarray=labels,
-                     autorange="reversed", ticksuffix="  ")
-    fig.update_layout(barmode="overlay", bargap=0.25)
+        hovertemplate="True class %{y}: %{customdata:.3f}<extra></extra>"))
+    _base_layout(fig, title, height=min(800, 230 + 34 * max(2, len(names))), legend_on_top=False)
+    # Legend under the plot: beside the title in a half-width column it would cover it.
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.18, yanchor="top"),
+                      margin=dict(t=60, b=40), barmode="overlay", bargap=0.25)
+    fig.update_xaxes(title_text="Predicted probability", range=[-0.08, 1.2], tickvals=[0, 0.25, 0.5, 0.75, 1],
+                     tickformat=".0%", zeroline=True, zerolinecolor=CHANCE_COLOUR)
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=labels, autorange="reversed",
+                     ticksuffix="  ")
     return fig
 
 
@@ -603,6 +608,12 @@ def images_figure(images: np.ndarray, labels: list[str], title: str, columns: in
     columns = max(1, min(columns, n))
     fig = sample_images_figure(images, labels, columns=columns)
     fig.update_layout(title_text=title)
+    # Square pixels by shrinking the plot, never by cropping the image; a thin frame shows where an
+    # image's white background ends.
+    frame = dict(visible=True, showticklabels=False, ticks="", showgrid=False, zeroline=False, showline=True,
+                 mirror=True, linecolor=EMPTY_CELL, linewidth=1, constrain="domain", title_text=None)
+    fig.update_xaxes(**frame)
+    fig.update_yaxes(**frame)
     if columns < 4:  # one or two images: keep them a readable size, not the page's width
         fig.update_layout(height=320 * math.ceil(n / columns) + 80, width=300 * columns + 40)
     return fig

@@ -177,7 +177,7 @@ def _class_sample(run: Run, predictions: TestPredictions, position: int, row: in
             st.dataframe(inspection.feature_values(run.dataset, run.target, row), hide_index=True,
                          width="stretch", key=f"{key}-sample-values")
     with right:
-        st.plotly_chart(charts.probability_figure(table, f"Predicted probabilities of test sample {position + 1}"),
+        st.plotly_chart(charts.probability_figure(table, "Predicted probability of each class"),
                         key=f"{key}-probabilities", width="stretch")
 
 
