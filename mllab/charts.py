@@ -614,6 +614,7 @@ def images_figure(images: np.ndarray, labels: list[str], title: str, columns: in
                  mirror=True, linecolor=EMPTY_CELL, linewidth=1, constrain="domain", title_text=None)
     fig.update_xaxes(**frame)
     fig.update_yaxes(**frame)
+    fig.update_annotations(yshift=6)  # the captions clear the frames
     if columns < 4:  # one or two images: keep them a readable size, not the page's width
         fig.update_layout(height=320 * math.ceil(n / columns) + 80, width=300 * columns + 40)
     return fig

@@ -212,3 +212,32 @@ def test_train_page_cell_list_shows_its_samples_and_the_sample_viewer_its_probab
     assert any(m.value.startswith("Row ") and f"true class {true_name}" in m.value and "wrong" in m.value
                for m in at.markdown)
     assert any(s["layout"]["title"]["text"] == f"Test sample {position + 1}" for s in _plotly_specs(at))
+
+
+def test_regression_sample_viewer_shows_the_rows_true_and_predicted_values():
+    from test_pages import UPLOAD, _app, _regression_done
+
+    rng = np.random.default_rng(0)
+    area = rng.uniform(30, 200, 120)
+    price = 2.5 * area + rng.normal(0, 5, 120)
+    csv = "area,price\n" + "".join(f"{a:.1f},{p:.2f}\n" for a, p in zip(area, price))
+    at = _app()
+    at.radio(key="data-source").set_value(UPLOAD).run()
+    at.file_uploader[0].set_value(("flats.csv", csv.encode(), "text/csv"))
+    at.run()
+    at.selectbox(key="target-flats.csv").set_value("price").run()
+    at.switch_page("pages/1_Train.py").run()
+    at.selectbox(key="family").set_value("linear_regression").run()
+    at.button(key="train-button").click().run()
+    _regression_done(at)
+    predictions = at.session_state.runs[0].result.predictions
+    at.number_input(key="train-1-sample").set_value(3).run()
+    assert not at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    true, predicted = predictions.y_true[2], predictions.y_pred[2]
+    assert float(metrics["True price"]) == pytest.approx(true, rel=1e-3)
+    assert float(metrics["Predicted price"]) == pytest.approx(predicted, rel=1e-3)
+    assert abs(predicted - true) < 20  # a straight line plus noise of spread 5
+    [values] = [d.value for d in at.dataframe if list(d.value.columns) == ["Feature", "Value"]]
+    assert list(values["Feature"]) == ["area"]
+    assert float(values["Value"][0]) == pytest.approx(area[predictions.rows[2]], abs=0.05)
