@@ -593,8 +593,11 @@ def probability_figure(table: pd.DataFrame, title: str) -> go.Figure:
         hovertemplate="True class %{y}: %{customdata:.3f}<extra></extra>"))
     _base_layout(fig, title, height=min(800, 230 + 34 * max(2, len(names))), legend_on_top=False)
     # Legend under the plot: beside the title in a half-width column it would cover it.
+    # The title starts at the figure's edge, not the plot's: after the class names it would run out of a
+    # half-width column.
     fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.18, yanchor="top"),
-                      margin=dict(t=60, b=40), barmode="overlay", bargap=0.25)
+                      title=dict(xref="container", x=0.01), margin=dict(t=60, b=40), barmode="overlay",
+                      bargap=0.25)
     fig.update_xaxes(title_text="Predicted probability", range=[-0.08, 1.2], tickvals=[0, 0.25, 0.5, 0.75, 1],
                      tickformat=".0%", zeroline=True, zerolinecolor=CHANCE_COLOUR)
     fig.update_yaxes(type="category", categoryorder="array", categoryarray=labels, autorange="reversed",
