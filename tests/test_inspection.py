@@ -241,3 +241,15 @@ def test_regression_sample_viewer_shows_the_rows_true_and_predicted_values():
     [values] = [d.value for d in at.dataframe if list(d.value.columns) == ["Feature", "Value"]]
     assert list(values["Feature"]) == ["area"]
     assert float(values["Value"][0]) == pytest.approx(area[predictions.rows[2]], abs=0.05)
+
+
+def test_spectra_are_drawn_against_their_wavelengths_one_curve_per_sample():
+    dataset = load_builtin("stellar_spectra_simulated")
+    rows = np.array([3, 10])
+    samples = inspection.signals(dataset, dataset.target, rows, ["#4 · 90%", "#11 · 50%"])
+    assert samples.x_label == "wavelength [Angstrom]" and np.allclose(samples.x, dataset.axis)
+    flux = [c for c in dataset.feature_columns(dataset.target) if c.startswith("flux_")]
+    assert np.allclose(samples.curves, dataset.frame.iloc[rows][flux].to_numpy(dtype=float))
+    figure = charts.signal_samples_figure(samples, "Class G predicted as K")
+    assert [t.name for t in figure.data] == ["#4 · 90%", "#11 · 50%"]
+    assert figure.layout.xaxis.title.text == "wavelength [Angstrom]" and figure.layout.yaxis.title.text == "flux"
