@@ -15,8 +15,9 @@ import pandas as pd
 
 from mllab.datasets import Dataset
 
-# Test rows kept per run for inspection: 20,000 rows × 10 classes of float32 probabilities is
-# under 1 MB on its way back from the worker. A bigger test set keeps a fixed random sample.
+# Test rows kept per run for inspection: 20,000 rows × 10 classes (float32 probabilities, the
+# rows and labels) pickle to 1.3 MB on their way back from the worker. A bigger test set keeps a
+# fixed random sample of this many.
 MAX_INSPECTED_ROWS = 20_000
 # Samples drawn at once in a confusion cell's browser: a grid of images, a few curves, a table.
 MAX_CELL_IMAGES = 24
