@@ -108,6 +108,13 @@ def misclassified_positions(predictions: TestPredictions) -> np.ndarray:
     return np.flatnonzero(predictions.y_true != predictions.y_pred)
 
 
+def most_confident_mistakes(predictions: TestPredictions) -> np.ndarray:
+    """Misclassified positions, the ones the model was surest of first: the mistakes worth a look."""
+    wrong = misclassified_positions(predictions)
+    confidence = predictions.proba[wrong, predictions.y_pred[wrong]]
+    return wrong[np.argsort(-confidence, kind="stable")]
+
+
 def next_misclassified(predictions: TestPredictions, after: int) -> int | None:
     """The first misclassified position after `after`, wrapping round; None when there is none."""
     wrong = misclassified_positions(predictions)

@@ -141,6 +141,15 @@ def test_next_misclassified_moves_forward_and_wraps_round(digits_run):
     assert inspection.next_misclassified(result.predictions, int(wrong[-1])) == wrong[0]
 
 
+def test_most_confident_mistakes_come_first(digits_run):
+    _, result = digits_run
+    predictions = result.predictions
+    ordered = inspection.most_confident_mistakes(predictions)
+    assert sorted(ordered) == list(inspection.misclassified_positions(predictions))
+    confidence = predictions.proba[ordered].max(axis=1)
+    assert (np.diff(confidence) <= 0).all()
+
+
 def test_probability_chart_highlights_the_predicted_class_and_marks_the_true_one(digits_run):
     _, result = digits_run
     predictions = result.predictions
@@ -197,6 +206,17 @@ def test_train_page_cell_list_shows_its_samples_and_the_sample_viewer_its_probab
     assert f"Class {true_index} predicted as {predicted_index} (sample number · probability of {predicted_index})" \
         in titles
     assert any(t.startswith("Precision–recall curves") for t in titles)
+
+    # The Misclassified tab: every mistake, the most confident first.
+    n_wrong = int(evaluation.confusion.sum() - np.trace(evaluation.confusion))
+    assert f"{n_wrong} of the 360 test samples are misclassified; the ones the model was surest of come first." \
+        in [m.value for m in at.markdown]
+    [grid] = [s for s in _plotly_specs(at) if s["layout"]["title"]["text"].startswith("Misclassified test samples")]
+    first = int(inspection.most_confident_mistakes(predictions)[0])
+    assert grid["layout"]["annotations"][0]["text"] == (
+        f"#{first + 1} · {predictions.y_true[first]}→{predictions.y_pred[first]} · "
+        f"{100 * predictions.proba[first].max():.0f}%")
+    assert len(grid["layout"]["annotations"]) == min(n_wrong, inspection.MAX_CELL_IMAGES)
 
     at.button(key="train-1-next-wrong").click().run()
     position = int(at.number_input(key="train-1-sample").value) - 1

@@ -107,6 +107,30 @@ def cell_samples(run: Run, predictions: TestPredictions, true_index: int, predic
                    "probabilities.")
 
 
+def misclassified_panel(run: Run, key: str) -> None:
+    """Every misclassified test sample, the most confidently wrong first."""
+    predictions = _predictions_or_note(run)
+    if predictions is None:
+        return
+    _kept_note(run, predictions)
+    wrong = inspection.most_confident_mistakes(predictions)
+    st.markdown(f"{len(wrong):,} of the {len(predictions):,} test samples are misclassified"
+                + ("; the ones the model was surest of come first." if len(wrong) else "."))
+    if not len(wrong):
+        return
+    limit = {"image": inspection.MAX_CELL_IMAGES, "signal": inspection.MAX_CELL_CURVES}.get(
+        run.dataset.kind, inspection.MAX_CELL_ROWS)
+    shown = wrong[:limit]
+    if len(wrong) > limit:
+        st.caption(f"Showing the {limit} most confident of {len(wrong):,}.")
+    names = predictions.class_names
+    labels = [f"#{p + 1} · {charts._short(names[predictions.y_true[p]], 8)}→"
+              f"{charts._short(names[predictions.y_pred[p]], 8)} · {100 * predictions.proba[p, predictions.y_pred[p]]:.0f}%"
+              for p in shown]
+    _draw_rows(run, predictions, shown, labels,
+               "Misclassified test samples (number · true→predicted · probability)", key=f"{key}-misclassified")
+
+
 def _draw_rows(run: Run, predictions: TestPredictions, positions: np.ndarray, labels: list[str], title: str,
                key: str) -> bool:
     """Images as a grid, signals as curves, anything else as a table; False when drawn as a table."""

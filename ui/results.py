@@ -8,7 +8,7 @@ from mllab import charts
 from mllab.datasets import markdown_escape
 from mllab.models import FAMILIES
 from mllab.runs import Run, describe_params
-from ui.inspection_panel import confusion_panel, samples_panel
+from ui.inspection_panel import confusion_panel, misclassified_panel, samples_panel
 from ui.validation_panel import cross_validation_panel
 
 STATUS_TEXT = {"queued": "Queued", "running": "Training", "completed": "Finished", "stopped": "Stopped",
@@ -51,13 +51,15 @@ def evaluation_panel(run: Run, key: str) -> None:
     cols[3].metric("Device used", result.device_used)
     cols[4].metric("Duration", f"{result.duration_s:.1f} s")
     _status_lines(run)
-    curves, confusion, samples, roc, precision_recall, per_class, details = st.tabs(
-        ["Learning curves", "Confusion matrix", "Samples", "ROC curves", "Precision–recall", "Per-class metrics",
-         "Model & settings"])
+    curves, confusion, misclassified, samples, roc, precision_recall, per_class, details = st.tabs(
+        ["Learning curves", "Confusion matrix", "Misclassified", "Samples", "ROC curves", "Precision–recall",
+         "Per-class metrics", "Model & settings"])
     with curves:
         learning_curves(run, key)
     with confusion:
         confusion_panel(run, key)
+    with misclassified:
+        misclassified_panel(run, key)
     with samples:
         samples_panel(run, key)
     with roc:
