@@ -214,8 +214,8 @@ def test_train_page_cell_list_shows_its_samples_and_the_sample_viewer_its_probab
     [grid] = [s for s in _plotly_specs(at) if s["layout"]["title"]["text"].startswith("Misclassified test samples")]
     first = int(inspection.most_confident_mistakes(predictions)[0])
     assert grid["layout"]["annotations"][0]["text"] == (
-        f"#{first + 1} · {predictions.y_true[first]}→{predictions.y_pred[first]} · "
-        f"{100 * predictions.proba[first].max():.0f}%")
+        f"{predictions.y_true[first]}→{predictions.y_pred[first]} · {100 * predictions.proba[first].max():.0f}%")
+    assert any(c.value.startswith(f"Their numbers in the Samples tab, in this order: #{first + 1}, ") for c in at.caption)
     assert len(grid["layout"]["annotations"]) == min(n_wrong, inspection.MAX_CELL_IMAGES)
 
     at.button(key="train-1-next-wrong").click().run()

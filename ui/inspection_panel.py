@@ -124,15 +124,17 @@ def misclassified_panel(run: Run, key: str) -> None:
     if len(wrong) > limit:
         st.caption(f"Showing the {limit} most confident of {len(wrong):,}.")
     names = predictions.class_names
-    labels = [f"#{p + 1} · {charts._short(names[predictions.y_true[p]], 8)}→"
-              f"{charts._short(names[predictions.y_pred[p]], 8)} · {100 * predictions.proba[p, predictions.y_pred[p]]:.0f}%"
-              for p in shown]
-    _draw_rows(run, predictions, shown, labels,
-               "Misclassified test samples (number · true→predicted · probability)", key=f"{key}-misclassified")
+    # Short captions: eight images a row leave about ten characters each.
+    labels = [f"{charts._short(names[predictions.y_true[p]], 6)}→{charts._short(names[predictions.y_pred[p]], 6)}"
+              f" · {100 * predictions.proba[p, predictions.y_pred[p]]:.0f}%" for p in shown]
+    if _draw_rows(run, predictions, shown, labels, "Misclassified test samples (true→predicted · probability)",
+                  key=f"{key}-misclassified", columns=6):
+        st.caption("Their numbers in the Samples tab, in this order: "
+                   + ", ".join(f"#{p + 1}" for p in shown) + ".")
 
 
 def _draw_rows(run: Run, predictions: TestPredictions, positions: np.ndarray, labels: list[str], title: str,
-               key: str) -> bool:
+               key: str, columns: int = 8) -> bool:
     """Images as a grid, signals as curves, anything else as a table; False when drawn as a table."""
     dataset = run.dataset
     rows = predictions.rows[positions]
@@ -142,7 +144,7 @@ def _draw_rows(run: Run, predictions: TestPredictions, positions: np.ndarray, la
         except ValueError:
             pass  # the columns are no longer the image's pixels (cleaned away): show the rows instead
         else:
-            st.plotly_chart(charts.images_figure(pictures, labels, title), key=key,
+            st.plotly_chart(charts.images_figure(pictures, labels, title, columns=columns), key=key,
                             width="stretch" if len(pictures) > 3 else "content")
             return True
     if dataset.kind == "signal":
