@@ -582,4 +582,128 @@ def training_size_figure(points: list[dict], metric_label: str = "accuracy") -> 
         fig.update_yaxes(range=[max(0.0, lowest - 0.05), 1.02])
     if not points:
         _message(fig, "Waiting for the first training-set size…")
+# ------------------------------------------------------------------------------------------------
+# Inspection: precision-recall curves, clickable confusion cells, one sample's probabilities
+# ------------------------------------------------------------------------------------------------
+
+CELL_TRACE_NAME = "Confusion cells"  # the invisible markers a click on the confusion matrix selects
+PREDICTED_LABEL, OTHER_CLASSES_LABEL, TRUE_LABEL = "Predicted class", "Other classes", "True class"
+OTHER_CLASS_COLOUR = "#A7B7C7"
+
+
+def precision_recall_figure(evaluation: Evaluation) -> go.Figure:
+    """One precision-recall curve per entry of `evaluation.pr` (steps, as average precision sums
+    them), average precision in the legend; for two classes the chance level too."""
+    fig = go.Figure()
+    colour = iter(CLASS_PALETTE * (1 + len(evaluation.pr) // len(CLASS_PALETTE)))
+    for curve in evaluation.pr:
+        fig.add_trace(go.Scatter(
+            x=curve.recall, y=curve.precision, mode="lines", line_shape="hv",
+            name=f"{curve.label} (AP {curve.average_precision:.3f})", line=dict(color=next(colour), width=LINE_WIDTH),
+            hovertemplate=f"{curve.label}<br>Recall %{{x:.3f}}<br>Precision %{{y:.3f}}<extra></extra>"))
+    binary = len(evaluation.class_names) == 2
+    if binary and evaluation.pr:
+        prevalence = evaluation.pr[0].prevalence
+        fig.add_trace(go.Scatter(x=[0, 1], y=[prevalence, prevalence], mode="lines", hoverinfo="skip",
+                                 name=f"Chance (share of {evaluation.pr[0].label}: {prevalence:.2f})",
+                                 line=dict(color=CHANCE_COLOUR, width=2, dash="dot")))
+    if binary:
+        title = "Precision–recall curve" + (f" (positive class: {evaluation.class_names[1]})" if evaluation.pr else "")
+    else:
+        title = "Precision–recall curves (each class against the rest)"
+    _base_layout(fig, title, height=520 + 28 * math.ceil(len(fig.data) / 3), legend_on_top=False)
+    # Square like the ROC curves, with the legend underneath where it covers no curve (nor the axis title).
+    fig.update_layout(title=dict(x=0.5, xanchor="center"),
+                      legend=dict(orientation="h", x=0.5, xanchor="center", y=-0.2, yanchor="top"))
+    fig.update_xaxes(title_text="Recall", range=[-0.01, 1.01], dtick=0.2, tickformat=".1f",
+                     constrain="domain", zeroline=False)
+    fig.update_yaxes(title_text="Precision", range=[-0.01, 1.01], dtick=0.2, tickformat=".1f",
+                     scaleanchor="x", scaleratio=1, constrain="domain", zeroline=False)
+    if not evaluation.pr:
+        _message(fig, "No precision–recall curve: the test set<br>has no example of the class.")
+    return fig
+
+
+def clickable_confusion_figure(evaluation: Evaluation, normalised: bool) -> go.Figure:
+    """The confusion matrix with an invisible marker on each cell's centre, for
+    `st.plotly_chart(on_select=...)`: Plotly cannot select heatmap cells, but it selects markers.
+
+    Marker i * k + j is the cell (true class i, predicted class j); its customdata is [count, i, j].
+    Hovering anywhere snaps to the nearest centre, which is the centre of the cell under the pointer.
+    """
+    fig = confusion_matrix_figure(evaluation, normalised)
+    names = list(evaluation.class_names)
+    k = len(names)
+    counts = np.asarray(evaluation.confusion)
+    fig.update_traces(hoverinfo="skip", hovertemplate=None, selector=dict(type="heatmap"))
+    share = evaluation.confusion_normalised
+    cell_height = (min(900, 380 + 36 * k) - 160) / max(k, 1)
+    fig.add_trace(go.Scatter(
+        x=[names[j] for i in range(k) for j in range(k)], y=[names[i] for i in range(k) for j in range(k)],
+        mode="markers", name=CELL_TRACE_NAME, showlegend=False,
+        customdata=[[int(counts[i][j]), i, j, float(share[i][j])] for i in range(k) for j in range(k)],
+        marker=dict(symbol="square-open", size=max(10, 0.8 * cell_height), opacity=0,
+                    color=VALIDATION_COLOUR, line=dict(width=4, color=VALIDATION_COLOUR)),
+        # The clicked cell gets an orange frame, so the room sees which cell the samples below are from.
+        selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=0)),
+        hovertemplate=("True %{y}<br>Predicted %{x}<br>%{customdata[0]} samples"
+                       + (" (%{customdata[3]:.1%} of this class)" if normalised else "")
+                       + "<br>Click to see them<extra></extra>"),
+    ))
+    fig.update_layout(hovermode="closest", hoverdistance=-1)
+    return fig
+
+
+def probability_figure(table: pd.DataFrame, title: str) -> go.Figure:
+    """Horizontal bars of each class's predicted probability (a table from inspection.probability_table):
+    the predicted class highlighted, the true class marked with a diamond and named on its axis label."""
+    names = [_short(c, 24) for c in table["class"]]
+    proba = table["probability"].to_numpy(dtype=float)
+    is_true, is_predicted = table["true"].to_numpy(dtype=bool), table["predicted"].to_numpy(dtype=bool)
+    labels = [f"<b>{n} (true)</b>" if t else n for n, t in zip(names, is_true)]
+    fig = go.Figure()
+    for name, mine, colour in ((OTHER_CLASSES_LABEL, ~is_predicted, OTHER_CLASS_COLOUR),
+                               (PREDICTED_LABEL, is_predicted, VALIDATION_COLOUR)):
+        if not mine.any():
+            continue
+        fig.add_trace(go.Bar(
+            x=proba[mine], y=[labels[i] for i in np.flatnonzero(mine)], orientation="h", name=name,
+            marker=dict(color=colour), text=[f"{100 * p:.1f}%" for p in proba[mine]], textposition="outside",
+            cliponaxis=False, textfont=dict(size=BASE_FONT, color=TEXT_DARK),
+            hovertemplate="%{y}: %{x:.3f}<extra></extra>"))
+    # The true class's marker sits left of the zero line, beside its name, where no bar or label covers it.
+    fig.add_trace(go.Scatter(
+        x=[-0.04] * int(is_true.sum()), y=[labels[i] for i in np.flatnonzero(is_true)], mode="markers",
+        name=TRUE_LABEL, customdata=proba[is_true], cliponaxis=False,
+        marker=dict(symbol="diamond", size=16, color=MACRO_COLOUR, line=dict(width=2, color="white")),
+        hovertemplate="True class %{y}: %{customdata:.3f}<extra></extra>"))
+    _base_layout(fig, title, height=min(800, 230 + 34 * max(2, len(names))), legend_on_top=False)
+    # Legend under the plot: beside the title in a half-width column it would cover it.
+    # The title starts at the figure's edge, not the plot's: after the class names it would run out of a
+    # half-width column.
+    fig.update_layout(legend=dict(orientation="h", x=0, xanchor="left", y=-0.18, yanchor="top"),
+                      title=dict(xref="container", x=0.01), margin=dict(t=60, b=40), barmode="overlay",
+                      bargap=0.25)
+    fig.update_xaxes(title_text="Predicted probability", range=[-0.08, 1.2], tickvals=[0, 0.25, 0.5, 0.75, 1],
+                     tickformat=".0%", zeroline=True, zerolinecolor=CHANCE_COLOUR)
+    fig.update_yaxes(type="category", categoryorder="array", categoryarray=labels, autorange="reversed",
+                     ticksuffix="  ")
+    return fig
+
+
+def images_figure(images: np.ndarray, labels: list[str], title: str, columns: int = 8) -> go.Figure:
+    """A grid of greyscale images (n, height, width) with a caption above each, under `title`."""
+    n = len(images)
+    columns = max(1, min(columns, n))
+    fig = sample_images_figure(images, labels, columns=columns)
+    fig.update_layout(title_text=title)
+    # Square pixels by shrinking the plot, never by cropping the image; a thin frame shows where an
+    # image's white background ends.
+    frame = dict(visible=True, showticklabels=False, ticks="", showgrid=False, zeroline=False, showline=True,
+                 mirror=True, linecolor=EMPTY_CELL, linewidth=1, constrain="domain", title_text=None)
+    fig.update_xaxes(**frame)
+    fig.update_yaxes(**frame)
+    fig.update_annotations(yshift=6)  # the captions clear the frames
+    if columns < 4:  # one or two images: keep them a readable size, not the page's width
+        fig.update_layout(height=320 * math.ceil(n / columns) + 80, width=300 * columns + 40)
     return fig

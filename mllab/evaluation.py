@@ -1,4 +1,5 @@
-"""Test-set evaluation of a trained model: a classifier's metrics, confusion matrix and ROC curves;
+"""Test-set evaluation of a trained model: a classifier's metrics, confusion matrix, ROC and
+precision-recall curves;
 a regression's errors, R² and, for photometric redshifts, the astronomers' figures.
 
 Pure numpy / pandas / scikit-learn. An `Evaluation` is a plain dataclass of lists, floats, a
@@ -7,7 +8,7 @@ small DataFrame and a small array, so it pickles cheaply on its way back from a 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -28,6 +29,17 @@ class RocCurve:
 
 
 @dataclass
+class PrCurve:
+    """Precision against recall of one class against the rest, as scikit-learn orders it (recall falling)."""
+
+    label: str
+    recall: list[float]
+    precision: list[float]
+    average_precision: float
+    prevalence: float  # share of test rows in the class: a model that guesses scores this precision
+
+
+@dataclass
 class Evaluation:
     class_names: list[str]
     accuracy: float
@@ -37,6 +49,7 @@ class Evaluation:
     confusion: np.ndarray  # counts; rows = true class, columns = predicted class
     roc: list[RocCurve]  # binary: the positive class; multiclass: one-vs-rest per class + macro average
     roc_auc: float | None  # binary AUC or macro one-vs-rest AUC; None where no curve can be computed
+    pr: list[PrCurve] = field(default_factory=list)  # binary: the positive class; multiclass: one-vs-rest
 
     task = "classification"
 
@@ -157,6 +170,36 @@ def _roc_curves(y: np.ndarray, p: np.ndarray, class_names: list[str]) -> tuple[l
     return curves, macro_auc
 
 
+def _downsample_path(xs: np.ndarray, ys: np.ndarray, max_points: int = MAX_ROC_POINTS) -> tuple[list, list]:
+    """At most about `max_points` points spread evenly by distance along a curve that need not be
+    monotonic (precision goes up and down as recall falls), endpoints kept."""
+    n = len(xs)
+    if n > max_points:
+        travelled = np.concatenate([[0.0], np.cumsum(np.abs(np.diff(xs)) + np.abs(np.diff(ys)))])
+        targets = np.linspace(0.0, travelled[-1], max_points)
+        keep = np.unique(np.concatenate([[0, n - 1], np.searchsorted(travelled, targets).clip(0, n - 1)]))
+        xs, ys = xs[keep], ys[keep]
+    return [float(v) for v in xs], [float(v) for v in ys]
+
+
+def _pr_curves(y: np.ndarray, p: np.ndarray, class_names: list[str]) -> list[PrCurve]:
+    """Binary: the positive class (the second); multiclass: each class against the rest. A class
+    absent from the test set has no curve (its average precision is undefined)."""
+    from sklearn.metrics import average_precision_score, precision_recall_curve
+
+    indices = [1] if len(class_names) == 2 else range(len(class_names))
+    curves = []
+    for index in indices:
+        positive = y == index
+        if not positive.any():
+            continue
+        precision, recall, _ = precision_recall_curve(positive, p[:, index])
+        recall_points, precision_points = _downsample_path(recall, precision)
+        curves.append(PrCurve(class_names[index], recall_points, precision_points,
+                              float(average_precision_score(positive, p[:, index])), float(positive.mean())))
+    return curves
+
+
 def evaluate(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> Evaluation:
     """Evaluate class probabilities `proba` (n x k) against integer labels `y_true` (0..k-1).
 
@@ -194,6 +237,7 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> E
         confusion=confusion_matrix(y, predicted, labels=labels).astype(np.int64),
         roc=roc,
         roc_auc=roc_auc,
+        pr=_pr_curves(y, p, class_names),
     )
 
 

@@ -75,6 +75,9 @@ class LabelledData:
     labels: np.ndarray
     class_names: list[str]
     dropped_missing_target: int
+    # Position in the dataset's frame of each kept row (features and labels are renumbered 0..n-1):
+    # how a test prediction finds its row again for inspection.
+    rows: np.ndarray | None = None
 
 
 @dataclass
@@ -96,6 +99,7 @@ class PreparedData:
     input_columns: list[str] = field(default_factory=list)  # the raw feature columns it expects, in order
     # With PCA on: the share of the training rows' variance along each kept component.
     pca_variance_ratio: np.ndarray | None = None
+    test_rows: np.ndarray | None = None  # position in the dataset's frame of each test row, in x_test's order
 
     @property
     def n_classes(self) -> int:
@@ -117,6 +121,7 @@ def label_data(frame: pd.DataFrame, target: str, feature_columns: list[str]) -> 
         labels=labels,
         class_names=[_class_name(v) for v in class_values],
         dropped_missing_target=int((~has_target).sum()),
+        rows=np.flatnonzero(has_target.to_numpy()),
     )
 
 
@@ -135,6 +140,7 @@ def regression_data(frame: pd.DataFrame, target: str, feature_columns: list[str]
         labels=values[has_target].to_numpy(dtype=np.float64),
         class_names=[],
         dropped_missing_target=int((~has_target).sum()),
+        rows=np.flatnonzero(has_target.to_numpy()),
     )
 
 
@@ -248,6 +254,8 @@ def fit_and_transform(pipeline: Pipeline, dropped: list[str], labelled: Labelled
         preprocessor=pipeline, input_columns=[str(c) for c in x_train.columns],
         pca_variance_ratio=(np.asarray(pipeline.named_steps["pca"].explained_variance_ratio_, dtype=np.float64)
                             if config.pca_components else None),
+        # x_test keeps the labelled rows' numbering through the split (and a fold's iloc).
+        test_rows=None if labelled.rows is None else labelled.rows[x_test.index.to_numpy()],
     )
 
 

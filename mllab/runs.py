@@ -7,6 +7,7 @@ from datetime import datetime
 
 import pandas as pd
 
+from mllab.datasets import Dataset
 from mllab.engine import JobState
 from mllab.models import FAMILIES
 from mllab.params import ChoiceParam, FloatParam, IntListParam, applicable, format_int_list
@@ -33,6 +34,9 @@ class Run:
     validation: dict = field(default_factory=dict)  # the ValidationConfig's values; empty = hold-out
     task: str = "classification"  # or "regression"
     redshift: bool = False  # a regression on a redshift: photometric-redshift figures shown too
+    # The dataset the run was trained on (the session's object, not a copy): the inspection tabs
+    # look the test rows up in it after the user has loaded other data.
+    dataset: Dataset | None = field(default=None, repr=False, compare=False)
 
     @property
     def name(self) -> str:
@@ -62,6 +66,7 @@ def new_run(number: int, job_id: str, spec: TrainingSpec) -> Run:
         number=number, job_id=job_id, dataset_name=spec.dataset.name, target=spec.target, family=spec.family,
         params=dict(spec.params), preprocessing=spec.preprocessing.as_dict(), device_requested=spec.device,
         started=datetime.now(), validation=spec.validation.as_dict(), task=spec.task, redshift=spec.redshift,
+        dataset=spec.dataset,
     )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 from mllab.datasets import Dataset
 from mllab.errors import ParamError
 from mllab.evaluation import Evaluation, RegressionEvaluation, evaluate, evaluate_regression
+from mllab.inspection import TestPredictions, test_predictions
 from mllab.models import FAMILIES, DataInfo
 from mllab.models.base import Device
 from mllab.preprocessing import PreprocessConfig, prepare, split_columns
@@ -59,6 +60,9 @@ class TrainingResult:
     model_file: object | None = None  # a model_export.ModelFile when the run kept its model
     importance: object | None = None  # an importance.FeatureImportance, for hold-out runs trained to the end
     pca_variance_ratio: list[float] | None = None  # with PCA on: each kept component's share of the variance
+    # The test rows (K-fold: the out-of-fold rows) with their labels and predictions, at most
+    # inspection.MAX_INSPECTED_ROWS of them, for looking at single samples on the page.
+    predictions: TestPredictions | None = None
 
 
 class LocalReporter:
@@ -140,8 +144,11 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
     outcome = family.train(spec.params, data, info, Recording(), Device(spec.device, spec.mixed_precision), spec.seed)
     if spec.task == "regression":
         evaluation = evaluate_regression(data.y_test, outcome.test_prediction, redshift=spec.redshift, seed=spec.seed)
+        output = outcome.test_prediction
     else:
         evaluation = evaluate(data.y_test, np.asarray(outcome.test_proba), data.class_names)
+        output = outcome.test_proba
+    predictions = test_predictions(data.test_rows, data.y_test, output, data.class_names, spec.task, spec.seed)
     duration_s = time.perf_counter() - started  # the training's, without the inspection and packing below
     importance = None
     if not outcome.stopped:  # Stop asked for the run to end: no further work on its model
@@ -163,6 +170,6 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         status="stopped" if outcome.stopped else "completed", history=history, evaluation=evaluation,
         device_used=outcome.device_used, duration_s=duration_s,
         n_train=len(data.y_train), n_test=len(data.y_test), n_features=data.x_train.shape[1],
-        model_summary=outcome.summary, notes=notes, importance=importance, model_file=model_file,
+        model_summary=outcome.summary, notes=notes, importance=importance, model_file=model_file, predictions=predictions,
         pca_variance_ratio=None if data.pca_variance_ratio is None else data.pca_variance_ratio.tolist(),
     )

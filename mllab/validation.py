@@ -336,6 +336,7 @@ def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
     the first repeat: every row that a finished fold scored, predicted by the model that never saw it.
     """
     from mllab.evaluation import evaluate
+    from mllab.inspection import test_predictions
     from mllab.training import TrainingResult, data_info
 
     started = time.perf_counter()
@@ -350,6 +351,8 @@ def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
     evaluation = None
     if summary.task == "classification":
         evaluation = evaluate(run.labelled.labels[scored], run.out_of_fold[scored], run.labelled.class_names)
+    predictions = test_predictions(run.labelled.rows[scored], run.labelled.labels[scored],
+                                   run.out_of_fold[scored], run.labelled.class_names, summary.task, spec.seed)
     notes = list(run.notes)
     if run.labelled.dropped_missing_target:
         notes.append(f"{run.labelled.dropped_missing_target} rows without a target value were left out.")
@@ -361,7 +364,7 @@ def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
         status="stopped" if run.stopped else "completed", history=last.history, evaluation=evaluation,
         device_used=run.device_used, duration_s=time.perf_counter() - started,
         n_train=last.n_train, n_test=int(scored.sum()), n_features=info.pca_components or info.n_features,
-        model_summary=run.model_summary, notes=notes, cross_validation=summary,
+        model_summary=run.model_summary, notes=notes, cross_validation=summary, predictions=predictions,
     )
 
 

@@ -9,6 +9,7 @@ from mllab.datasets import markdown_escape
 from mllab.models import FAMILIES
 from mllab.runs import Run, describe_params
 from ui.inspection_model_panel import importance_tab
+from ui.inspection_panel import confusion_panel, misclassified_panel, samples_panel
 from ui.validation_panel import cross_validation_panel
 
 STATUS_TEXT = {"queued": "Queued", "running": "Training", "completed": "Finished", "stopped": "Stopped",
@@ -51,17 +52,21 @@ def evaluation_panel(run: Run, key: str) -> None:
     cols[3].metric("Device used", result.device_used)
     cols[4].metric("Duration", f"{result.duration_s:.1f} s")
     _status_lines(run)
-    curves, confusion, roc, per_class, importance, details = st.tabs(
-        ["Learning curves", "Confusion matrix", "ROC curves", "Per-class metrics", "Feature importance",
-         "Model & settings"])
+    curves, confusion, misclassified, samples, roc, precision_recall, per_class, importance, details = st.tabs(
+        ["Learning curves", "Confusion matrix", "Misclassified", "Samples", "ROC curves", "Precision–recall",
+         "Per-class metrics", "Feature importance", "Model & settings"])
     with curves:
         learning_curves(run, key)
     with confusion:
-        normalised = st.toggle("Row-normalised (share of each true class)", key=f"{key}-normalise")
-        st.plotly_chart(charts.confusion_matrix_figure(evaluation, normalised=normalised), key=f"{key}-confusion",
-                        width="stretch")
+        confusion_panel(run, key)
+    with misclassified:
+        misclassified_panel(run, key)
+    with samples:
+        samples_panel(run, key)
     with roc:
         st.plotly_chart(charts.roc_figure(evaluation), key=f"{key}-roc", width="stretch")
+    with precision_recall:
+        st.plotly_chart(charts.precision_recall_figure(evaluation), key=f"{key}-precision-recall", width="stretch")
     with per_class:
         st.dataframe(charts.metrics_table(evaluation), hide_index=True, width="stretch")
     with importance:
@@ -140,8 +145,8 @@ def regression_panel(run: Run, key: str) -> None:
                          help=f"Test rows with |Δz|/(1+z) > 0.15: {photo_z.n_outliers:,} of {evaluation.n_samples:,}.")
     st.caption(f"MSE {_number(evaluation.mse)} (squared target units) on {evaluation.n_samples:,} test rows.")
     _status_lines(run)
-    curves, scatter, residuals, importance, details = st.tabs(["Learning curves", "Predicted vs true", "Residuals",
-                                                               "Feature importance", "Model & settings"])
+    curves, scatter, residuals, samples, importance, details = st.tabs(
+        ["Learning curves", "Predicted vs true", "Residuals", "Samples", "Feature importance", "Model & settings"])
     with curves:
         learning_curves(run, key)
     with scatter:
@@ -152,5 +157,7 @@ def regression_panel(run: Run, key: str) -> None:
                         key=f"{key}-residuals", width="stretch")
     with importance:
         importance_tab(run, key)
+    with samples:
+        samples_panel(run, key)
     with details:
         settings_details(run)

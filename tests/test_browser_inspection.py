@@ -1,0 +1,67 @@
+"""Real-browser test of the one inspection flow AppTest cannot reach: clicking a confusion-matrix cell."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
+
+TIMEOUT_MS = 180_000
+ARTIFACTS = __import__("conftest").ROOT / "artifacts"
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture
+def page(tmp_path, request):
+    with streamlit_server(tmp_path / "streamlit.log") as url, sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+        page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
+        page.set_default_timeout(TIMEOUT_MS)
+        page.goto(url)
+        wait_idle(page)
+        yield page
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
+        browser.close()
+
+
+def test_clicking_a_confusion_cell_shows_its_test_samples(page):
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=re.compile("Train", re.I)).click()
+    wait_idle(page)
+    model = page.locator('[data-testid="stSelectbox"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile("^Model$")))
+    model.locator('[role="combobox"]').first.click()
+    page.get_by_role("option", name="Logistic regression", exact=True).click()
+    wait_idle(page)
+    page.get_by_role("button", name="Train", exact=True).click()
+    expect(page.get_by_text("Test accuracy")).to_be_visible()
+    wait_idle(page)
+    page.get_by_role("tab", name="Confusion matrix").click()
+    chart = page.locator('[data-testid="stPlotlyChart"]').filter(
+        has=page.locator(".gtitle", has_text="Confusion matrix")).first
+    chart.scroll_into_view_if_needed()
+    # The digits matrix is 10 × 10, true classes top to bottom: click the middle of cell (true 8, predicted 1),
+    # the mistake a linear model makes most on digits.
+    area = chart.locator(".nsewdrag").first.bounding_box()
+    true_index, predicted_index = 8, 1
+    x = area["x"] + (predicted_index + 0.5) * area["width"] / 10
+    y = area["y"] + (true_index + 0.5) * area["height"] / 10
+    page.mouse.move(x, y)
+    page.mouse.click(x, y)
+    wait_idle(page)
+    # The sentence names the clicked cell, the list under the chart follows the click, and the cell's
+    # digits are drawn.
+    sentence = page.get_by_text(re.compile(r"^\d+ test samples? of class 8 predicted as 1\.$"))
+    expect(sentence).to_be_visible()
+    count = int(sentence.inner_text().split()[0])
+    expect(page.get_by_role("combobox", name="Test samples of the cell (true → predicted)")).to_have_value(
+        f"8 → 1 ({count})")
+    assert count >= 1
+    grid = page.locator('[data-testid="stPlotlyChart"]').filter(
+        has=page.locator(".gtitle", has_text="Class 8 predicted as 1"))
+    expect(grid).to_have_count(1)
+    expect(grid.locator(".gtitle")).to_be_visible()
+    sentence.scroll_into_view_if_needed()
