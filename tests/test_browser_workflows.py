@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 
+import pytest
 from playwright.sync_api import Page, expect
 
 from browser_support import wait_idle
@@ -26,25 +27,33 @@ def _metric(page: Page, label: str, timeout: float = LONG_MS) -> str:
     return metric.locator('[data-testid="stMetricValue"]').inner_text()
 
 
-def test_pima_workflow_hold_out_ten_fold_and_grid_search(page: Page):
+def test_pima_workflow_hold_out(page: Page):
     _step(page, "Train on a 20 % hold-out")
     expect(page.get_by_role("heading", name="Train")).to_be_visible()
     expect(page.get_by_text("Expect: Test accuracy about 0.75")).to_be_visible()
     press(page, "Train")
     assert float(_metric(page, "Test accuracy")) >= 0.72
 
+
+# Ten models of the tutorial's 150 epochs in batches of 10, one after another: minutes, more on a loaded
+# machine; the whole-test limit is raised for this one.
+@pytest.mark.timeout(1800)
+def test_pima_workflow_ten_fold_cross_validation(page: Page):
     _step(page, "Stratified 10-fold cross-validation")
     press(page, "Train")
-    mean, std = (float(x) for x in _metric(page, "Mean accuracy", timeout=2 * LONG_MS).split("±"))
+    mean, std = (float(x) for x in _metric(page, "Mean accuracy", timeout=1_700_000).split("±"))
     expect(page.get_by_text(re.compile(r"10 of 10 folds finished"))).to_be_visible()
     assert 0.70 <= mean <= 0.80 and std < 0.1
 
+
+@pytest.mark.timeout(1500)
+def test_pima_workflow_grid_search(page: Page):
     _step(page, "Grid search: optimiser × initialiser × epochs × batch")
     expect(page.get_by_role("heading", name="Hyperparameter search")).to_be_visible()
     expect(page.get_by_text("16 candidates × 3 models each")).to_be_visible()
     press(page, "Run search")
     expect(page.get_by_text(re.compile(r"Best of 16 candidates \(Stratified 3-fold\)"))).to_be_visible(
-        timeout=2 * LONG_MS)
+        timeout=1_400_000)
     expect(page.locator('[data-testid="stDataFrame"]').first).to_be_visible()
 
 
