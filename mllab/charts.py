@@ -582,6 +582,9 @@ def training_size_figure(points: list[dict], metric_label: str = "accuracy") -> 
         fig.update_yaxes(range=[max(0.0, lowest - 0.05), 1.02])
     if not points:
         _message(fig, "Waiting for the first training-set size…")
+    return fig
+
+
 # ------------------------------------------------------------------------------------------------
 # Inspection: precision-recall curves, clickable confusion cells, one sample's probabilities
 # ------------------------------------------------------------------------------------------------
