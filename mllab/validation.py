@@ -172,6 +172,7 @@ def predictions(task: str, outcome) -> np.ndarray:
 STRATIFIED_REGRESSION_MESSAGE = ("Stratified folds keep class proportions, so they need classes; for a numeric "
                                  "target choose plain K-fold (or repeated K-fold).")
 
+
 def fold_indices(labels: np.ndarray, config: ValidationConfig, seed: int,
                  task: str = "classification") -> list[tuple[int, int, np.ndarray, np.ndarray]]:
     """(repeat, fold, training row indices, test row indices) for every split of a K-fold scheme.

@@ -32,7 +32,8 @@ dataset, target, task, redshift = dataset_target_and_task_or_stop()
 latest_run = session.runs()[-1] if session.runs() else None
 preprocessing = PreprocessConfig.from_values(latest_run.preprocessing) if latest_run else PreprocessConfig()
 st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
-           f"{len(dataset.frame):,} rows · task **{task}**{' (a redshift)' if redshift else ''} · preprocessing as in "
+           f"{len(dataset.frame):,} rows · task **{task}**{' (a redshift)' if redshift else ''} · "
+           "preprocessing as in "
            f"{latest_run.name if latest_run else 'the Train page defaults'} (scaling {preprocessing.scaling}, "
            f"seed {preprocessing.seed})")
 active = active_search()

@@ -158,9 +158,10 @@ def _sdss_kfold_spec(validation, rows=None, n_estimators=30, **preprocessing):
     dataset = load_builtin("sdss_mgs")
     if rows:
         dataset = dataclasses.replace(dataset, frame=dataset.frame.sample(rows, random_state=0).reset_index(drop=True))
-    return validate_spec(TrainingSpec(dataset=dataset, target="redshift", preprocessing=PreprocessConfig(**preprocessing),
-                                      family="random_forest", params={"n_estimators": n_estimators},
-                                      task="regression", redshift=True, validation=validation))
+    return validate_spec(TrainingSpec(dataset=dataset, target="redshift", family="random_forest",
+                                      preprocessing=PreprocessConfig(**preprocessing),
+                                      params={"n_estimators": n_estimators}, task="regression", redshift=True,
+                                      validation=validation))
 
 
 def test_photo_z_forest_5_fold_scores_each_fold_and_pools_every_row_out_of_fold():

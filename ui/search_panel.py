@@ -150,7 +150,8 @@ def results_panel(record: SearchRecord, family: ModelFamily) -> bool:
                f"{result.metric_label} {shown}")
     train_best = st.button("Train with these settings", type="primary", key="search-train-best",
                            help="Loads the best candidate's settings into the Train page's sliders.")
-    st.dataframe(_styled(result.table(), result.metric_format), hide_index=True, width="stretch", key=f"search-table-{record.number}")
+    st.dataframe(_styled(result.table(), result.metric_format), hide_index=True, width="stretch",
+                 key=f"search-table-{record.number}")
     st.caption(f"Click a column header to sort. The best row is highlighted, and orange in the chart. "
                f"{result.validation} scores; Std and the error bars are the standard deviation across folds. "
                f"Took {result.duration_s:.0f} s.")
