@@ -91,7 +91,9 @@ class Scorer:
     label: str
     score: Callable[[np.ndarray, np.ndarray], float]  # (true values, predictions) -> score
     higher_is_better: bool = True
-    number_format: str = ".3f"  # how a score is printed: errors in the target's units need significant figures
+    # How a table prints the score: fixed decimals for scores between 0 and 1, significant figures
+    # ("g") for errors in the target's units, which may be 0.018 (a redshift) or 23,000 (a price).
+    number_format: str = ".3f"
 
     @property
     def in_text(self) -> str:
@@ -99,7 +101,12 @@ class Scorer:
         return self.label if self.label[:2].isupper() or self.label == "R²" else self.label.lower()
 
     def format(self, value: float) -> str:
-        return format(value, self.number_format)
+        """The score as a headline shows it: short enough for a metric tile, never in e-notation."""
+        if not self.number_format.endswith("g") or not np.isfinite(value) or value == 0:
+            return format(value, self.number_format)
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return np.format_float_positional(value, precision=3, unique=False, fractional=False, trim="k").rstrip(".")
 
 
 def _accuracy(y_true, y_pred) -> float:
@@ -271,7 +278,10 @@ class CrossValidationSummary:
         return self.config.describe(self.task)
 
     def mean_and_std(self, scorer: Scorer) -> str:
-        return f"{scorer.format(self.mean(scorer.name))} ± {scorer.format(self.std(scorer.name))}"
+        """e.g. "0.849 ± 0.005" or "0.0181 ± 0.0004": the spread to the mean's last decimal."""
+        mean = scorer.format(self.mean(scorer.name))
+        decimals = len(mean.split(".")[1]) if "." in mean else 0
+        return f"{mean} ± {self.std(scorer.name):,.{decimals}f}"
 
     def headline(self) -> str:
         """e.g. "Stratified 10-fold: accuracy 0.752 ± 0.041", or "5-fold: R² 0.951 ± 0.004"."""

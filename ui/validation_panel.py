@@ -9,6 +9,7 @@ from mllab.validation import VALIDATION_SCHEMA, ValidationConfig, score_in_text
 from ui.params import render_param
 
 PREFIX = "val"
+METRICS_PER_ROW = 3
 _SCHEME, _FOLDS, _REPEATS = VALIDATION_SCHEMA
 
 
@@ -30,16 +31,24 @@ def cross_validation_panel(summary, key: str) -> None:
     """Mean ± std of each score, the per-fold chart and table of a K-fold run."""
     st.markdown(f"**{summary.describe()} cross-validation** · {len(summary.folds)} of "
                 f"{summary.n_planned} folds finished")
-    columns = st.columns(len(summary.scorers) + 1)
-    for column, scorer in zip(columns, summary.scorers):
-        column.metric(f"Mean {scorer.in_text}", summary.mean_and_std(scorer))
-    columns[-1].metric("Folds", f"{len(summary.folds)} of {summary.n_planned}")
-    chart, table = st.columns([3, 2])
-    with chart:
-        st.plotly_chart(validation_charts.fold_scores_figure(summary), key=f"{key}-folds", width="stretch")
-    with table:
-        scores = {s.label: st.column_config.NumberColumn(format=f"%{s.number_format}") for s in summary.scorers}
+    tiles = [(f"Mean {scorer.in_text}", summary.mean_and_std(scorer)) for scorer in summary.scorers]
+    tiles.append(("Folds", f"{len(summary.folds)} of {summary.n_planned}"))
+    # At most three "mean ± std" tiles a row: four or five in a row cut the numbers short on the Train page.
+    for start in range(0, len(tiles), METRICS_PER_ROW):
+        for column, (label, value) in zip(st.columns(METRICS_PER_ROW), tiles[start:start + METRICS_PER_ROW]):
+            column.metric(label, value)
+    figure = validation_charts.fold_scores_figure(summary)
+    scores = {s.label: st.column_config.NumberColumn(format=f"%{s.number_format}") for s in summary.scorers}
+    if len(summary.scorers) > 2:  # a regression's four or five score columns need the full width
+        st.plotly_chart(figure, key=f"{key}-folds", width="stretch")
         st.dataframe(summary.table(), hide_index=True, width="stretch", column_config=scores, key=f"{key}-fold-table")
+    else:
+        chart, table = st.columns([3, 2])
+        with chart:
+            st.plotly_chart(figure, key=f"{key}-folds", width="stretch")
+        with table:
+            st.dataframe(summary.table(), hide_index=True, width="stretch", column_config=scores,
+                         key=f"{key}-fold-table")
     pooled = ("predicted-vs-true and residual plots" if summary.task == "regression"
               else "confusion matrix and ROC curves")
     st.caption(f"± is the standard deviation across folds. The metrics, {pooled} below pool the out-of-fold "
