@@ -125,6 +125,7 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
             "Started": run.started.strftime("%H:%M:%S"),
             "Settings": describe_params(run.family, run.params, run.task),
             "Validation": (run.result.cross_validation.headline() if run.result and run.result.cross_validation
-                           else ValidationConfig(**run.validation).describe() if run.validation else "Hold-out"),
+                           else ValidationConfig(**run.validation).describe(run.task) if run.validation
+                           else "Hold-out"),
         })
     return pd.DataFrame(rows)

@@ -27,7 +27,8 @@ from mllab.models import FAMILIES
 from mllab.params import (BoolParam, ChoiceParam, FloatParam, IntListParam, IntParam, Param, format_int_list,
                           is_active)
 from mllab.training import TrainingSpec, data_info, validate_spec
-from mllab.validation import SCORERS, Scorer, ValidationConfig, cross_validate, predictions, task_of
+from mllab.validation import (Scorer, ValidationConfig, cross_validate, is_redshift, predictions, scorers_for,
+                              task_of)
 
 # A grid beyond this many combinations would keep a worker busy for hours in a lecture; the user is
 # asked to use fewer values or random search instead.
@@ -143,8 +144,17 @@ class SearchSpec:
         return self.base.seed
 
     @property
+    def task(self) -> str:
+        return task_of(self.base)
+
+    @property
+    def scorers(self) -> tuple[Scorer, ...]:
+        """The scores a candidate can be ranked by: R², RMSE, MAE (and NMAD for redshifts) for a regression."""
+        return scorers_for(self.task, is_redshift(self.base))
+
+    @property
     def scorer(self) -> Scorer:
-        return next(s for s in SCORERS[task_of(self.base)] if s.name == self.metric)
+        return next(s for s in self.scorers if s.name == self.metric)
 
 
 def candidates(spec: SearchSpec) -> list[dict]:
@@ -200,8 +210,9 @@ def validate_search(spec: SearchSpec) -> SearchSpec:
         raise ParamError("The search must be a grid search or a random search.")
     if not spec.dimensions:
         raise ParamError("Pick at least one hyperparameter to search over.")
-    if spec.metric not in {s.name for s in SCORERS[task_of(spec.base)]}:
-        raise ParamError(f"Unknown score '{spec.metric}'.")
+    if spec.metric not in {s.name for s in spec.scorers}:
+        raise ParamError(f"The score '{spec.metric}' does not apply to a {spec.task}; choose one of "
+                         f"{', '.join(s.label for s in spec.scorers)}.")
     for dim in spec.dimensions:
         param = params.get(dim.name)
         if param is None:
@@ -230,7 +241,7 @@ def validate_search(spec: SearchSpec) -> SearchSpec:
 
         check_validation(TrainingSpec(dataset=spec.base.dataset, target=spec.base.target,
                                       preprocessing=spec.base.preprocessing, family=spec.family, params={},
-                                      validation=spec.validation))
+                                      validation=spec.validation, task=spec.task, redshift=spec.base.redshift))
     info = data_info(spec.base)
     planned, problems = [], []
     for candidate in candidates(spec):
@@ -269,11 +280,12 @@ class SearchResult:
     family: str
     searched: list[str]  # names of the searched hyperparameters
     metric: str
-    metric_label: str
+    metric_label: str  # as it reads in a sentence: "accuracy", "R²"
     higher_is_better: bool
     validation: str  # e.g. "Stratified 5-fold" or "Hold-out"
     duration_s: float
     notes: list[str] = field(default_factory=list)
+    metric_format: str = ".3f"  # how the table and the headline print a score
     # Keeps the engine's bookkeeping uniform with training runs.
     model_summary: str | None = None
 
@@ -337,7 +349,7 @@ def _holdout_scores(spec: TrainingSpec, params: dict, scorer: Scorer, reporter) 
     from mllab.models.base import Device
     from mllab.preprocessing import prepare
 
-    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing)
+    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing, task=task_of(spec))
     outcome = FAMILIES[spec.family].train(params, data, data_info(spec), reporter,
                                           Device(spec.device, spec.mixed_precision), spec.seed)
     if outcome.stopped:
@@ -384,9 +396,9 @@ def run_search(spec: SearchSpec, reporter) -> SearchResult:
     return SearchResult(
         status="stopped" if stopped else "completed", history=history, candidates=finished, n_planned=len(planned),
         family=spec.family, searched=[d.name for d in spec.dimensions], metric=scorer.name,
-        metric_label=scorer.label.lower() if scorer.label != "R²" else scorer.label,
-        higher_is_better=scorer.higher_is_better, validation=spec.validation.describe(),
-        duration_s=time.perf_counter() - started, notes=notes,
+        metric_label=scorer.in_text, higher_is_better=scorer.higher_is_better,
+        validation=spec.validation.describe(spec.task), duration_s=time.perf_counter() - started, notes=notes,
+        metric_format=scorer.number_format,
     )
 
 
@@ -401,6 +413,12 @@ class SearchRecord:
     strategy: str
     validation: str
     preprocessing: dict
+    target: str = ""
+    # The task the search scored: "Train with these settings" puts it back with the settings, so a
+    # regression's best candidate is trained as a regression (and a redshift keeps its figures).
+    task: str = "classification"
+    redshift: bool = False
+    metric_label: str = "accuracy"  # as in the live table's "Mean accuracy"
     status: str = "queued"
     message: str = ""
     parts_done: list[dict] = field(default_factory=list)
@@ -423,5 +441,6 @@ class SearchRecord:
 
 def new_search_record(number: int, job_id: str, spec: SearchSpec) -> SearchRecord:
     return SearchRecord(number=number, job_id=job_id, family=spec.family, dataset_name=spec.base.dataset.name,
-                        strategy=spec.strategy, validation=spec.validation.describe(),
-                        preprocessing=spec.base.preprocessing.as_dict())
+                        strategy=spec.strategy, validation=spec.validation.describe(spec.task),
+                        preprocessing=spec.base.preprocessing.as_dict(), target=spec.base.target, task=spec.task,
+                        redshift=is_redshift(spec.base), metric_label=spec.scorer.in_text)

@@ -6,7 +6,8 @@ is scored on leaks into its model. Like `training.run_training`, the code here k
 Dask or Streamlit: it runs on a worker under the engine, and in tests with a LocalReporter.
 
 Scores are plugged in per task (`SCORERS`): classification is scored by accuracy and macro F1; a
-regression task scores R² and RMSE from the predictions its families return.
+regression by R², RMSE and MAE, and a photometric redshift also by its NMAD (`scorers_for`).
+Stratified schemes keep class proportions, so a regression's folds are plain shuffled (repeated) K-fold.
 """
 
 from __future__ import annotations
@@ -21,7 +22,7 @@ import pandas as pd
 from mllab.errors import DataError, ParamError
 from mllab.params import ChoiceParam, IntParam, validate_values
 from mllab.preprocessing import (LabelledData, PreprocessConfig, _encoded_width, build_preprocessor, fit_and_transform,
-                                 label_data)
+                                 label_data, regression_data)
 
 if TYPE_CHECKING:
     from mllab.training import TrainingResult, TrainingSpec
@@ -30,7 +31,7 @@ SCHEME_LABELS = {
     "holdout": "Hold-out (one test split)",
     "kfold": "K-fold (shuffled)",
     "stratified_kfold": "Stratified K-fold",
-    "repeated_kfold": "Repeated stratified K-fold (reshuffled each repeat)",
+    "repeated_kfold": "Repeated K-fold (reshuffled each repeat; stratified for classes)",
 }
 
 VALIDATION_SCHEMA = (
@@ -71,13 +72,15 @@ class ValidationConfig:
         """Models trained in all: one for hold-out, K per repeat otherwise."""
         return self.n_folds * self.repeats if self.is_kfold else 1
 
-    def describe(self) -> str:
+    def describe(self, task: str = "classification") -> str:
         if self.scheme == "holdout":
             return "Hold-out"
         if self.scheme == "kfold":
             return f"{self.n_folds}-fold"
         if self.scheme == "stratified_kfold":
             return f"Stratified {self.n_folds}-fold"
+        if task == "regression":  # repeated folds of a regression are plain: there are no classes to stratify
+            return f"{self.n_folds}-fold × {self.n_repeats} repeats"
         return f"Stratified {self.n_folds}-fold × {self.n_repeats} repeats"
 
 
@@ -88,6 +91,22 @@ class Scorer:
     label: str
     score: Callable[[np.ndarray, np.ndarray], float]  # (true values, predictions) -> score
     higher_is_better: bool = True
+    # How a table prints the score: fixed decimals for scores between 0 and 1, significant figures
+    # ("g") for errors in the target's units, which may be 0.018 (a redshift) or 23,000 (a price).
+    number_format: str = ".3f"
+
+    @property
+    def in_text(self) -> str:
+        """The label inside a sentence: "accuracy", but "R²" and "RMSE" keep their capitals."""
+        return self.label if self.label[:2].isupper() or self.label == "R²" else self.label.lower()
+
+    def format(self, value: float) -> str:
+        """The score as a headline shows it: short enough for a metric tile, never in e-notation."""
+        if not self.number_format.endswith("g") or not np.isfinite(value) or value == 0:
+            return format(value, self.number_format)
+        if abs(value) >= 1000:
+            return f"{value:,.0f}"
+        return np.format_float_positional(value, precision=3, unique=False, fractional=False, trim="k").rstrip(".")
 
 
 def _accuracy(y_true, y_pred) -> float:
@@ -110,15 +129,43 @@ def _rmse(y_true, y_pred) -> float:
     return float(np.sqrt(np.mean((np.asarray(y_true, float) - np.asarray(y_pred, float)) ** 2)))
 
 
+def _mae(y_true, y_pred) -> float:
+    return float(np.mean(np.abs(np.asarray(y_true, float) - np.asarray(y_pred, float))))
+
+
+def _nmad(z_true, z_pred) -> float:
+    from mllab.evaluation import photo_z_metrics
+
+    return photo_z_metrics(z_true, z_pred).nmad
+
+
 SCORERS: dict[str, tuple[Scorer, ...]] = {
     "classification": (Scorer("accuracy", "Accuracy", _accuracy), Scorer("macro_f1", "Macro F1", _macro_f1)),
-    "regression": (Scorer("r2", "R²", _r2), Scorer("rmse", "RMSE", _rmse, higher_is_better=False)),
+    "regression": (Scorer("r2", "R²", _r2), Scorer("rmse", "RMSE", _rmse, higher_is_better=False, number_format=".4g"),
+                   Scorer("mae", "MAE", _mae, higher_is_better=False, number_format=".4g")),
 }
+NMAD_SCORER = Scorer("nmad", "NMAD", _nmad, higher_is_better=False, number_format=".4f")
+
+
+def scorers_for(task: str, redshift: bool = False) -> tuple[Scorer, ...]:
+    """The scores of a task; a regression on redshifts also gets the astronomers' NMAD of Δz/(1+z)."""
+    return SCORERS[task] + ((NMAD_SCORER,) if redshift and task == "regression" else ())
+
+
+def score_in_text(name: str) -> str:
+    """How a score known by its name reads in a sentence (live events carry names only)."""
+    known = {s.name: s for scorers in SCORERS.values() for s in scorers}
+    known[NMAD_SCORER.name] = NMAD_SCORER
+    return known[name].in_text if name in known else name
 
 
 def task_of(spec: "TrainingSpec") -> str:
     """"classification" unless the spec says otherwise (the regression task sets `spec.task`)."""
     return getattr(spec, "task", "classification")
+
+
+def is_redshift(spec: "TrainingSpec") -> bool:
+    return task_of(spec) == "regression" and getattr(spec, "redshift", False)
 
 
 def predictions(task: str, outcome) -> np.ndarray:
@@ -129,24 +176,28 @@ def predictions(task: str, outcome) -> np.ndarray:
 
 
 # -- folds --------------------------------------------------------------------------------------
+STRATIFIED_REGRESSION_MESSAGE = ("Stratified folds keep class proportions, so they need classes; for a numeric "
+                                 "target choose plain K-fold (or repeated K-fold).")
+
+
 def fold_indices(labels: np.ndarray, config: ValidationConfig, seed: int,
                  task: str = "classification") -> list[tuple[int, int, np.ndarray, np.ndarray]]:
     """(repeat, fold, training row indices, test row indices) for every split of a K-fold scheme.
 
     Every scheme shuffles with the run's seed, so the same seed gives the same folds. Stratified
-    schemes keep each class's share of rows the same in every fold.
+    schemes keep each class's share of rows the same in every fold; a regression's repeated K-fold
+    is plain K-fold reshuffled each repeat.
     """
-    from sklearn.model_selection import KFold, RepeatedStratifiedKFold, StratifiedKFold
+    from sklearn.model_selection import KFold, RepeatedKFold, RepeatedStratifiedKFold, StratifiedKFold
 
     if not config.is_kfold:
         raise ValueError("fold_indices is for K-fold schemes")
     n_rows, k = len(labels), config.n_folds
     if n_rows < k:
         raise DataError(f"{k}-fold validation needs at least {k} rows; the data has {n_rows}. Choose fewer folds.")
-    stratified = config.scheme in ("stratified_kfold", "repeated_kfold")
-    if stratified and task != "classification":
-        raise ParamError("Stratified folds keep class proportions, so they need classes; for a numeric target "
-                         "choose plain K-fold.")
+    if config.scheme == "stratified_kfold" and task != "classification":
+        raise ParamError(STRATIFIED_REGRESSION_MESSAGE)
+    stratified = task == "classification" and config.scheme in ("stratified_kfold", "repeated_kfold")
     if stratified:
         counts = np.bincount(labels)
         counts = counts[counts > 0]
@@ -154,7 +205,9 @@ def fold_indices(labels: np.ndarray, config: ValidationConfig, seed: int,
             raise DataError(f"The smallest class has only {counts.min()} rows, fewer than the {k} folds, so some "
                             f"folds would have none of it. Choose at most {max(2, counts.min())} folds, or plain "
                             "K-fold.")
-    if config.scheme == "repeated_kfold":
+    if config.scheme == "repeated_kfold" and not stratified:
+        splitter = RepeatedKFold(n_splits=k, n_repeats=config.n_repeats, random_state=seed)
+    elif config.scheme == "repeated_kfold":
         splitter = RepeatedStratifiedKFold(n_splits=k, n_repeats=config.n_repeats, random_state=seed)
     elif stratified:
         splitter = StratifiedKFold(n_splits=k, shuffle=True, random_state=seed)
@@ -165,7 +218,7 @@ def fold_indices(labels: np.ndarray, config: ValidationConfig, seed: int,
 
 
 def prepare_fold(labelled: LabelledData, train_rows: np.ndarray, test_rows: np.ndarray,
-                 config: PreprocessConfig):
+                 config: PreprocessConfig, task: str = "classification"):
     """The fold's PreparedData, with the preprocessing fitted on its training rows only; and that pipeline."""
     x_train = labelled.features.iloc[train_rows]
     x_test = labelled.features.iloc[test_rows]
@@ -176,7 +229,7 @@ def prepare_fold(labelled: LabelledData, train_rows: np.ndarray, test_rows: np.n
             raise ParamError(f"PCA cannot keep {config.pca_components} components: a fold has only {width} "
                              f"features or rows after encoding. Choose at most {width}.")
     data = fit_and_transform(pipeline, dropped, labelled, x_train, x_test, labelled.labels[train_rows],
-                             labelled.labels[test_rows], config)
+                             labelled.labels[test_rows], config, task)
     return data, pipeline
 
 
@@ -200,10 +253,11 @@ class CrossValidationSummary:
     task: str
     n_planned: int
     folds: list[FoldScore] = field(default_factory=list)
+    redshift: bool = False  # a photometric-redshift regression: each fold's NMAD too
 
     @property
     def scorers(self) -> tuple[Scorer, ...]:
-        return SCORERS[self.task]
+        return scorers_for(self.task, self.redshift)
 
     @property
     def complete(self) -> bool:
@@ -220,10 +274,19 @@ class CrossValidationSummary:
         # Keras K-fold recipe print it ("75.0% (+/- 4.1%)").
         return float(self.values(name).std()) if self.folds else float("nan")
 
+    def describe(self) -> str:
+        return self.config.describe(self.task)
+
+    def mean_and_std(self, scorer: Scorer) -> str:
+        """e.g. "0.849 ± 0.005" or "0.0181 ± 0.0004": the spread to the mean's last decimal."""
+        mean = scorer.format(self.mean(scorer.name))
+        decimals = len(mean.split(".")[1]) if "." in mean else 0
+        return f"{mean} ± {self.std(scorer.name):,.{decimals}f}"
+
     def headline(self) -> str:
-        """e.g. "Stratified 10-fold: accuracy 0.752 ± 0.041"."""
+        """e.g. "Stratified 10-fold: accuracy 0.752 ± 0.041", or "5-fold: R² 0.951 ± 0.004"."""
         first = self.scorers[0]
-        text = f"{self.config.describe()}: {first.label.lower()} {self.mean(first.name):.3f} ± {self.std(first.name):.3f}"
+        text = f"{self.describe()}: {first.in_text} {self.mean_and_std(first)}"
         if not self.complete:
             text += f" ({len(self.folds)} of {self.n_planned} folds)"
         return text
@@ -289,11 +352,12 @@ def cross_validate(spec: "TrainingSpec", config: ValidationConfig, reporter, par
     family = FAMILIES[spec.family]
     params = spec.params if params is None else params
     task = task_of(spec)
-    labelled = label_data(spec.dataset.frame, spec.target, spec.feature_columns())
+    labelled = (regression_data if task == "regression" else label_data)(
+        spec.dataset.frame, spec.target, spec.feature_columns())
     splits = fold_indices(labelled.labels, config, spec.seed, task)
     info = data_info(spec)
-    scorers = SCORERS[task]
-    summary = CrossValidationSummary(config=config, task=task, n_planned=len(splits))
+    summary = CrossValidationSummary(config=config, task=task, n_planned=len(splits), redshift=is_redshift(spec))
+    scorers = summary.scorers
     n_classes = len(labelled.class_names)
     out_of_fold = np.full((len(labelled.labels), n_classes if task == "classification" else 1), np.nan)
     stopped, device_used, model_summary, notes = False, "CPU", None, []
@@ -305,7 +369,7 @@ def cross_validate(spec: "TrainingSpec", config: ValidationConfig, reporter, par
         where = f"fold {fold} of {config.n_folds}" + (f", repeat {repeat} of {config.repeats}"
                                                       if config.repeats > 1 else "")
         reporter.report({"type": "part_started", "index": index, "total": len(splits), "message": where.capitalize()})
-        data, _ = prepare_fold(labelled, train_rows, test_rows, spec.preprocessing)
+        data, _ = prepare_fold(labelled, train_rows, test_rows, spec.preprocessing, task)
         history: list[dict] = []
         outcome = family.train(params, data, info, _FoldReporter(reporter, repeat, fold, history, forward_steps),
                                Device(spec.device, spec.mixed_precision), spec.seed)
@@ -332,10 +396,11 @@ def cross_validate(spec: "TrainingSpec", config: ValidationConfig, reporter, par
 def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
     """A K-fold training run: per-fold scores, and an evaluation of the pooled out-of-fold predictions.
 
-    The confusion matrix and ROC curves of a K-fold run are drawn from the out-of-fold predictions of
-    the first repeat: every row that a finished fold scored, predicted by the model that never saw it.
+    The confusion matrix and ROC curves of a K-fold run (a regression's predicted-vs-true and residual
+    plots, R², RMSE and NMAD) are drawn from the out-of-fold predictions of the first repeat: every row
+    that a finished fold scored, predicted by the model that never saw it.
     """
-    from mllab.evaluation import evaluate
+    from mllab.evaluation import evaluate, evaluate_regression
     from mllab.inspection import test_predictions
     from mllab.training import TrainingResult, data_info
 
@@ -348,11 +413,14 @@ def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
         raise ParamError("Stopped before the first fold finished, so there are no scores to show. "
                          "Train again and let at least one fold finish.")
     scored = ~np.isnan(run.out_of_fold).any(axis=1)
-    evaluation = None
     if summary.task == "classification":
         evaluation = evaluate(run.labelled.labels[scored], run.out_of_fold[scored], run.labelled.class_names)
-    predictions = test_predictions(run.labelled.rows[scored], run.labelled.labels[scored],
-                                   run.out_of_fold[scored], run.labelled.class_names, summary.task, spec.seed)
+    else:
+        evaluation = evaluate_regression(run.labelled.labels[scored], run.out_of_fold[scored, 0],
+                                         redshift=summary.redshift, seed=spec.seed)
+    output = run.out_of_fold[scored] if summary.task == "classification" else run.out_of_fold[scored, 0]
+    predictions = test_predictions(run.labelled.rows[scored], run.labelled.labels[scored], output,
+                                   run.labelled.class_names, summary.task, spec.seed)
     notes = list(run.notes)
     if run.labelled.dropped_missing_target:
         notes.append(f"{run.labelled.dropped_missing_target} rows without a target value were left out.")
@@ -374,11 +442,8 @@ def check_validation(spec: "TrainingSpec") -> None:
     config = spec.validation
     if not config.is_kfold:
         return
-    if task_of(spec) == "regression":
-        # The folds would run, but a regression's pooled evaluation (predicted vs true over all folds)
-        # is not built yet; better a plain refusal than a result page with nothing to show.
-        raise ParamError("K-fold validation is offered for classification only for now; choose hold-out "
-                         "validation for this regression.")
+    if task_of(spec) == "regression" and config.scheme == "stratified_kfold":
+        raise ParamError(STRATIFIED_REGRESSION_MESSAGE)
     target = spec.dataset.frame[spec.target].dropna()
     if len(target) < config.n_folds:
         raise DataError(f"{config.n_folds}-fold validation needs at least {config.n_folds} rows; the data has "

@@ -9,14 +9,14 @@ from mllab.models import FAMILIES, families_for
 from mllab.preprocessing import PREPROCESSING_SCHEMA, PreprocessConfig
 from mllab.search import MAX_CANDIDATES, SearchSpec, grid_size, new_search_record
 from mllab.training import TrainingSpec
-from mllab.validation import SCORERS, ValidationConfig
+from mllab.validation import ValidationConfig, scorers_for
 from ui import session
 from ui.nav import sidebar
 from ui.params import set_widget_values
 from ui.presets import applied_step_note
 from ui.search_panel import live_progress, preset_preprocessing, results_panel, search_space
 from ui.search_session import active_search, searches, sync_searches
-from ui.task import dataset_target_and_task_or_stop
+from ui.task import dataset_target_and_task_or_stop, set_task
 from ui.validation_panel import validation_settings
 
 st.set_page_config(page_title="mllab · Search", page_icon="🔭", layout="wide")
@@ -27,13 +27,7 @@ sync_searches(engine, owner)
 sidebar(engine)
 
 st.title("Hyperparameter search")
-dataset, target, task, _ = dataset_target_and_task_or_stop()
-if task == "regression":
-    # Searches score folds; K-fold for regression is not built yet (see mllab.validation.check_validation).
-    st.info("Hyperparameter search is offered for classification for now. This dataset's task is "
-            "regression: train it on the Train page, or choose Classification as the task on the Data page.")
-    st.page_link("pages/1_Train.py", label="Go to the Train page", icon=":material/arrow_forward:")
-    st.stop()
+dataset, target, task, redshift = dataset_target_and_task_or_stop()
 
 # The preprocessing of the latest run (or the defaults): the search compares models, not preprocessing.
 # A workflow step's own preprocessing wins until the next run is trained.
@@ -45,14 +39,15 @@ else:
     preprocessing = PreprocessConfig.from_values(latest_run.preprocessing) if latest_run else PreprocessConfig()
     source = latest_run.name if latest_run else "the Train page defaults"
 st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
-           f"{len(dataset.frame):,} rows · preprocessing as in {source} (scaling {preprocessing.scaling}, "
+           f"{len(dataset.frame):,} rows · task **{task}**{' (a redshift)' if redshift else ''} · "
+           f"preprocessing as in {source} (scaling {preprocessing.scaling}, "
            f"PCA {preprocessing.pca_components or 'off'}, seed {preprocessing.seed})")
 applied_step_note("search")
 active = active_search()
 settings, output = st.columns([1, 1], gap="large")
 
 with settings:
-    families = families_for(dataset.kind)
+    families = families_for(dataset.kind, task)
     keys = [f.key for f in families]
     if st.session_state.get("search-family") not in keys:
         st.session_state["search-family"] = st.session_state.get("family") if st.session_state.get("family") in keys \
@@ -69,17 +64,23 @@ with settings:
         try:
             last_of_family = next((r for r in reversed(session.runs()) if r.family == family_key), None)
             dimensions, fixed = search_space(family, show_counts=strategy == "grid",
-                                             initial=last_of_family.params if last_of_family else None)
+                                             initial=last_of_family.params if last_of_family else None, task=task)
             space_error = None
         except UserError as err:
             dimensions, fixed, space_error = (), {}, str(err)
     with st.expander("Scoring", expanded=True):
-        if "search-val-scheme" not in st.session_state:
-            st.session_state["search-val-scheme"] = "stratified_kfold"
+        # Stratified folds need classes: a regression starts from (and falls back to) plain K-fold.
+        if st.session_state.get("search-val-scheme", "stratified_kfold") == "stratified_kfold":
+            st.session_state["search-val-scheme"] = "kfold" if task == "regression" else "stratified_kfold"
         raw_validation = validation_settings(prefix="search-val")
-        scorers = SCORERS["classification"]
+        scorers = scorers_for(task, redshift)
+        if st.session_state.get("search-metric") not in [s.name for s in scorers]:
+            st.session_state.pop("search-metric", None)  # a score of the other task: back to this task's first
         metric = st.selectbox("Score", [s.name for s in scorers], key="search-metric",
-                              format_func={s.name: s.label for s in scorers}.get)
+                              format_func={s.name: s.label for s in scorers}.get,
+                              help="What the candidates are ranked by. R² (higher is better) or an error in the "
+                                   "target's units (RMSE, MAE; lower is better) for a regression; NMAD of "
+                                   "Δz/(1+z) for a redshift.")
     validation = ValidationConfig.from_values(raw_validation)
     if dimensions:
         count = grid_size(dimensions) if strategy == "grid" else budget
@@ -102,7 +103,7 @@ if run_clicked and active is None:
         if not dimensions:
             raise UserError("Tick Vary next to at least one hyperparameter to search over it.")
         base = TrainingSpec(dataset=dataset, target=target, preprocessing=preprocessing, family=family_key,
-                            params=fixed)
+                            params=fixed, task=task, redshift=redshift)
         spec = SearchSpec(base=base, dimensions=dimensions, strategy=strategy, n_candidates=budget,
                           validation=validation, metric=metric)
         job_id = engine.submit(spec, owner)
@@ -136,6 +137,8 @@ with output:
                     f"{markdown_escape(latest.dataset_name)} · {latest.status}")
         if results_panel(latest, FAMILIES[latest.family]):
             best = latest.result.best
+            if latest.target:  # the best candidate is trained on the task it was scored on
+                set_task(latest.dataset_name, latest.target, latest.task, latest.redshift)
             st.session_state.family = latest.family
             set_widget_values(FAMILIES[latest.family].params, f"hp-{latest.family}", best.params)
             set_widget_values(PREPROCESSING_SCHEMA, "pp", latest.preprocessing)

@@ -259,12 +259,21 @@ def test_runs_table_shows_regression_metrics_for_regression_runs():
     assert mixed["R²"][0] == pytest.approx(run.result.evaluation.r2) and pd.isna(mixed["R²"][1])
 
 
-def test_k_fold_for_a_regression_is_refused_with_a_sentence_until_it_has_a_pooled_evaluation():
+def test_runs_table_shows_the_out_of_fold_figures_of_a_k_fold_regression():
     from mllab.validation import ValidationConfig
 
-    dataset = load_builtin("sdss_mgs")
-    spec = TrainingSpec(dataset=dataset, target="redshift", preprocessing=PreprocessConfig(), family="random_forest",
-                        params={}, task="regression", redshift=True,
-                        validation=ValidationConfig(scheme="kfold", n_folds=5))
-    with pytest.raises(ParamError, match="choose hold-out"):
-        validate_spec(spec)
+    spec = _sdss_spec("random_forest", {"n_estimators": 20}, rows=1500)
+    spec.validation = ValidationConfig(scheme="kfold", n_folds=3)
+    run = new_run(1, "job-1", validate_spec(spec))
+    run.result, _ = _train(spec)
+    run.status = "completed"
+    evaluation = run.result.evaluation
+    assert evaluation.n_samples == 1500 and run.result.cross_validation.complete
+    row = runs_table([run]).iloc[0]
+    assert row["R²"] == pytest.approx(evaluation.r2) and row["R²"] > 0.7
+    assert row["RMSE"] == pytest.approx(evaluation.rmse) and row["NMAD"] == pytest.approx(evaluation.photo_z.nmad)
+    assert row["NMAD"] < 0.025
+    assert row["Validation"].startswith("3-fold: R² 0.") and "±" in row["Validation"]
+    queued = new_run(2, "job-2", spec)
+    queued.validation = ValidationConfig(scheme="repeated_kfold", n_folds=3, n_repeats=2).as_dict()
+    assert runs_table([queued])["Validation"][0] == "3-fold × 2 repeats"  # not "stratified": no classes

@@ -2,6 +2,7 @@
 and respects log ranges, the best candidate is the best, Stop keeps finished candidates, and a search
 runs as one engine job reporting "candidate i of n"."""
 
+import dataclasses
 import threading
 import time
 
@@ -144,6 +145,46 @@ def test_stop_ends_the_search_promptly_and_keeps_the_finished_candidates():
     assert result.status == "stopped"
     assert [c.index for c in result.candidates] == [1]
     assert any("Stopped after 1 of 3 candidates" in note for note in result.notes)
+
+
+def _sdss_base(rows=2000, **params):
+    dataset = load_builtin("sdss_mgs")
+    small = dataclasses.replace(dataset, frame=dataset.frame.sample(rows, random_state=0).reset_index(drop=True))
+    return TrainingSpec(dataset=small, target="redshift", preprocessing=PreprocessConfig(), family="random_forest",
+                        params=params, task="regression", redshift=True)
+
+
+def test_a_photo_z_search_on_the_hold_out_ranks_by_r2_and_by_an_error_lowest_first():
+    forest = _params("random_forest")
+    dimensions = (dimension_for(forest["n_estimators"], (20, 40), n_values=2),
+                  dimension_for(forest["max_depth"], (2, 12), n_values=2))
+    spec = validate_search(SearchSpec(base=_sdss_base(), dimensions=dimensions, validation=ValidationConfig("holdout"),
+                                      metric="r2"))
+    assert [s.name for s in spec.scorers] == ["r2", "rmse", "mae", "nmad"]
+    result = run_search(spec, LocalReporter())
+    table = result.table()
+    assert result.status == "completed" and len(table) == 4 and result.validation == "Hold-out"
+    assert table["Mean R²"].max() == result.best.mean == table.iloc[0]["Mean R²"] and table.iloc[0]["Best"]
+    assert result.best.params["max_depth"] == 12 and result.best.mean > 0.75  # depth-2 trees cannot fit redshift
+    assert all(len(c.fold_scores) == 1 for c in result.candidates)
+    by_nmad = run_search(validate_search(SearchSpec(base=_sdss_base(), dimensions=dimensions[1:],
+                                                    validation=ValidationConfig("kfold", n_folds=3), metric="nmad")),
+                         LocalReporter())
+    nmad_table = by_nmad.table()
+    assert by_nmad.metric_label == "NMAD" and not by_nmad.higher_is_better
+    assert list(nmad_table["Mean NMAD"]) == sorted(nmad_table["Mean NMAD"]) and nmad_table.iloc[0]["Best"]
+    assert by_nmad.best.params["max_depth"] == 12 and by_nmad.best.mean < 0.025
+    assert all(len(c.fold_scores) == 3 for c in by_nmad.candidates)
+
+
+def test_a_regression_search_refuses_a_classification_score_and_stratified_folds_with_a_sentence():
+    forest = _params("random_forest")
+    depth = (dimension_for(forest["max_depth"], (2, 12), n_values=2),)
+    with pytest.raises(ParamError, match="does not apply to a regression; choose one of R², RMSE, MAE, NMAD"):
+        validate_search(SearchSpec(base=_sdss_base(), dimensions=depth, metric="accuracy"))
+    with pytest.raises(ParamError, match="Stratified folds keep class proportions"):
+        validate_search(SearchSpec(base=_sdss_base(), dimensions=depth, metric="r2",
+                                   validation=ValidationConfig("stratified_kfold", n_folds=3)))
 
 
 @pytest.fixture(scope="module")

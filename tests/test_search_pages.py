@@ -134,3 +134,68 @@ def test_a_running_search_shows_candidate_progress_and_stop_keeps_the_finished_o
     infos = " ".join(i.value for i in at.info)
     table = next(d.value for d in at.dataframe if "Best" in d.value.columns)
     assert 1 <= len(table) < 4 and f"Stopped after {len(table)} of 4 candidates" in infos
+
+
+def _specs(at) -> list[dict]:
+    return [json.loads(c.proto.spec) for c in at.get("plotly_chart")]
+
+
+def test_a_kfold_photo_z_run_on_the_train_page_shows_fold_scores_and_out_of_fold_metrics():
+    at = _app_on("sdss_mgs")
+    at.switch_page("pages/1_Train.py").run()
+    at.selectbox(key="family").set_value("random_forest").run()
+    at.slider(key="hp-random_forest-n_estimators").set_value(30).run()
+    at.selectbox(key="val-scheme").set_value("kfold").run()
+    at.slider(key="val-n_folds").set_value(3).run()
+    at.button(key="train-button").click().run()
+    _wait_for(at, lambda at: any(m.label == "Out-of-fold R²" for m in at.metric))
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["Mean R²"].startswith("0.8") and "±" in metrics["Mean R²"]
+    assert float(metrics["Mean NMAD"].split(" ± ")[0]) <= 0.016 and metrics["Folds"] == "3 of 3"
+    assert float(metrics["Out-of-fold R²"]) >= 0.8 and float(metrics["Out-of-fold NMAD"]) <= 0.016
+    assert "R²" not in metrics and "NMAD" not in metrics  # no figure claims a single test split
+    assert any("10,000 out-of-fold predictions" in c.value for c in at.caption)
+    fold_table = next(d.value for d in at.dataframe if "Fold" in d.value.columns)
+    assert list(fold_table["Fold"]) == [1, 2, 3] and (fold_table["NMAD"] < 0.02).all()
+    fold_chart = next(s for s in _specs(at) if s["layout"]["title"]["text"] == "R² of each fold")
+    assert [t["name"] for t in fold_chart["data"]][0] == "R² per fold"
+    scatter = next(s for s in _specs(at) if s["layout"]["title"]["text"].startswith("Predicted against true"))
+    assert [t["name"] for t in scatter["data"]][:2] == ["Out-of-fold predictions", "Perfect prediction (y = x)"]
+    at.switch_page("pages/2_Runs.py").run()
+    runs = at.dataframe[0].value
+    assert runs["Validation"][0].startswith("3-fold: R² 0.8") and runs["NMAD"][0] <= 0.016
+
+
+def test_search_page_on_a_photo_z_regression_ranks_by_r2_and_trains_the_best_as_a_regression():
+    at = _app_on("sdss_mgs")
+    at.switch_page("pages/3_Search.py").run()
+    assert not at.exception
+    assert [i.value for i in at.info][0].startswith("Tick Vary")  # the search form, not a refusal
+    assert "Logistic regression" not in at.selectbox(key="search-family").options
+    at.selectbox(key="search-family").set_value("random_forest").run()
+    assert not [c for c in at.checkbox if c.key == "search-random_forest-vary-class_weight"]
+    assert at.selectbox(key="search-val-scheme").value == "kfold"  # stratified folds need classes
+    assert at.selectbox(key="search-metric").options == ["R²", "RMSE", "MAE", "NMAD"]
+    at.slider(key="search-random_forest-fixed-n_estimators").set_value(20).run()
+    at.checkbox(key="search-random_forest-vary-max_depth").check().run()
+    at.slider(key="search-random_forest-max_depth-range").set_value((2, 12)).run()
+    at.number_input(key="search-random_forest-max_depth-count").set_value(2).run()
+    at.selectbox(key="search-val-scheme").set_value("holdout").run()
+    assert any(c.value == "2 candidates × 1 model each" for c in at.caption)
+    at.button(key="search-run").click().run()
+    _wait_for(at, lambda at: any(b.key == "search-train-best" for b in at.button))
+    table = next(d.value for d in at.dataframe if "Best" in d.value.columns)
+    assert "Mean R²" in table.columns and len(table) == 2
+    assert table.iloc[0]["Best"] and table.iloc[0]["Max depth"] == "12"
+    assert table.iloc[0]["Mean R²"] == table["Mean R²"].max() >= 0.75
+    assert any(s.value.startswith("Best of 2 candidates (Hold-out): Max depth 12") and "mean R² 0." in s.value
+               for s in at.success)
+    # Meanwhile the redshift box is unticked on the Data page: the best settings come back with the task
+    # and redshift figures they were scored with.
+    name = at.session_state.dataset.name
+    at.session_state["task-choices"] = {(name, "redshift"): ("regression", False)}
+    at.button(key="search-train-best").click().run()
+    assert not at.exception
+    assert at.slider(key="hp-random_forest-max_depth").value == 12
+    assert at.slider(key="hp-random_forest-n_estimators").value == 20
+    assert any("task **regression** (a redshift)" in c.value for c in at.caption)

@@ -1,6 +1,7 @@
 """Validation schemes: folds that respect stratification and the seed, preprocessing fitted per fold,
 reproducible per-fold scores, Stop keeping the finished folds, and Pima's classic 10-fold figure."""
 
+import dataclasses
 import threading
 
 import numpy as np
@@ -148,3 +149,66 @@ def test_pima_mlp_12_8_1_stratified_10_fold_lands_in_the_classic_range():
     assert len(summary.folds) == 10
     assert 0.70 <= summary.mean("accuracy") <= 0.80
     assert summary.std("accuracy") < 0.08
+
+
+# ---- regression ----------------------------------------------------------------------------------
+
+
+def _sdss_kfold_spec(validation, rows=None, n_estimators=30, **preprocessing):
+    dataset = load_builtin("sdss_mgs")
+    if rows:
+        dataset = dataclasses.replace(dataset, frame=dataset.frame.sample(rows, random_state=0).reset_index(drop=True))
+    return validate_spec(TrainingSpec(dataset=dataset, target="redshift", family="random_forest",
+                                      preprocessing=PreprocessConfig(**preprocessing),
+                                      params={"n_estimators": n_estimators}, task="regression", redshift=True,
+                                      validation=validation))
+
+
+def test_photo_z_forest_5_fold_scores_each_fold_and_pools_every_row_out_of_fold():
+    spec = _sdss_kfold_spec(ValidationConfig(scheme="kfold", n_folds=5))
+    reporter = LocalReporter()
+    result = run_training(spec, reporter)
+    summary = result.cross_validation
+    assert result.status == "completed" and summary.complete and len(summary.folds) == 5
+    assert summary.mean("nmad") <= 0.016 and summary.std("nmad") < 0.003
+    assert (summary.values("r2") > 0.8).all() and summary.mean("rmse") < 0.03
+    assert (summary.values("mae") <= summary.values("rmse")).all()  # as it must be, fold by fold
+    evaluation = result.evaluation
+    assert evaluation.task == "regression" and evaluation.n_samples == len(spec.dataset.frame) == 10_000
+    assert evaluation.photo_z.nmad <= 0.016 and evaluation.r2 > 0.8
+    table = summary.table()
+    assert list(table["Fold"]) == [1, 2, 3, 4, 5] and {"R²", "RMSE", "MAE", "NMAD"} <= set(table.columns)
+    assert (table["Test rows"] == 2000).all()
+    assert summary.headline().startswith("5-fold: R² 0.8") and "±" in summary.headline()
+    done = [e for e in reporter.events if e.get("type") == "part_done"]
+    assert [e["index"] for e in done] == [1, 2, 3, 4, 5] and list(done[0]["scores"]) == ["r2", "rmse", "mae", "nmad"]
+
+
+def test_the_same_seed_gives_the_same_regression_fold_scores_and_repeats_reshuffle():
+    def summary(seed):
+        spec = _sdss_kfold_spec(ValidationConfig(scheme="repeated_kfold", n_folds=3, n_repeats=2), rows=1500,
+                                n_estimators=20, seed=seed)
+        return run_training(spec, LocalReporter()).cross_validation
+
+    first, again, other = summary(4), summary(4), summary(5)
+    assert first.values("r2").tolist() == again.values("r2").tolist()
+    assert first.values("nmad").tolist() == again.values("nmad").tolist()
+    assert first.values("r2").tolist() != other.values("r2").tolist()
+    assert [(f.repeat, f.fold) for f in first.folds] == [(1, 1), (1, 2), (1, 3), (2, 1), (2, 2), (2, 3)]
+    assert first.headline().startswith("3-fold × 2 repeats: R²")  # plain folds: a regression has no classes
+    folds = fold_indices(np.linspace(0, 1, 30), ValidationConfig(scheme="repeated_kfold", n_folds=3, n_repeats=2),
+                         seed=1, task="regression")
+    assert sorted(folds[0][3].tolist()) not in [sorted(test.tolist()) for *_, test in folds[3:]]
+
+
+def test_stratified_kfold_on_a_regression_is_refused_with_a_sentence():
+    dataset = load_builtin("sdss_mgs")
+    spec = TrainingSpec(dataset=dataset, target="redshift", preprocessing=PreprocessConfig(), family="random_forest",
+                        params={}, task="regression", redshift=True,
+                        validation=ValidationConfig(scheme="stratified_kfold", n_folds=5))
+    with pytest.raises(ParamError, match="Stratified folds keep class proportions, so they need classes; for a "
+                                         "numeric target choose plain K-fold"):
+        validate_spec(spec)
+    with pytest.raises(ParamError, match="need classes"):
+        fold_indices(np.linspace(0, 1, 20), ValidationConfig(scheme="stratified_kfold", n_folds=5), seed=0,
+                     task="regression")

@@ -121,39 +121,59 @@ def _number(value: float | None, digits: int = 4) -> str:
     return "—" if value is None else f"{value:.{digits}g}"
 
 
+OUT_OF_FOLD_LABEL = "Out-of-fold predictions"
+
+
+def _pooled_points(figure, pooled: bool):
+    """A K-fold run's points are every row, each predicted out of fold: the legend says so, not "Test rows"."""
+    if pooled:
+        figure.update_traces(name=OUT_OF_FOLD_LABEL, selector=dict(name=charts.TEST_ROWS_LABEL))
+    return figure
+
+
 def regression_panel(run: Run, key: str) -> None:
-    """A finished regression: errors, R², photo-z figures, predicted-vs-true and residual plots."""
+    """A finished regression: errors, R², photo-z figures, predicted-vs-true and residual plots.
+
+    For a K-fold run every figure is computed on the pooled out-of-fold predictions, and says so.
+    """
     result = run.result
     evaluation = result.evaluation
+    # A K-fold run's numbers are not from one test split: every row is predicted by the fold model
+    # that did not train on it. The per-fold table above it is drawn by evaluation_panel.
+    pooled = result.cross_validation is not None
+    prefix = "Out-of-fold " if pooled else ""
+    rows = "out-of-fold predictions" if pooled else "test rows"
     cols = st.columns(5)
-    cols[0].metric("R²", "—" if evaluation.r2 is None else f"{evaluation.r2:.3f}",
-                   help="Share of the target's variance the model explains on the test rows: 1 is perfect, "
+    cols[0].metric(f"{prefix}R²", "—" if evaluation.r2 is None else f"{evaluation.r2:.3f}",
+                   help=f"Share of the target's variance the model explains on the {rows}: 1 is perfect, "
                         "0 is no better than always predicting the mean.")
-    cols[1].metric("RMSE", _number(evaluation.rmse), help="Root mean squared error, in the target's units.")
-    cols[2].metric("MAE", _number(evaluation.mae), help="Mean absolute error, in the target's units.")
+    cols[1].metric(f"{prefix}RMSE", _number(evaluation.rmse), help="Root mean squared error, in the target's units.")
+    cols[2].metric(f"{prefix}MAE", _number(evaluation.mae), help="Mean absolute error, in the target's units.")
     cols[3].metric("Device used", result.device_used)
     cols[4].metric("Duration", f"{result.duration_s:.1f} s")
     photo_z = evaluation.photo_z
     if photo_z is not None:
         z_cols = st.columns(4)
-        z_cols[0].metric("NMAD", f"{photo_z.nmad:.4f}",
+        z_cols[0].metric(f"{prefix}NMAD", f"{photo_z.nmad:.4f}",
                          help="1.4826 × median |Δz/(1+z) − median|: the scatter of the scaled errors, "
                               "not inflated by outliers.")
         z_cols[1].metric("σ(Δz/(1+z))", f"{photo_z.sigma:.4f}", help="Standard deviation of Δz/(1+z).")
         z_cols[2].metric("Bias", f"{photo_z.bias:+.4f}", help="Mean of Δz/(1+z): above 0, redshifts come out too high.")
         z_cols[3].metric("Outliers", f"{100 * photo_z.outlier_fraction:.2f} %",
-                         help=f"Test rows with |Δz|/(1+z) > 0.15: {photo_z.n_outliers:,} of {evaluation.n_samples:,}.")
-    st.caption(f"MSE {_number(evaluation.mse)} (squared target units) on {evaluation.n_samples:,} test rows.")
+                         help=f"{rows.capitalize()} with |Δz|/(1+z) > 0.15: {photo_z.n_outliers:,} of "
+                              f"{evaluation.n_samples:,}.")
+    st.caption(f"MSE {_number(evaluation.mse)} (squared target units) on {evaluation.n_samples:,} {rows}"
+               + (" (each row predicted once, by the fold model that did not train on it)." if pooled else "."))
     _status_lines(run)
     curves, scatter, residuals, samples, importance, details = st.tabs(
         ["Learning curves", "Predicted vs true", "Residuals", "Samples", "Feature importance", "Model & settings"])
     with curves:
         learning_curves(run, key)
     with scatter:
-        st.plotly_chart(charts.predicted_vs_true_figure(evaluation, run.target, run.redshift),
+        st.plotly_chart(_pooled_points(charts.predicted_vs_true_figure(evaluation, run.target, run.redshift), pooled),
                         key=f"{key}-predicted", width="stretch")
     with residuals:
-        st.plotly_chart(charts.residuals_figure(evaluation, run.target, run.redshift),
+        st.plotly_chart(_pooled_points(charts.residuals_figure(evaluation, run.target, run.redshift), pooled),
                         key=f"{key}-residuals", width="stretch")
     with importance:
         importance_tab(run, key)

@@ -15,7 +15,8 @@ import streamlit as st
 
 from mllab import validation_charts
 from mllab.models import ModelFamily
-from mllab.params import BoolParam, ChoiceParam, FloatParam, IntListParam, IntParam, Param, format_int_list
+from mllab.params import (BoolParam, ChoiceParam, FloatParam, IntListParam, IntParam, Param, applicable,
+                          format_int_list)
 from mllab.search import Dimension, SearchRecord, dimension_for, shown_value
 from ui.params import _format_float, render_param, set_widget_values, widget_value
 
@@ -104,10 +105,11 @@ def _options_widget(param: Param, key: str, planned: list | None = None) -> list
     return [param.parse(part) for part in text.split(";") if part.strip()]
 
 
-def search_space(family: ModelFamily, show_counts: bool, initial: dict | None = None
-                 ) -> tuple[tuple[Dimension, ...], dict]:
+def search_space(family: ModelFamily, show_counts: bool, initial: dict | None = None,
+                 task: str = "classification") -> tuple[tuple[Dimension, ...], dict]:
     """One row per hyperparameter: a fixed value, or what to try. Returns (dimensions, fixed values).
 
+    Only the settings that mean something for the task are offered (no class weights for a regression).
     The fixed values start from `initial` (the latest run of this family) the first time the family
     is shown. Raises ParamError for a layer list that cannot be read.
     """
@@ -116,7 +118,7 @@ def search_space(family: ModelFamily, show_counts: bool, initial: dict | None = 
         set_widget_values(family.params, f"{prefix}-fixed", initial)
     st.session_state[f"{prefix}-initialised"] = True
     dimensions, fixed = [], {}
-    for param in family.params:
+    for param in applicable(family.params, task):
         # Wide enough for the whole word "Vary" beside its box in the half-width settings column.
         vary_col, widget_col = st.columns([1.5, 5], vertical_alignment="center")
         vary = vary_col.checkbox("Vary", key=f"{prefix}-vary-{param.name}")
@@ -133,9 +135,9 @@ def search_space(family: ModelFamily, show_counts: bool, initial: dict | None = 
     return tuple(dimensions), fixed
 
 
-def _styled(table: pd.DataFrame):
+def _styled(table: pd.DataFrame, number_format: str = ".3f"):
     return table.style.apply(lambda row: [BEST_ROW_STYLE if row["Best"] else ""] * len(row), axis=1).format(
-        {c: "{:.3f}" for c in table.columns if c.startswith("Mean") or c == "Std"})
+        {c: f"{{:{number_format}}}" for c in table.columns if c.startswith("Mean") or c == "Std"})
 
 
 def live_progress(record: SearchRecord, family: ModelFamily) -> None:
@@ -147,7 +149,8 @@ def live_progress(record: SearchRecord, family: ModelFamily) -> None:
     if record.parts_done:
         labels = {p.name: p.label.split(" (")[0] for p in family.params}
         rows = [{"Candidate": p["index"], **{labels[k]: _plain(v) for k, v in p["params"].items()},
-                 "Mean": round(p["mean"], 3), "Std": round(p["std"], 3)} for p in record.parts_done]
+                 f"Mean {record.metric_label}": float(format(p["mean"], ".4g")),
+                 "Std": float(format(p["std"], ".3g"))} for p in record.parts_done]
         st.dataframe(pd.DataFrame(rows), hide_index=True, width="stretch", key=f"search-live-{record.number}")
 
 
@@ -176,11 +179,13 @@ def results_panel(record: SearchRecord, family: ModelFamily) -> bool:
     params = {p.name: p for p in family.params}
     settings = " · ".join(f"{params[n].label.split(' (')[0]} {shown_value(params[n], best.params[n])}"
                           for n in result.searched)
+    shown = f"{best.mean:{result.metric_format}} ± {best.std:{result.metric_format}}"
     st.success(f"Best of {len(result.candidates)} candidates ({result.validation}): {settings} — mean "
-               f"{result.metric_label} {best.mean:.3f} ± {best.std:.3f}")
+               f"{result.metric_label} {shown}")
     train_best = st.button("Train with these settings", type="primary", key="search-train-best",
                            help="Loads the best candidate's settings into the Train page's sliders.")
-    st.dataframe(_styled(result.table()), hide_index=True, width="stretch", key=f"search-table-{record.number}")
+    st.dataframe(_styled(result.table(), result.metric_format), hide_index=True, width="stretch",
+                 key=f"search-table-{record.number}")
     st.caption(f"Click a column header to sort. The best row is highlighted, and orange in the chart. "
                f"{result.validation} scores; Std and the error bars are the standard deviation across folds. "
                f"Took {result.duration_s:.0f} s.")

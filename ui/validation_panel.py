@@ -5,10 +5,11 @@ from __future__ import annotations
 import streamlit as st
 
 from mllab import validation_charts
-from mllab.validation import VALIDATION_SCHEMA, ValidationConfig
+from mllab.validation import VALIDATION_SCHEMA, ValidationConfig, score_in_text
 from ui.params import render_param
 
 PREFIX = "val"
+METRICS_PER_ROW = 3
 _SCHEME, _FOLDS, _REPEATS = VALIDATION_SCHEMA
 
 
@@ -20,28 +21,38 @@ def validation_settings(prefix: str = PREFIX) -> dict:
     values["n_repeats"] = (render_param(_REPEATS, prefix) if values["scheme"] == "repeated_kfold"
                            else config_defaults.n_repeats)
     if values["scheme"] != "holdout":
-        st.caption("Each fold fits the preprocessing on its own training rows. The confusion matrix and ROC "
-                   "curves pool the out-of-fold predictions; the test fraction is not used.")
+        st.caption("Each fold fits the preprocessing on its own training rows. The evaluation below the fold "
+                   "scores (confusion matrix and ROC curves, or predicted-vs-true and residual plots) pools the "
+                   "out-of-fold predictions; the test fraction is not used.")
     return values
 
 
 def cross_validation_panel(summary, key: str) -> None:
     """Mean ± std of each score, the per-fold chart and table of a K-fold run."""
-    st.markdown(f"**{summary.config.describe()} cross-validation** · {len(summary.folds)} of "
+    st.markdown(f"**{summary.describe()} cross-validation** · {len(summary.folds)} of "
                 f"{summary.n_planned} folds finished")
-    columns = st.columns(len(summary.scorers) + 1)
-    for column, scorer in zip(columns, summary.scorers):
-        column.metric(f"Mean {scorer.label.lower() if scorer.label != 'R²' else scorer.label}",
-                      f"{summary.mean(scorer.name):.3f} ± {summary.std(scorer.name):.3f}")
-    columns[-1].metric("Folds", f"{len(summary.folds)} of {summary.n_planned}")
-    chart, table = st.columns([3, 2])
-    with chart:
-        st.plotly_chart(validation_charts.fold_scores_figure(summary), key=f"{key}-folds", width="stretch")
-    with table:
-        scores = {s.label: st.column_config.NumberColumn(format="%.3f") for s in summary.scorers}
+    tiles = [(f"Mean {scorer.in_text}", summary.mean_and_std(scorer)) for scorer in summary.scorers]
+    tiles.append(("Folds", f"{len(summary.folds)} of {summary.n_planned}"))
+    # At most three "mean ± std" tiles a row: four or five in a row cut the numbers short on the Train page.
+    for start in range(0, len(tiles), METRICS_PER_ROW):
+        for column, (label, value) in zip(st.columns(METRICS_PER_ROW), tiles[start:start + METRICS_PER_ROW]):
+            column.metric(label, value)
+    figure = validation_charts.fold_scores_figure(summary)
+    scores = {s.label: st.column_config.NumberColumn(format=f"%{s.number_format}") for s in summary.scorers}
+    if len(summary.scorers) > 2:  # a regression's four or five score columns need the full width
+        st.plotly_chart(figure, key=f"{key}-folds", width="stretch")
         st.dataframe(summary.table(), hide_index=True, width="stretch", column_config=scores, key=f"{key}-fold-table")
-    st.caption("± is the standard deviation across folds. The metrics, confusion matrix and ROC curves below "
-               "pool the out-of-fold predictions (each row predicted by the model that did not train on it"
+    else:
+        chart, table = st.columns([3, 2])
+        with chart:
+            st.plotly_chart(figure, key=f"{key}-folds", width="stretch")
+        with table:
+            st.dataframe(summary.table(), hide_index=True, width="stretch", column_config=scores,
+                         key=f"{key}-fold-table")
+    pooled = ("predicted-vs-true and residual plots" if summary.task == "regression"
+              else "confusion matrix and ROC curves")
+    st.caption(f"± is the standard deviation across folds. The metrics, {pooled} below pool the out-of-fold "
+               "predictions (each row predicted by the model that did not train on it"
                + (", first repeat" if summary.config.repeats > 1 else "") + ").")
 
 
@@ -49,8 +60,9 @@ def live_fold_scores(parts_done: list[dict]) -> None:
     """While a K-fold run trains: the scores of the folds finished so far."""
     if not parts_done:
         return
-    accuracies = [p["scores"].get("accuracy", next(iter(p["scores"].values()))) for p in parts_done]
-    name = "accuracy" if "accuracy" in parts_done[0]["scores"] else next(iter(parts_done[0]["scores"]))
-    shown = ", ".join(f"{a:.3f}" for a in accuracies)
-    mean = sum(accuracies) / len(accuracies)
-    st.caption(f"Finished folds ({name}): {shown} · mean so far {mean:.3f}")
+    # The first score of the task leads: accuracy for a classifier, R² for a regression.
+    name = next(iter(parts_done[0]["scores"]))
+    values = [p["scores"][name] for p in parts_done]
+    shown = ", ".join(f"{v:.3f}" for v in values)
+    mean = sum(values) / len(values)
+    st.caption(f"Finished folds ({score_in_text(name)}): {shown} · mean so far {mean:.3f}")
