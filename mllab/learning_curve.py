@@ -17,7 +17,7 @@ import numpy as np
 from mllab.errors import ParamError
 from mllab.importance import score
 from mllab.models import FAMILIES
-from mllab.training import TrainingSpec, data_info, validate_spec
+from mllab.training import BuiltOnRun, TrainingSpec, data_info, validate_spec
 from mllab.validation import ValidationConfig
 
 DEFAULT_FRACTIONS = (0.1, 0.2, 0.4, 0.7, 1.0)
@@ -30,22 +30,9 @@ MEETING_GAP = 0.03
 
 
 @dataclass
-class LearningCurveSpec:
+class LearningCurveSpec(BuiltOnRun):
     base: TrainingSpec  # the run whose settings are trained at every size
     fractions: tuple[float, ...] = DEFAULT_FRACTIONS
-
-    # The engine treats a learning curve like a run in these respects.
-    @property
-    def family(self) -> str:
-        return self.base.family
-
-    @property
-    def device(self) -> str:
-        return self.base.device
-
-    @property
-    def seed(self) -> int:
-        return self.base.seed
 
 
 def validate_learning_curve(spec: LearningCurveSpec) -> LearningCurveSpec:

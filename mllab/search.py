@@ -26,7 +26,7 @@ from mllab.errors import ParamError
 from mllab.models import FAMILIES
 from mllab.params import (BoolParam, ChoiceParam, FloatParam, IntListParam, IntParam, Param, format_int_list,
                           is_active)
-from mllab.training import TrainingSpec, data_info, validate_spec
+from mllab.training import BuiltOnRun, TrainingSpec, data_info, validate_spec
 from mllab.validation import (Scorer, ValidationConfig, cross_validate, is_redshift, predictions, scorers_for,
                               task_of)
 
@@ -119,7 +119,7 @@ def dimension_for(param: Param, chosen: Any, n_values: int = 3) -> Dimension:
 
 
 @dataclass
-class SearchSpec:
+class SearchSpec(BuiltOnRun):
     base: TrainingSpec  # data, preprocessing, family and the values of every hyperparameter not searched
     dimensions: tuple[Dimension, ...]
     strategy: str = "grid"  # "grid" or "random"
@@ -129,19 +129,6 @@ class SearchSpec:
     # Filled by validate_search: the candidates to run and why others were left out.
     planned: list[dict] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
-
-    # The engine treats a search like a run in these respects.
-    @property
-    def family(self) -> str:
-        return self.base.family
-
-    @property
-    def device(self) -> str:
-        return self.base.device
-
-    @property
-    def seed(self) -> int:
-        return self.base.seed
 
     @property
     def task(self) -> str:

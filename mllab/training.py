@@ -83,6 +83,25 @@ class LocalReporter:
         return [e for e in self.events if "step" in e]
 
 
+class BuiltOnRun:
+    """For the engine's jobs that train a run's settings again (a search, a learning curve): the
+    engine places and reports them like a run, by the family, device and seed of `self.base`."""
+
+    base: TrainingSpec
+
+    @property
+    def family(self) -> str:
+        return self.base.family
+
+    @property
+    def device(self) -> str:
+        return self.base.device
+
+    @property
+    def seed(self) -> int:
+        return self.base.seed
+
+
 def data_info(spec: TrainingSpec) -> DataInfo:
     """What the family rules need, computed without fitting anything."""
     frame = spec.dataset.frame

@@ -74,17 +74,7 @@ def active_learning_curve() -> LearningCurveRecord | None:
 
 def sync_learning_curves(engine, owner: str) -> None:
     """Bring unfinished learning curves up to date; also tells the engine this session is still here."""
-    engine.touch(owner)
-    for record in learning_curves_asked():
-        if record.finished:
-            continue
-        try:
-            state = engine.job(record.job_id, owner)
-        except KeyError:
-            continue
-        record.update(state)
-        if state.finished:
-            engine.forget(record.job_id, owner)
+    session.sync_records(engine, owner, learning_curves_asked())
 
 
 def _busy_reason(run: Run, dataset, target: str, task: str) -> str | None:

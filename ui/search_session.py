@@ -5,6 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mllab.search import SearchRecord
+from ui.session import sync_records
 
 
 def searches() -> list[SearchRecord]:
@@ -20,14 +21,4 @@ def active_search() -> SearchRecord | None:
 
 def sync_searches(engine, owner: str) -> None:
     """Bring unfinished searches up to date; also tells the engine this session is still here."""
-    engine.touch(owner)
-    for record in searches():
-        if record.finished:
-            continue
-        try:
-            state = engine.job(record.job_id, owner)
-        except KeyError:
-            continue
-        record.update(state)
-        if state.finished:
-            engine.forget(record.job_id, owner)
+    sync_records(engine, owner, searches())

@@ -97,14 +97,20 @@ def sync_runs(engine, owner: str) -> None:
     Called on every page, so a run that finished while the user was elsewhere shows as done.
     It also tells the engine this session is still here, so its run is not stopped as abandoned.
     """
+    sync_records(engine, owner, runs())
+
+
+def sync_records(engine, owner: str, records) -> None:
+    """Update unfinished records of engine jobs (runs, searches, learning curves) from the engine, and
+    tell it this session is still here. A finished job's state is then dropped from the engine."""
     engine.touch(owner)
-    for run in runs():
-        if run.finished:
+    for record in records:
+        if record.finished:
             continue
         try:
-            state = engine.job(run.job_id, owner)
+            state = engine.job(record.job_id, owner)
         except KeyError:
             continue
-        run.update(state)
+        record.update(state)
         if state.finished:
-            engine.forget(run.job_id, owner)
+            engine.forget(record.job_id, owner)
