@@ -239,7 +239,7 @@ WORKFLOWS: tuple[Workflow, ...] = (
                  "Each galaxy is predicted by a forest that never saw it, twice over with a fresh shuffle: the "
                  "per-fold NMAD spread says how much one hold-out figure could move; the pooled out-of-fold "
                  "plots cover every galaxy.",
-                 "NMAD about 0.0135 ± 0.0005 per fold.", "random_forest", {"n_estimators": 100},
+                 "Out-of-fold NMAD about 0.0136, R² about 0.85.", "random_forest", {"n_estimators": 100},
                  validation={"scheme": "repeated_kfold", "n_folds": 3, "n_repeats": 2}),
             Step("mlp", "Neural network: one linear output, MSE",
                  "For a number the output layer is a single linear unit trained on the mean squared error (no "
