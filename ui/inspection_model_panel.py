@@ -93,8 +93,10 @@ def _busy_reason(run: Run, dataset, target: str, task: str) -> str | None:
 
 
 def learning_curve_panel(run: Run, dataset, target: str, task: str, engine, owner: str) -> None:
-    """Under a finished run on the Train page: the button, live progress, then the chart and its reading."""
-    sync_learning_curves(engine, owner)
+    """Under a finished run on the Train page: the button, live progress, then the chart and its reading.
+
+    The page syncs the learning curves once, at its top, so the Train button and this panel agree on
+    whether the curve has finished; while it runs, the live fragment reruns the page when it ends."""
     record = next((r for r in reversed(learning_curves_asked()) if r.run_number == run.number), None)
     with st.expander("Learning curve: score against training-set size", expanded=True):
         st.caption(f"Trains {run.name}'s settings again on 10%, 20%, 40%, 70% and 100% of its training rows "
