@@ -11,7 +11,7 @@ import os
 
 import pytest
 
-from bench import app_start, concurrency, engine_latency, memory, ogle_full, overhead, run_all
+from bench import app_start, concurrency, engine_latency, memory, ogle_full, overhead, run_all, watching
 
 
 def _check(figures: dict, bench: str, keys: tuple[str, ...]) -> None:
@@ -82,3 +82,9 @@ def test_results_file_lists_every_goal(tmp_path):
     for _, key, *_ in run_all.GOALS:
         assert f"`{key}`" in text
     assert "Commit:" in text and "CPUs" in text
+
+
+def test_watching():
+    figures = watching.run(quick=True)
+    _check(figures, "watching", ("server_cpu_share", "worker_cpu_share", "browser_cpu_share"))
+    assert figures["still_training"] == 1.0  # the window fell inside the run, so the shares are mid-training
