@@ -10,7 +10,7 @@ from mllab.cleaning import default_choices, find_identifier_columns, optional_co
 from mllab.datasets import BUILTIN_DATASETS, check_target, class_balance, load_builtin, markdown_escape
 from mllab.engine import get_engine
 from mllab.errors import DataError
-from mllab.readers import MAX_UPLOAD_BYTES, SUPPORTED_EXTENSIONS, describe_formats, read_upload
+from mllab.readers import MAX_UPLOAD_BYTES, SUPPORTED_EXTENSIONS, describe_formats, read_uploads
 from ui import data as loading
 from ui import session
 from ui.cleaning_panel import cleaning_panel
@@ -49,17 +49,22 @@ if source == BUILTIN:
         dataset = load_builtin(key)
         session.load_dataset(dataset, f"built-in:{key}", dataset.target)
 elif source == UPLOAD:
-    upload = st.file_uploader(
+    # Several files only for MNIST-style IDX data, which comes as separate images and labels files.
+    uploads = st.file_uploader(
         "Data file: a table with one row per object (star, spectrum, image) and a column giving its class",
-        type=SUPPORTED_EXTENSIONS + EXPLAINED_EXTENSIONS, key="upload",
+        type=SUPPORTED_EXTENSIONS + EXPLAINED_EXTENSIONS, key="upload", accept_multiple_files=True,
         help=f"{describe_formats()} Up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
-    if upload is not None:
-        # The upload's id changes only when a new file is chosen; the content is hashed once per file.
-        if st.session_state.get("upload-id") != upload.file_id:
-            st.session_state["upload-id"] = upload.file_id
-            st.session_state["upload-token"] = "upload:" + hashlib.sha256(upload.getvalue()).hexdigest()
-        loading.load_once(st.session_state["upload-token"], lambda: read_upload(upload.name, upload.getvalue()),
-                          previous)
+    if uploads:
+        # The files' ids change only when the choice changes; the content is hashed once per choice.
+        upload_ids = tuple(u.file_id for u in uploads)
+        if st.session_state.get("upload-id") != upload_ids:
+            st.session_state["upload-id"] = upload_ids
+            content = hashlib.sha256()
+            for upload in sorted(uploads, key=lambda u: u.name):
+                content.update(upload.name.encode() + b"\0" + hashlib.sha256(upload.getvalue()).digest())
+            st.session_state["upload-token"] = "upload:" + content.hexdigest()
+        loading.load_once(st.session_state["upload-token"],
+                          lambda: read_uploads([(u.name, u.getvalue()) for u in uploads]), previous)
 else:
     try:
         files = server_folder.list_files(server_root)

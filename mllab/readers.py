@@ -39,6 +39,7 @@ import warnings
 import zipfile
 import zlib
 from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 
@@ -74,10 +75,11 @@ _EXTENSION_KINDS = {
     "h5": "hdf5", "hdf5": "hdf5", "hdf": "hdf5",
     "npz": "npz", "npy": "npy",
     "zip": "zip", "gz": "gzip",
+    "idx3-ubyte": "idx", "idx1-ubyte": "idx",  # as in Kaggle's copy of MNIST, train-images.idx3-ubyte
 }
 SUPPORTED_EXTENSIONS = list(_EXTENSION_KINDS)
 _BINARY_KINDS = {"parquet": "Parquet", "xlsx": "Excel (.xlsx)", "fits": "FITS", "hdf5": "HDF5",
-                 "npz": "NumPy .npz", "npy": "NumPy .npy", "zip": "zip", "gzip": "gzip"}
+                 "npz": "NumPy .npz", "npy": "NumPy .npy", "zip": "zip", "gzip": "gzip", "idx": "IDX"}
 _IMAGE_EXTS = {"png", "jpg", "jpeg", "bmp", "gif", "webp", "tif", "tiff"}
 _PIL_FORMATS = ["PNG", "JPEG", "BMP", "GIF", "WEBP", "TIFF"]
 _FITS_EXTS = {"fits", "fit", "fts"}
@@ -133,7 +135,8 @@ class SignalDataset(Dataset):
 def describe_formats() -> str:
     """One line for the upload page: what can be uploaded."""
     return ("CSV/TSV/text tables, Excel (.xlsx), Parquet, FITS tables and spectra, VOTable, ECSV, HDF5, "
-            "NumPy .npz (X and y) or .npy, MNIST-style IDX images zipped with their labels file, a zip of "
+            "NumPy .npz (X and y) or .npy, MNIST-style IDX images with their labels file (choose both, or zip "
+            "them), a zip of "
             "images or FITS spectra in one folder per class, or any of these compressed as .gz.")
 
 
@@ -187,6 +190,54 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, *
     dataset.name = filename
     dataset.source = "upload"
     return dataset
+
+
+def read_uploads(files: Sequence[tuple[str, bytes]], max_bytes: int = MAX_UPLOAD_BYTES, *,
+                 image_size: int | tuple[int, int] = DEFAULT_IMAGE_SIZE) -> Dataset:
+    """Read what the user chose in the uploader: one file of any supported format, or several IDX
+    files chosen together, the way MNIST is distributed (train and test images and labels, each
+    file perhaps gzipped). Several files of any other kind are refused with a message saying why.
+    """
+    if not files:
+        raise ValueError("read_uploads needs at least one file")
+    if len(files) == 1:
+        return read_upload(files[0][0], files[0][1], max_bytes, image_size=image_size)
+    names = [name for name, _ in files]
+    listed = _listed(names)
+    if len(set(names)) < len(names):
+        twice = next(n for n in names if names.count(n) > 1)
+        raise DataError(f"'{_shown(twice)}' was chosen twice. Remove one copy with its ✕ in the uploader.")
+    total = sum(len(data) for _, data in files)
+    if total > max_bytes:
+        raise DataError(f"The {len(files)} files chosen are {_size_text(total)} together, more than the "
+                        f"{_size_text(max_bytes)} this app accepts at once. Upload fewer or smaller files.")
+    ctx = _Context(_Budget(MAX_UNPACKED_BYTES), (DEFAULT_IMAGE_SIZE, DEFAULT_IMAGE_SIZE))
+    members = {}
+    for name, data in files:
+        # Only the start is unpacked to recognise the file: a CSV chosen by mistake costs nothing.
+        head = _gunzip_head(name, data) if data[:2] == b"\x1f\x8b" else data[:64]
+        if _idx_header(head) is None:
+            raise DataError(f"{len(files)} files are chosen ({listed}). mllab reads one data file at a time; only "
+                            f"MNIST-style IDX files (images and labels) are read together, and '{_shown(name)}' is "
+                            "not one. Remove the files you do not want with their ✕ in the uploader.")
+        members[name] = _gunzip(name, data, ctx.inside("gzip")) if data[:2] == b"\x1f\x8b" else data
+    # Named after the training images, as MNIST's own files would be read first.
+    lead = min(names, key=lambda n: ("train" not in n.lower(), "label" in n.lower(), n))
+    label = f"{lead} and {_plural(len(names) - 1, 'other file')}"
+    origin = f"Uploaded IDX files {markdown_escape(', '.join(names))}"
+    dataset = _read_idx_members(label, members, among="among the chosen files",
+                                together="(choose both in the file dialog)", origin=origin)
+    dataset.name = label
+    dataset.source = "upload"
+    return dataset
+
+
+def _gunzip_head(name: str, data: bytes, n_bytes: int = 64) -> bytes:
+    """The first bytes of a gzip file, unpacked without unpacking the rest."""
+    try:
+        return zlib.decompressobj(16 + zlib.MAX_WBITS).decompress(data, n_bytes)
+    except zlib.error as err:
+        raise DataError(f"'{_shown(name)}' is a damaged gzip file ({_reason(err)}). Download it again.") from None
 
 
 def _read_any(name: str, data: bytes, ctx: _Context) -> Dataset:
@@ -246,7 +297,7 @@ def _kind_of(name: str, data: bytes) -> str:
         return text_kind
     if ext_kind in _BINARY_KINDS:
         what = _BINARY_KINDS[ext_kind]
-        article = "an" if what.startswith(("E", "H")) else "a"
+        article = "an" if what.startswith(("E", "H", "I")) else "a"
         raise DataError(f"'{_shown(name)}' is named like {article} {what} file but does not start like "
                         "one, so it is damaged or is another kind of file renamed. Export the data again and "
                         "upload the new file.")
@@ -618,7 +669,7 @@ def _labels(name: str, y: np.ndarray, n: int, class_names: np.ndarray | None) ->
 
 
 def _image_dataset(name: str, fmt: str, images: np.ndarray, labels: pd.DataFrame | np.ndarray, *,
-                   notes=(), class_names=None) -> Dataset:
+                   notes=(), class_names=None, origin: str | None = None) -> Dataset:
     images = _native(np.asarray(images))
     if images.dtype.kind not in "biuf":
         raise DataError(f"The images in '{_shown(name)}' hold values of type {images.dtype}, not numbers.")
@@ -646,7 +697,8 @@ def _image_dataset(name: str, fmt: str, images: np.ndarray, labels: pd.DataFrame
         frame[LABEL] = _labels(name, labels, n, class_names)
         target = LABEL
     classes = frame[target].nunique() if target else 0
-    description = (f"Uploaded {fmt} file {markdown_escape(name)}: {_plural(n, 'image')} of {height}×{width} "
+    origin = origin or f"Uploaded {fmt} file {markdown_escape(name)}"
+    description = (f"{origin}: {_plural(n, 'image')} of {height}×{width} "
                    f"pixels{' in colour' if channels >= 3 else ''}, stored row by row as the columns "
                    f"{markdown_escape(frame.columns[0])} to "
                    f"{markdown_escape(frame.columns[height * width * channels - 1])}"
@@ -1292,8 +1344,8 @@ def _read_single_idx(name: str, data: bytes, ctx: _Context) -> Dataset:
     array = _read_idx_array(name, data)
     what = "images" if array.ndim >= 3 else "labels" if array.ndim == 1 else "values"
     raise DataError(f"'{_shown(name)}' holds only {what} ({'×'.join(map(str, array.shape))}). IDX images and their "
-                    "labels come in two files: put the images file and the labels file together in one .zip and "
-                    "upload that.")
+                    "labels come in separate files: choose the images file and the labels file together in the "
+                    "file dialog (hold Ctrl, or ⌘ on a Mac, to pick several), or put them in one .zip.")
 
 
 def _idx_key(member: str) -> str:
@@ -1302,7 +1354,14 @@ def _idx_key(member: str) -> str:
     return re.sub(r"images?|labels?|idx\d|ubyte|[-_.]", "", base)
 
 
-def _read_idx_members(name: str, members: dict[str, bytes]) -> Dataset:
+def _read_idx_members(name: str, members: dict[str, bytes], *, among: str | None = None,
+                      together: str = "in the zip", origin: str | None = None) -> Dataset:
+    """Images and labels from IDX files, pairing train-images with train-labels and so on.
+
+    The files came in a zip called `name`, or were uploaded side by side: then `among` says where
+    they are in messages ("among the chosen files"), and `together` how to put a pair side by side.
+    """
+    among = among or f"in '{_shown(name)}'"
     images, labels = {}, {}
     for member, data in members.items():
         array = _read_idx_array(member, data)
@@ -1311,12 +1370,12 @@ def _read_idx_members(name: str, members: dict[str, bytes]) -> Dataset:
         elif array.ndim == 1:
             labels[member] = array
         else:
-            raise DataError(f"'{_shown(member)}' in '{_shown(name)}' is a {array.ndim}-D IDX file; mllab expects "
+            raise DataError(f"'{_shown(member)}' {among} is a {array.ndim}-D IDX file; mllab expects "
                             "images (3-D) and labels (1-D).")
     if not images or not labels:
         missing = "labels" if images else "images"
-        raise DataError(f"'{_shown(name)}' holds IDX {'images' if images else 'labels'} but no {missing} file. Put "
-                        "the images file and the labels file together in the zip.")
+        raise DataError(f"There are IDX {'images' if images else 'labels'} {among} but no {missing} file. Put "
+                        f"the images file and the labels file together {together}.")
     if len(images) == 1 and len(labels) == 1:
         pairs = [(next(iter(images)), next(iter(labels)))]
     else:
@@ -1325,7 +1384,7 @@ def _read_idx_members(name: str, members: dict[str, bytes]) -> Dataset:
         for member in images:
             match = by_key.get(_idx_key(member))
             if match is None:
-                raise DataError(f"No labels file in '{_shown(name)}' matches the images file '{_shown(member)}'. "
+                raise DataError(f"No labels file {among} matches the images file '{_shown(member)}'. "
                                 "Name them alike (train-images… and train-labels…).")
             pairs.append((member, match))
         # Training files first: the order of the rows does not matter, but it reads better.
@@ -1341,9 +1400,9 @@ def _read_idx_members(name: str, members: dict[str, bytes]) -> Dataset:
         ys.append(y)
         parts.append(f"{markdown_escape(PurePosixPath(image_member).name)} ({len(x):,})")
     if len({x.shape[1:] for x in xs}) != 1:
-        raise DataError(f"The image files in '{_shown(name)}' hold images of different sizes.")
+        raise DataError(f"The image files {among} hold images of different sizes.")
     notes = [f"Read from {', '.join(parts)}; mllab makes its own train/test split."]
-    return _image_dataset(name, "IDX", np.concatenate(xs), np.concatenate(ys), notes=notes)
+    return _image_dataset(name, "IDX", np.concatenate(xs), np.concatenate(ys), notes=notes, origin=origin)
 
 
 # ---- archives ------------------------------------------------------------------------------------

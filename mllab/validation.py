@@ -13,7 +13,7 @@ Stratified schemes keep class proportions, so a regression's folds are plain shu
 from __future__ import annotations
 
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 from typing import TYPE_CHECKING, Callable
 
 import numpy as np
@@ -44,6 +44,16 @@ VALIDATION_SCHEMA = (
     IntParam("n_repeats", "Repeats (repeated K-fold only)",
              "How many times K-fold is run again on a fresh shuffle of the rows.", 3, 1, 10),
 )
+
+
+def scheme_param(task: str) -> ChoiceParam:
+    """The validation choice as offered for this task: a regression has no classes to stratify by,
+    so stratified K-fold is not offered and repeated K-fold says it is plain."""
+    scheme = VALIDATION_SCHEMA[0]
+    if task != "regression":
+        return scheme
+    return replace(scheme, options=tuple(o for o in scheme.options if o != "stratified_kfold"),
+                   option_labels={**scheme.option_labels, "repeated_kfold": "Repeated K-fold (reshuffled each repeat)"})
 
 
 @dataclass(frozen=True)

@@ -61,7 +61,7 @@ with settings:
     with st.expander("Preprocessing", expanded=False):
         raw_preprocessing = render_schema(applicable(PREPROCESSING_SCHEMA, task), prefix="pp")
         hidden_settings_note(PREPROCESSING_SCHEMA, task)
-    raw_validation = validation_settings()
+    raw_validation = validation_settings(task=task)
     kfold = raw_validation["scheme"] != "holdout"
     keep_model = st.checkbox(
         "Keep the trained model for download", key="keep-model", disabled=kfold,

@@ -69,10 +69,9 @@ with settings:
         except UserError as err:
             dimensions, fixed, space_error = (), {}, str(err)
     with st.expander("Scoring", expanded=True):
-        # Stratified folds need classes: a regression starts from (and falls back to) plain K-fold.
-        if st.session_state.get("search-val-scheme", "stratified_kfold") == "stratified_kfold":
-            st.session_state["search-val-scheme"] = "kfold" if task == "regression" else "stratified_kfold"
-        raw_validation = validation_settings(prefix="search-val")
+        # A search scores on folds from the start: stratified for classes, plain K-fold for a regression.
+        st.session_state.setdefault("search-val-scheme", "kfold" if task == "regression" else "stratified_kfold")
+        raw_validation = validation_settings(prefix="search-val", task=task)
         scorers = scorers_for(task, redshift)
         if st.session_state.get("search-metric") not in [s.name for s in scorers]:
             st.session_state.pop("search-metric", None)  # a score of the other task: back to this task's first

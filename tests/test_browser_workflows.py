@@ -65,3 +65,25 @@ def test_sgd_network_on_fashion_mnist_and_photo_z_forest(page: Page):
     _step(page, "Random-forest regression")
     press(page, "Train")
     assert float(_metric(page, "NMAD")) <= 0.015
+
+
+def test_sgd_network_on_mnist_style_files_chosen_together(page: Page, tmp_path):
+    """MNIST comes as separate gzipped IDX files; the user picks them together in the file dialog."""
+    data = __import__("conftest").ROOT / "mllab" / "data"
+    files = []
+    for kind, dims in (("images", 3), ("labels", 1)):
+        path = tmp_path / f"train-{kind}-idx{dims}-ubyte.gz"
+        path.write_bytes((data / f"fashion_mnist_subset-{kind}-idx{dims}-ubyte.gz").read_bytes())
+        files.append(str(path))
+    page.get_by_text("Upload a file", exact=True).click()
+    wait_idle(page)
+    page.locator('[data-testid="stFileUploaderDropzoneInput"]').set_input_files(files)
+    expect(page.get_by_role("heading", name="train-images-idx3-ubyte.gz and 1 other file")).to_be_visible()
+    wait_idle(page)
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Rows")).to_contain_text("10,000")
+    go_to(page, "Workflows")
+    page.get_by_role("button", name=re.compile(r"784-128-10 with SGD — on train-images")).click()
+    wait_idle(page)
+    expect(page.get_by_role("heading", name="Train")).to_be_visible()
+    press(page, "Train")
+    assert float(_metric(page, "Test accuracy")) >= 0.80

@@ -107,6 +107,28 @@ def test_a_good_upload_becomes_the_dataset():
     assert any(m.label == "Rows" and m.value == "60" for m in at.metric)
 
 
+def test_mnist_files_chosen_together_become_one_image_dataset_and_a_stray_file_is_explained():
+    data = ROOT / "mllab" / "data"
+    pair = [(f"train-{kind}-idx{d}-ubyte.gz", (data / f"fashion_mnist_subset-{kind}-idx{d}-ubyte.gz").read_bytes(),
+             "application/gzip") for kind, d in (("images", 3), ("labels", 1))]
+    at = _app()
+    at.radio(key="data-source").set_value(UPLOAD).run()
+    assert at.file_uploader[0].accept_multiple_files
+    at.file_uploader[0].set_value(pair).run()
+    assert not at.exception and not at.error
+    dataset = at.session_state["raw-dataset"]
+    assert dataset.name == "train-images-idx3-ubyte.gz and 1 other file" and dataset.kind == "image"
+    assert any(m.label == "Rows" and m.value == "10,000" for m in at.metric)
+    assert at.session_state.target == "label"
+    # A CSV chosen as well is explained, and the images stay loaded.
+    at.file_uploader[0].set_value([*pair, ("stars.csv", b"a,b\n1,2\n3,4\n", "text/csv")]).run()
+    assert not at.exception
+    message = " ".join(e.value for e in at.error)
+    assert "3 files are chosen" in message and "one data file at a time" in message
+    assert "Still using the previous dataset" in _texts(at)
+    assert at.session_state["raw-dataset"].name == dataset.name
+
+
 def test_train_page_without_data_points_to_the_data_page():
     at = _app()
     at.session_state["dataset"] = None  # as on a deep link to /Train in a new browser session

@@ -14,10 +14,12 @@ import bad_inputs
 from mllab.datasets import Dataset, read_csv_upload
 from mllab.errors import DataError
 from mllab.preprocessing import PreprocessConfig, prepare
-from mllab.readers import SUPPORTED_EXTENSIONS, SignalDataset, describe_formats, read_upload
+from mllab.readers import SUPPORTED_EXTENSIONS, SignalDataset, describe_formats, read_upload, read_uploads
 
 ROOT = Path(__file__).resolve().parent.parent
-FASHION = ROOT.parent / "shared" / "datasets" / "fashion_mnist"
+# The project's own Fashion-MNIST subset, shipped as the two IDX files MNIST-style data comes in.
+FASHION_IMAGES = ROOT / "mllab" / "data" / "fashion_mnist_subset-images-idx3-ubyte.gz"
+FASHION_LABELS = ROOT / "mllab" / "data" / "fashion_mnist_subset-labels-idx1-ubyte.gz"
 
 
 def _bytes(path: Path) -> bytes:
@@ -372,20 +374,21 @@ def test_npy_structured_array_is_a_table():
 
 # ---- IDX and images -----------------------------------------------------------------------------------
 
-def _fashion(n: int) -> tuple[bytes, bytes, np.ndarray, np.ndarray]:
-    """The first n Fashion-MNIST training images and labels, as IDX files of their own."""
-    with gzip.open(FASHION / "train-images-idx3-ubyte.gz") as handle:
+def _fashion(n: int, skip: int = 0) -> tuple[bytes, bytes, np.ndarray, np.ndarray]:
+    """n Fashion-MNIST images and labels from the `skip`-th on, as IDX files of their own."""
+    with gzip.open(FASHION_IMAGES) as handle:
         header = handle.read(16)
+        handle.read(skip * 28 * 28)
         pixels = handle.read(n * 28 * 28)
-    with gzip.open(FASHION / "train-labels-idx1-ubyte.gz") as handle:
+    with gzip.open(FASHION_LABELS) as handle:
         label_header = handle.read(8)
+        handle.read(skip)
         labels = handle.read(n)
     images = header[:4] + n.to_bytes(4, "big") + header[8:] + pixels
     label_file = label_header[:4] + n.to_bytes(4, "big") + labels
     return (images, label_file, np.frombuffer(pixels, np.uint8).reshape(n, 28, 28), np.frombuffer(labels, np.uint8))
 
 
-@pytest.mark.skipif(not FASHION.exists(), reason="the shared Fashion-MNIST files are not here")
 @pytest.mark.parametrize("compressed", [False, True])
 def test_idx_images_and_labels_in_a_zip(compressed):
     images, labels, pixels, classes = _fashion(200)
@@ -401,7 +404,6 @@ def test_idx_images_and_labels_in_a_zip(compressed):
     np.testing.assert_array_equal(dataset.frame.loc[17, features].to_numpy(dtype=np.uint8), pixels[17].ravel())
 
 
-@pytest.mark.skipif(not FASHION.exists(), reason="the shared Fashion-MNIST files are not here")
 def test_idx_train_and_test_pairs_are_matched_by_name():
     train_images, train_labels, _, train_classes = _fashion(100)
     test_images, test_labels, _, _ = _fashion(50)
@@ -410,6 +412,67 @@ def test_idx_train_and_test_pairs_are_matched_by_name():
     dataset = read_upload("both.zip", data)
     assert len(dataset.frame) == 150
     np.testing.assert_array_equal(dataset.frame["label"].to_numpy()[:100], train_classes)
+
+
+def test_mnist_files_chosen_together_are_read_as_one_dataset():
+    """MNIST is distributed as four gzipped IDX files; choosing all four in the uploader reads them."""
+    train_images, train_labels, train_pixels, train_classes = _fashion(300)
+    test_images, test_labels, _, test_classes = _fashion(100, skip=300)
+    files = [("t10k-images-idx3-ubyte.gz", gzip.compress(test_images)),
+             ("t10k-labels-idx1-ubyte.gz", gzip.compress(test_labels)),
+             ("train-images-idx3-ubyte.gz", gzip.compress(train_images)),
+             ("train-labels-idx1-ubyte.gz", gzip.compress(train_labels))]
+    dataset = read_uploads(files)
+    assert dataset.kind == "image" and dataset.image_shape == (28, 28, 1) and dataset.source == "upload"
+    assert dataset.name == "train-images-idx3-ubyte.gz and 3 other files"
+    assert dataset.frame.shape == (400, 28 * 28 + 1)
+    # Training files first, each image with its own label.
+    np.testing.assert_array_equal(dataset.frame["label"].to_numpy(), np.concatenate([train_classes, test_classes]))
+    features = dataset.feature_columns("label")
+    np.testing.assert_array_equal(dataset.frame.loc[42, features].to_numpy(dtype=np.uint8), train_pixels[42].ravel())
+    assert "t10k" in dataset.description and "(300)" in dataset.description
+
+
+def test_one_chosen_file_is_read_as_an_upload_and_kaggle_names_are_idx():
+    images, labels, _, classes = _fashion(60)
+    single = read_uploads([("table.csv", b"x,cls\n1,a\n2,b\n3,a\n")])
+    assert single.name == "table.csv" and single.frame.shape == (3, 2)
+    # Kaggle's copy of MNIST names its files train-images.idx3-ubyte, uncompressed.
+    assert "idx3-ubyte" in SUPPORTED_EXTENSIONS and "idx1-ubyte" in SUPPORTED_EXTENSIONS
+    pair = read_uploads([("train-images.idx3-ubyte", images), ("train-labels.idx1-ubyte", labels)])
+    np.testing.assert_array_equal(pair.frame["label"].to_numpy(), classes)
+
+
+@pytest.mark.parametrize("files, mentions", [
+    ([("train-images-idx3-ubyte.gz", "IMAGES"), ("stars.csv", b"a,b\n1,2\n3,4\n")],
+     ("2 files are chosen", "'stars.csv' is not one", "one data file at a time", "✕")),
+    ([("train-labels-idx1-ubyte.gz", "LABELS"), ("train-labels-idx1-ubyte.gz", "LABELS")], ("chosen twice",)),
+    ([("train-labels-idx1-ubyte.gz", "LABELS"), ("t10k-labels-idx1-ubyte.gz", "LABELS")],
+     ("IDX labels among the chosen files but no images file", "choose both in the file dialog")),
+    ([("train-images-idx3-ubyte.gz", "IMAGES")], ("holds only images", "choose the images file and the labels")),
+    ([("broken.idx3-ubyte", b"not an idx file at all"), ("train-labels-idx1-ubyte.gz", "LABELS")],
+     ("'broken.idx3-ubyte' is not one",)),
+    ([("train-images-idx3-ubyte.gz", "IMAGES"), ("train-labels-idx1-ubyte.gz", "SHORT_LABELS")],
+     ("holds 80 images", "70 labels")),
+])
+def test_files_that_cannot_be_read_together_say_why(files, mentions):
+    images, labels, _, _ = _fashion(80)
+    content = {"IMAGES": gzip.compress(images), "LABELS": gzip.compress(labels),
+               "SHORT_LABELS": gzip.compress(_fashion(70)[1])}
+    with pytest.raises(DataError) as caught:
+        read_uploads([(name, content.get(data, data)) for name, data in files])
+    for words in mentions:
+        assert words in str(caught.value)
+
+
+def test_files_chosen_together_share_the_upload_limit():
+    images, labels, _, _ = _fashion(80)
+    with pytest.raises(DataError, match="together, more than"):
+        read_uploads([("train-images-idx3-ubyte", images), ("train-labels-idx1-ubyte", labels)],
+                     max_bytes=len(images))
+    # Unpacked, the pair counts against the same budget as one upload's archive layers.
+    assert read_uploads([("a-images-idx3-ubyte.gz", gzip.compress(images)),
+                         ("a-labels-idx1-ubyte.gz", gzip.compress(labels))]).frame.shape[0] == 80
 
 
 def _image(size, colour, mode="RGB") -> bytes:

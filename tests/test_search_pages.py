@@ -145,6 +145,9 @@ def test_a_kfold_photo_z_run_on_the_train_page_shows_fold_scores_and_out_of_fold
     at.switch_page("pages/1_Train.py").run()
     at.selectbox(key="family").set_value("random_forest").run()
     at.slider(key="hp-random_forest-n_estimators").set_value(30).run()
+    # No classes to stratify by: stratified K-fold is not offered for a regression.
+    assert at.selectbox(key="val-scheme").options == ["Hold-out (one test split)", "K-fold (shuffled)",
+                                                      "Repeated K-fold (reshuffled each repeat)"]
     at.selectbox(key="val-scheme").set_value("kfold").run()
     at.slider(key="val-n_folds").set_value(3).run()
     at.button(key="train-button").click().run()
@@ -155,6 +158,8 @@ def test_a_kfold_photo_z_run_on_the_train_page_shows_fold_scores_and_out_of_fold
     assert float(metrics["Out-of-fold R²"]) >= 0.8 and float(metrics["Out-of-fold NMAD"]) <= 0.016
     assert "R²" not in metrics and "NMAD" not in metrics  # no figure claims a single test split
     assert any("10,000 out-of-fold predictions" in c.value for c in at.caption)
+    assert any("about 6,667 training rows per fold, 10,000 rows each predicted by the fold that did not train on it"
+               in c.value for c in at.caption)
     fold_table = next(d.value for d in at.dataframe if "Fold" in d.value.columns)
     assert list(fold_table["Fold"]) == [1, 2, 3] and (fold_table["NMAD"] < 0.02).all()
     fold_chart = next(s for s in _specs(at) if s["layout"]["title"]["text"] == "R² of each fold")

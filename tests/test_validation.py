@@ -201,6 +201,16 @@ def test_the_same_seed_gives_the_same_regression_fold_scores_and_repeats_reshuff
     assert sorted(folds[0][3].tolist()) not in [sorted(test.tolist()) for *_, test in folds[3:]]
 
 
+def test_a_regression_is_offered_every_scheme_but_stratified_kfold():
+    from mllab.validation import VALIDATION_SCHEMA, scheme_param
+
+    assert scheme_param("classification") is VALIDATION_SCHEMA[0]
+    regression = scheme_param("regression")
+    assert regression.options == ("holdout", "kfold", "repeated_kfold")
+    assert "stratified" not in regression.label_of("repeated_kfold")
+    assert regression.validate("kfold") == "kfold"
+
+
 def test_stratified_kfold_on_a_regression_is_refused_with_a_sentence():
     dataset = load_builtin("sdss_mgs")
     spec = TrainingSpec(dataset=dataset, target="redshift", preprocessing=PreprocessConfig(), family="random_forest",

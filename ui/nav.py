@@ -24,8 +24,12 @@ def sidebar(engine) -> None:
         dataset = session.current_dataset()
         if dataset is not None:
             st.caption(f"Data: {markdown_escape(dataset.name)}")
+        # A fixed slot: the heartbeat comes and goes with runs, and a last timed rerun of it after a run
+        # ended once wrote into the place the workers' line had moved up to, showing that line twice.
+        heartbeat_slot = st.container()
         if session.active_run() is not None or active_search() is not None or active_learning_curve() is not None:
-            _heartbeat(engine)
+            with heartbeat_slot:
+                _heartbeat(engine)
         if engine.start_error:
             st.caption("Training workers: could not start")
         elif engine.wait_ready(0):

@@ -123,8 +123,13 @@ def model_download(run: Run) -> None:
 
 def _status_lines(run: Run) -> None:
     result = run.result
-    st.caption(f"{STATUS_TEXT[run.status]} · {result.n_train} training rows, {result.n_test} test rows, "
-               f"{result.n_features} features after preprocessing.")
+    if result.cross_validation is not None:
+        # Each fold trains on its own rows; the pooled evaluation covers every row once.
+        rows = (f"about {result.n_train:,} training rows per fold, {result.n_test:,} rows each predicted by the "
+                "fold that did not train on it")
+    else:
+        rows = f"{result.n_train:,} training rows, {result.n_test:,} test rows"
+    st.caption(f"{STATUS_TEXT[run.status]} · {rows}, {result.n_features:,} features after preprocessing.")
     if run.status == "stopped" and result.cross_validation is None:  # a K-fold run's notes say what was kept
         reached = run.history[-1]["step"] if run.history else 0
         unit = FAMILIES[run.family].step_label.lower()

@@ -5,17 +5,24 @@ from __future__ import annotations
 import streamlit as st
 
 from mllab import validation_charts
-from mllab.validation import VALIDATION_SCHEMA, ValidationConfig, score_in_text
-from ui.params import render_param
+from mllab.validation import VALIDATION_SCHEMA, ValidationConfig, scheme_param, score_in_text
+from ui.params import render_param, widget_key
 
 PREFIX = "val"
 METRICS_PER_ROW = 3
-_SCHEME, _FOLDS, _REPEATS = VALIDATION_SCHEMA
+_FOLDS, _REPEATS = VALIDATION_SCHEMA[1:]
 
 
-def validation_settings(prefix: str = PREFIX) -> dict:
-    """A compact selector: the scheme, then K (and repeats) only when a K-fold scheme is chosen."""
-    values = {"scheme": render_param(_SCHEME, prefix)}
+def validation_settings(prefix: str = PREFIX, task: str = "classification") -> dict:
+    """A compact selector: the scheme, then K (and repeats) only when a K-fold scheme is chosen.
+
+    A regression is not offered stratified folds; one chosen for classes before becomes plain K-fold.
+    """
+    scheme = scheme_param(task)
+    key = widget_key(prefix, scheme)
+    if key in st.session_state and st.session_state[key] not in scheme.options:
+        st.session_state[key] = "kfold"
+    values = {"scheme": render_param(scheme, prefix)}
     config_defaults = ValidationConfig()
     values["n_folds"] = render_param(_FOLDS, prefix) if values["scheme"] != "holdout" else config_defaults.n_folds
     values["n_repeats"] = (render_param(_REPEATS, prefix) if values["scheme"] == "repeated_kfold"
