@@ -10,7 +10,7 @@ from mllab.cleaning import default_choices, find_identifier_columns, optional_co
 from mllab.datasets import BUILTIN_DATASETS, check_target, class_balance, load_builtin, markdown_escape
 from mllab.engine import get_engine
 from mllab.errors import DataError
-from mllab.readers import MAX_UPLOAD_BYTES, SUPPORTED_EXTENSIONS, describe_formats, read_uploads
+from mllab.readers import MAX_UPLOAD_BYTES, SUPPORTED_EXTENSIONS, describe_formats, pick_uploads, read_uploads
 from ui import data as loading
 from ui import session
 from ui.cleaning_panel import cleaning_panel
@@ -55,16 +55,21 @@ elif source == UPLOAD:
         type=SUPPORTED_EXTENSIONS + EXPLAINED_EXTENSIONS, key="upload", accept_multiple_files=True,
         help=f"{describe_formats()} Up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
     if uploads:
-        # The files' ids change only when the choice changes; the content is hashed once per choice.
+        # The files' ids change only when the choice changes: which files to read is decided, and their
+        # content hashed, once per choice.
         upload_ids = tuple(u.file_id for u in uploads)
         if st.session_state.get("upload-id") != upload_ids:
-            st.session_state["upload-id"] = upload_ids
+            chosen, note = pick_uploads([(u.name, u.getvalue()) for u in uploads])
             content = hashlib.sha256()
-            for upload in sorted(uploads, key=lambda u: u.name):
-                content.update(upload.name.encode() + b"\0" + hashlib.sha256(upload.getvalue()).digest())
-            st.session_state["upload-token"] = "upload:" + content.hexdigest()
-        loading.load_once(st.session_state["upload-token"],
-                          lambda: read_uploads([(u.name, u.getvalue()) for u in uploads]), previous)
+            for name, data in sorted(chosen):
+                content.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+            st.session_state["upload-id"] = upload_ids
+            st.session_state["upload-choice"] = ("upload:" + content.hexdigest(), [name for name, _ in chosen], note)
+        token, chosen_names, note = st.session_state["upload-choice"]
+        if note:
+            st.warning(note)
+        loading.load_once(token, lambda: read_uploads([(u.name, u.getvalue()) for u in uploads
+                                                       if u.name in chosen_names]), previous)
 else:
     try:
         files = server_folder.list_files(server_root)

@@ -1,10 +1,12 @@
 """The figures the workflow presets promise (mllab/presets.py `expect`), measured again.
 
-Run: .venv/bin/python bench/presets_check.py [--quick] [--only WORKFLOW]
+Run: .venv/bin/python bench/presets_check.py [--quick] [--only WORKFLOW] [--idx FOLDER]
 
 Each step that trains (not the searches) goes through mllab.training.run_training, what a worker
 runs, on the built-in dataset cleaned with the Data page's defaults. --quick skips the K-fold steps
-(Pima's 10-fold cross-validation takes several minutes on two cores).
+(Pima's 10-fold cross-validation takes several minutes on two cores). --idx FOLDER reads the
+MNIST-style IDX files in FOLDER as if chosen together in the uploader (MNIST itself, or the full
+Fashion-MNIST) and runs the image workflows' hold-out steps on them instead.
 """
 
 from __future__ import annotations
@@ -42,19 +44,35 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="skip the K-fold steps")
     parser.add_argument("--only", help="one workflow key")
+    parser.add_argument("--idx", type=Path, help="a folder of MNIST-style IDX files (.gz or not)")
     args = parser.parse_args()
+    uploaded = _read_idx_folder(args.idx) if args.idx else None
     for workflow in WORKFLOWS:
         if args.only and workflow.key != args.only:
             continue
-        data = load_workflow_data(workflow)
+        if uploaded is not None and workflow.also_fits != "image":
+            continue
+        data = uploaded or load_workflow_data(workflow)
         for step in workflow.steps:
-            if step.search is not None or (args.quick and step.validation.get("scheme", "holdout") != "holdout"):
+            kfold = step.validation.get("scheme", "holdout") != "holdout"
+            if step.search is not None or ((args.quick or uploaded) and kfold):
                 continue
-            spec = training_spec(workflow, step, data.cleaned.dataset)
+            spec = training_spec(workflow, step, data.cleaned.dataset,
+                                 target=None if uploaded is None else uploaded.cleaned.dataset.target)
             started = time.perf_counter()
             result = run_training(spec, LocalReporter())
             print(f"{workflow.key:13} {step.key:10} {headline(result)}  [expect: {step.expect}]  "
                   f"{time.perf_counter() - started:.0f} s", flush=True)
+
+
+def _read_idx_folder(folder: Path):
+    from mllab.presets import clean_with_defaults
+    from mllab.readers import read_uploads
+
+    files = sorted(p for p in folder.iterdir() if "ubyte" in p.name)
+    raw = read_uploads([(p.name, p.read_bytes()) for p in files])
+    print(f"{raw.name}: {len(raw.frame):,} images {raw.image_shape}", flush=True)
+    return clean_with_defaults(raw, raw.target)
 
 
 if __name__ == "__main__":

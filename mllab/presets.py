@@ -280,14 +280,19 @@ class WorkflowData:
 
 def load_workflow_data(workflow: Workflow) -> WorkflowData:
     """Load the workflow's built-in dataset and clean it with the Data page's defaults."""
-    from mllab.cleaning import apply_cleaning, default_choices, find_missing_markers, structural_columns
     from mllab.datasets import load_builtin
 
-    raw = load_builtin(workflow.dataset)
+    return clean_with_defaults(load_builtin(workflow.dataset), workflow.target)
+
+
+def clean_with_defaults(raw, target: str) -> WorkflowData:
+    """A dataset cleaned as the Data page does before the user changes anything."""
+    from mllab.cleaning import apply_cleaning, default_choices, find_missing_markers, structural_columns
+
     # Pixels are counts from 0 to 255, never markers (the Data page skips them the same way).
     skip = set(structural_columns(raw)) if raw.kind == "image" else set()
     markers = find_missing_markers(raw.frame, [c for c in raw.frame.columns if c not in skip])
-    choices = default_choices(raw, workflow.target, markers)
+    choices = default_choices(raw, target, markers)
     return WorkflowData(raw=raw, markers=markers, choices=choices, cleaned=apply_cleaning(raw, choices))
 
 

@@ -192,6 +192,29 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, *
     return dataset
 
 
+def pick_uploads(files: Sequence[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], str | None]:
+    """Which of the files in the uploader to read, and a note for the user when not all of them.
+
+    IDX files go together (images and labels). Otherwise mllab reads one data file at a time, and
+    the uploader keeps every file chosen: a user who picks a new file means that one, the last.
+    """
+    files = list(files)
+    if len(files) <= 1 or all(_is_idx(data) for _, data in files):
+        return files, None
+    name = files[-1][0]
+    return [files[-1]], (f"{len(files)} files are chosen. mllab reads one data file at a time (only MNIST-style "
+                         f"IDX images and labels go together), so it reads the one chosen last, '{_shown(name)}'. "
+                         "Remove the others with their ✕ in the uploader.")
+
+
+def _is_idx(data: bytes) -> bool:
+    try:
+        head = _gunzip_head("", data) if data[:2] == b"\x1f\x8b" else data[:64]
+    except DataError:
+        return False
+    return _idx_header(head) is not None
+
+
 def read_uploads(files: Sequence[tuple[str, bytes]], max_bytes: int = MAX_UPLOAD_BYTES, *,
                  image_size: int | tuple[int, int] = DEFAULT_IMAGE_SIZE) -> Dataset:
     """Read what the user chose in the uploader: one file of any supported format, or several IDX

@@ -107,7 +107,7 @@ def test_a_good_upload_becomes_the_dataset():
     assert any(m.label == "Rows" and m.value == "60" for m in at.metric)
 
 
-def test_mnist_files_chosen_together_become_one_image_dataset_and_a_stray_file_is_explained():
+def test_mnist_files_chosen_together_become_one_image_dataset_and_a_file_chosen_next_is_read_alone():
     data = ROOT / "mllab" / "data"
     pair = [(f"train-{kind}-idx{d}-ubyte.gz", (data / f"fashion_mnist_subset-{kind}-idx{d}-ubyte.gz").read_bytes(),
              "application/gzip") for kind, d in (("images", 3), ("labels", 1))]
@@ -120,13 +120,14 @@ def test_mnist_files_chosen_together_become_one_image_dataset_and_a_stray_file_i
     assert dataset.name == "train-images-idx3-ubyte.gz and 1 other file" and dataset.kind == "image"
     assert any(m.label == "Rows" and m.value == "10,000" for m in at.metric)
     assert at.session_state.target == "label"
-    # A CSV chosen as well is explained, and the images stay loaded.
-    at.file_uploader[0].set_value([*pair, ("stars.csv", b"a,b\n1,2\n3,4\n", "text/csv")]).run()
-    assert not at.exception
-    message = " ".join(e.value for e in at.error)
-    assert "3 files are chosen" in message and "one data file at a time" in message
-    assert "Still using the previous dataset" in _texts(at)
-    assert at.session_state["raw-dataset"].name == dataset.name
+    # The uploader keeps every file chosen: a CSV picked next is the file meant, and the page says so.
+    csv = "mag,cls\n" + "".join(f"{i % 9},{'A' if i % 2 else 'B'}\n" for i in range(40))
+    at.file_uploader[0].set_value([*pair, ("stars.csv", csv.encode(), "text/csv")]).run()
+    assert not at.exception and not at.error
+    note = " ".join(w.value for w in at.warning)
+    assert "3 files are chosen" in note and "reads the one chosen last, 'stars.csv'" in note and "✕" in note
+    assert at.session_state["raw-dataset"].name == "stars.csv"
+    assert any(m.label == "Rows" and m.value == "40" for m in at.metric)
 
 
 def test_train_page_without_data_points_to_the_data_page():

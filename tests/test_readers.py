@@ -14,7 +14,8 @@ import bad_inputs
 from mllab.datasets import Dataset, read_csv_upload
 from mllab.errors import DataError
 from mllab.preprocessing import PreprocessConfig, prepare
-from mllab.readers import SUPPORTED_EXTENSIONS, SignalDataset, describe_formats, read_upload, read_uploads
+from mllab.readers import (SUPPORTED_EXTENSIONS, SignalDataset, describe_formats, pick_uploads, read_upload,
+                           read_uploads)
 
 ROOT = Path(__file__).resolve().parent.parent
 # The project's own Fashion-MNIST subset, shipped as the two IDX files MNIST-style data comes in.
@@ -463,6 +464,19 @@ def test_files_that_cannot_be_read_together_say_why(files, mentions):
         read_uploads([(name, content.get(data, data)) for name, data in files])
     for words in mentions:
         assert words in str(caught.value)
+
+
+def test_idx_files_are_read_together_and_otherwise_the_last_file_chosen_alone():
+    images, labels, _, _ = _fashion(20)
+    pair = [("train-images-idx3-ubyte.gz", gzip.compress(images)), ("train-labels.idx1-ubyte", labels)]
+    assert pick_uploads(pair) == (pair, None)
+    assert pick_uploads(pair[:1]) == (pair[:1], None)
+    table = ("stars.csv", b"a,b\n1,2\n")
+    chosen, note = pick_uploads([*pair, table])
+    assert chosen == [table] and "3 files are chosen" in note and "'stars.csv'" in note
+    # A damaged gzip is not taken for IDX: the last file chosen is read alone.
+    chosen, note = pick_uploads([("a.gz", b"\x1f\x8b broken"), pair[1]])
+    assert chosen == [pair[1]] and "2 files are chosen" in note
 
 
 def test_files_chosen_together_share_the_upload_limit():
