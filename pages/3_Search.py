@@ -70,7 +70,10 @@ with settings:
             dimensions, fixed, space_error = (), {}, str(err)
     with st.expander("Scoring", expanded=True):
         # A search scores on folds from the start: stratified for classes, plain K-fold for a regression.
-        st.session_state.setdefault("search-val-scheme", "kfold" if task == "regression" else "stratified_kfold")
+        # Set on every run while it is the stratified default: set once, a browser that reran the page
+        # before the widget was first drawn came back to the widget's own default, hold-out (seen in CI).
+        if st.session_state.get("search-val-scheme", "stratified_kfold") == "stratified_kfold":
+            st.session_state["search-val-scheme"] = "kfold" if task == "regression" else "stratified_kfold"
         raw_validation = validation_settings(prefix="search-val", task=task)
         scorers = scorers_for(task, redshift)
         if st.session_state.get("search-metric") not in [s.name for s in scorers]:
