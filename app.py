@@ -61,15 +61,15 @@ elif source == UPLOAD:
         if st.session_state.get("upload-id") != upload_ids:
             chosen, note = pick_uploads([(u.name, u.getvalue()) for u in uploads])
             content = hashlib.sha256()
-            for name, data in sorted(chosen):
+            for name, data in sorted((uploads[i].name, uploads[i].getvalue()) for i in chosen):
                 content.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
             st.session_state["upload-id"] = upload_ids
-            st.session_state["upload-choice"] = ("upload:" + content.hexdigest(), [name for name, _ in chosen], note)
-        token, chosen_names, note = st.session_state["upload-choice"]
+            st.session_state["upload-choice"] = ("upload:" + content.hexdigest(), chosen, note)
+        token, chosen, note = st.session_state["upload-choice"]
         if note:
             st.warning(note)
-        loading.load_once(token, lambda: read_uploads([(u.name, u.getvalue()) for u in uploads
-                                                       if u.name in chosen_names]), previous)
+        loading.load_once(token, lambda: read_uploads([(uploads[i].name, uploads[i].getvalue()) for i in chosen]),
+                          previous)
 else:
     try:
         files = server_folder.list_files(server_root)

@@ -192,19 +192,31 @@ def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, *
     return dataset
 
 
-def pick_uploads(files: Sequence[tuple[str, bytes]]) -> tuple[list[tuple[str, bytes]], str | None]:
-    """Which of the files in the uploader to read, and a note for the user when not all of them.
+def pick_uploads(files: Sequence[tuple[str, bytes]]) -> tuple[list[int], str | None]:
+    """Which of the files in the uploader to read (their positions), and a note for the user when
+    not all of them.
 
-    IDX files go together (images and labels). Otherwise mllab reads one data file at a time, and
-    the uploader keeps every file chosen: a user who picks a new file means that one, the last.
+    The uploader keeps every file chosen, oldest first, so a file chosen last is the one meant.
+    IDX files go together (images and labels); a lecturer who picks MNIST's four files after
+    Fashion-MNIST's, which have the same names, means the new ones. Any other kind of file is read
+    one at a time: the last one.
     """
     files = list(files)
-    if len(files) <= 1 or all(_is_idx(data) for _, data in files):
-        return files, None
+    if len(files) <= 1:
+        return list(range(len(files))), None
+    if all(_is_idx(data) for _, data in files):
+        newest = {name: position for position, (name, _) in enumerate(files)}
+        kept = sorted(newest.values())
+        if len(kept) == len(files):
+            return kept, None
+        older = len(files) - len(kept)
+        return kept, (f"{_plural(older, 'file')} chosen earlier {'has' if older == 1 else 'have'} the same name as "
+                      "a file chosen later, so mllab reads the later ones. Remove the earlier files with "
+                      "their ✕ in the uploader.")
     name = files[-1][0]
-    return [files[-1]], (f"{len(files)} files are chosen. mllab reads one data file at a time (only MNIST-style "
-                         f"IDX images and labels go together), so it reads the one chosen last, '{_shown(name)}'. "
-                         "Remove the others with their ✕ in the uploader.")
+    return [len(files) - 1], (f"{len(files)} files are chosen. mllab reads one data file at a time (only MNIST-style "
+                              f"IDX images and labels go together), so it reads the one chosen last, "
+                              f"'{_shown(name)}'. Remove the others with their ✕ in the uploader.")
 
 
 def _is_idx(data: bytes) -> bool:

@@ -87,3 +87,28 @@ def test_sgd_network_on_mnist_style_files_chosen_together(page: Page, tmp_path):
     expect(page.get_by_role("heading", name="Train")).to_be_visible()
     press(page, "Train")
     assert float(_metric(page, "Test accuracy")) >= 0.80
+
+
+def test_idx_files_chosen_later_under_the_same_names_replace_the_earlier_ones(page: Page, tmp_path):
+    """A lecturer loads Fashion-MNIST's files, then MNIST's, which have the same names: the new ones count."""
+    import gzip
+
+    from test_pages import _first_idx_records
+    data = __import__("conftest").ROOT / "mllab" / "data"
+    earlier, later = tmp_path / "earlier", tmp_path / "later"
+    earlier.mkdir(), later.mkdir()
+    for kind, dims in (("images", 3), ("labels", 1)):
+        name = f"train-{kind}-idx{dims}-ubyte.gz"
+        content = (data / f"fashion_mnist_subset-{kind}-idx{dims}-ubyte.gz").read_bytes()
+        (earlier / name).write_bytes(content)
+        (later / name).write_bytes(gzip.compress(_first_idx_records(gzip.decompress(content), 300)))
+    page.get_by_text("Upload a file", exact=True).click()
+    wait_idle(page)
+    dropzone = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
+    dropzone.set_input_files(sorted(str(p) for p in earlier.iterdir()))
+    wait_idle(page)
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Rows")).to_contain_text("10,000")
+    dropzone.set_input_files(sorted(str(p) for p in later.iterdir()))
+    wait_idle(page)
+    expect(page.get_by_text("2 files chosen earlier have the same name as a file chosen later")).to_be_visible()
+    expect(page.locator('[data-testid="stMetric"]').filter(has_text="Rows")).to_contain_text("300")

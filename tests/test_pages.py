@@ -1,5 +1,6 @@
 """Page tests with Streamlit's AppTest: what a user sees after each interaction."""
 
+import gzip
 import io
 import json
 import re
@@ -128,6 +129,31 @@ def test_mnist_files_chosen_together_become_one_image_dataset_and_a_file_chosen_
     assert "3 files are chosen" in note and "reads the one chosen last, 'stars.csv'" in note and "✕" in note
     assert at.session_state["raw-dataset"].name == "stars.csv"
     assert any(m.label == "Rows" and m.value == "40" for m in at.metric)
+
+
+def test_idx_files_chosen_after_others_of_the_same_names_are_the_dataset_with_a_note():
+    # A lecturer picks Fashion-MNIST's files, then MNIST's, which have the same names.
+    data = ROOT / "mllab" / "data"
+    first = [(f"train-{kind}-idx{d}-ubyte.gz", (data / f"fashion_mnist_subset-{kind}-idx{d}-ubyte.gz").read_bytes(),
+              "application/gzip") for kind, d in (("images", 3), ("labels", 1))]
+    later = [(name, gzip.compress(_first_idx_records(gzip.decompress(content), 300)), kind)
+             for name, content, kind in first]
+    at = _app()
+    at.radio(key="data-source").set_value(UPLOAD).run()
+    at.file_uploader[0].set_value([*first, *later]).run()
+    assert not at.exception and not at.error
+    note = " ".join(w.value for w in at.warning)
+    assert "2 files chosen earlier have the same name as a file chosen later" in note and "✕" in note
+    assert any(m.label == "Rows" and m.value == "300" for m in at.metric)
+    assert at.session_state["raw-dataset"].kind == "image"
+
+
+def _first_idx_records(idx: bytes, n: int) -> bytes:
+    """An IDX file cut to its first n records (the header's count changed to match)."""
+    dims = idx[3]
+    record = int(np.prod([int.from_bytes(idx[4 + 4 * i:8 + 4 * i], "big") for i in range(1, dims)], dtype=int))
+    start = 4 + 4 * dims
+    return idx[:4] + n.to_bytes(4, "big") + idx[8:start] + idx[start:start + n * record]
 
 
 def test_train_page_without_data_points_to_the_data_page():

@@ -469,14 +469,29 @@ def test_files_that_cannot_be_read_together_say_why(files, mentions):
 def test_idx_files_are_read_together_and_otherwise_the_last_file_chosen_alone():
     images, labels, _, _ = _fashion(20)
     pair = [("train-images-idx3-ubyte.gz", gzip.compress(images)), ("train-labels.idx1-ubyte", labels)]
-    assert pick_uploads(pair) == (pair, None)
-    assert pick_uploads(pair[:1]) == (pair[:1], None)
+    assert pick_uploads(pair) == ([0, 1], None)
+    assert pick_uploads(pair[:1]) == ([0], None)
     table = ("stars.csv", b"a,b\n1,2\n")
     chosen, note = pick_uploads([*pair, table])
-    assert chosen == [table] and "3 files are chosen" in note and "'stars.csv'" in note
+    assert chosen == [2] and "3 files are chosen" in note and "'stars.csv'" in note
     # A damaged gzip is not taken for IDX: the last file chosen is read alone.
     chosen, note = pick_uploads([("a.gz", b"\x1f\x8b broken"), pair[1]])
-    assert chosen == [pair[1]] and "2 files are chosen" in note
+    assert chosen == [1] and "2 files are chosen" in note
+
+
+def test_idx_files_chosen_again_under_the_same_names_replace_the_earlier_ones():
+    # MNIST and Fashion-MNIST name their files alike: picking one set after the other means the new set.
+    old_images, old_labels, _, _ = _fashion(20)
+    new_images, new_labels, _, new_classes = _fashion(30, skip=20)
+    files = [("train-images-idx3-ubyte.gz", gzip.compress(old_images)), ("train-labels-idx1-ubyte.gz", old_labels),
+             ("train-labels-idx1-ubyte.gz", new_labels), ("train-images-idx3-ubyte.gz", gzip.compress(new_images))]
+    chosen, note = pick_uploads(files)
+    assert chosen == [2, 3]
+    assert "2 files chosen earlier have the same name as a file chosen later" in note and "✕" in note
+    dataset = read_uploads([files[i] for i in chosen])
+    np.testing.assert_array_equal(dataset.frame["label"].to_numpy(), new_classes)
+    chosen, note = pick_uploads(files[:3])
+    assert chosen == [0, 2] and note.startswith("1 file chosen earlier has the same name")
 
 
 def test_files_chosen_together_share_the_upload_limit():
