@@ -59,9 +59,10 @@ elif source == UPLOAD:
         # content hashed, once per choice.
         upload_ids = tuple(u.file_id for u in uploads)
         if st.session_state.get("upload-id") != upload_ids:
-            chosen, note = pick_uploads([(u.name, u.getvalue()) for u in uploads])
+            files = [(u.name, u.getvalue()) for u in uploads]  # getvalue copies: up to 200 MB each time
+            chosen, note = pick_uploads(files)
             content = hashlib.sha256()
-            for name, data in sorted((uploads[i].name, uploads[i].getvalue()) for i in chosen):
+            for name, data in sorted(files[i] for i in chosen):
                 content.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
             st.session_state["upload-id"] = upload_ids
             st.session_state["upload-choice"] = ("upload:" + content.hexdigest(), chosen, note)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import re
 
 import pytest
@@ -9,6 +10,7 @@ from playwright.sync_api import Page, expect
 
 from browser_support import wait_idle
 from test_browser import TIMEOUT_MS, browser, go_to, page, press, server  # noqa: F401 (fixtures)
+from test_readers import _fashion
 
 # Accuracy checks, not speed tests: the waits are long because a 2-core CI machine is slow and shared.
 LONG_MS = 4 * TIMEOUT_MS
@@ -91,24 +93,24 @@ def test_sgd_network_on_mnist_style_files_chosen_together(page: Page, tmp_path):
 
 def test_idx_files_chosen_later_under_the_same_names_replace_the_earlier_ones(page: Page, tmp_path):
     """A lecturer loads Fashion-MNIST's files, then MNIST's, which have the same names: the new ones count."""
-    import gzip
-
-    from test_pages import _first_idx_records
     data = __import__("conftest").ROOT / "mllab" / "data"
     earlier, later = tmp_path / "earlier", tmp_path / "later"
     earlier.mkdir(), later.mkdir()
+    first_300 = dict(zip(("images", "labels"), _fashion(300)[:2]))
     for kind, dims in (("images", 3), ("labels", 1)):
         name = f"train-{kind}-idx{dims}-ubyte.gz"
         content = (data / f"fashion_mnist_subset-{kind}-idx{dims}-ubyte.gz").read_bytes()
         (earlier / name).write_bytes(content)
-        (later / name).write_bytes(gzip.compress(_first_idx_records(gzip.decompress(content), 300)))
+        (later / name).write_bytes(gzip.compress(first_300[kind]))
     page.get_by_text("Upload a file", exact=True).click()
     wait_idle(page)
     dropzone = page.locator('[data-testid="stFileUploaderDropzoneInput"]')
     dropzone.set_input_files(sorted(str(p) for p in earlier.iterdir()))
+    # The page's own heading first: while it re-renders, the previous dataset's metrics linger a moment.
+    expect(page.get_by_role("heading", name="train-images-idx3-ubyte.gz and 1 other file")).to_be_visible()
     wait_idle(page)
     expect(page.locator('[data-testid="stMetric"]').filter(has_text="Rows")).to_contain_text("10,000")
     dropzone.set_input_files(sorted(str(p) for p in later.iterdir()))
-    wait_idle(page)
     expect(page.get_by_text("2 files chosen earlier have the same name as a file chosen later")).to_be_visible()
+    wait_idle(page)
     expect(page.locator('[data-testid="stMetric"]').filter(has_text="Rows")).to_contain_text("300")

@@ -12,6 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
 from mllab.datasets import markdown_escape
+from test_readers import _fashion
 
 TIMEOUT = 120
 UPLOAD = "Upload a file"
@@ -136,8 +137,8 @@ def test_idx_files_chosen_after_others_of_the_same_names_are_the_dataset_with_a_
     data = ROOT / "mllab" / "data"
     first = [(f"train-{kind}-idx{d}-ubyte.gz", (data / f"fashion_mnist_subset-{kind}-idx{d}-ubyte.gz").read_bytes(),
               "application/gzip") for kind, d in (("images", 3), ("labels", 1))]
-    later = [(name, gzip.compress(_first_idx_records(gzip.decompress(content), 300)), kind)
-             for name, content, kind in first]
+    images, labels, _, _ = _fashion(300)
+    later = [(name, gzip.compress(content), kind) for (name, _, kind), content in zip(first, (images, labels))]
     at = _app()
     at.radio(key="data-source").set_value(UPLOAD).run()
     at.file_uploader[0].set_value([*first, *later]).run()
@@ -146,14 +147,6 @@ def test_idx_files_chosen_after_others_of_the_same_names_are_the_dataset_with_a_
     assert "2 files chosen earlier have the same name as a file chosen later" in note and "✕" in note
     assert any(m.label == "Rows" and m.value == "300" for m in at.metric)
     assert at.session_state["raw-dataset"].kind == "image"
-
-
-def _first_idx_records(idx: bytes, n: int) -> bytes:
-    """An IDX file cut to its first n records (the header's count changed to match)."""
-    dims = idx[3]
-    record = int(np.prod([int.from_bytes(idx[4 + 4 * i:8 + 4 * i], "big") for i in range(1, dims)], dtype=int))
-    start = 4 + 4 * dims
-    return idx[:4] + n.to_bytes(4, "big") + idx[8:start] + idx[start:start + n * record]
 
 
 def test_train_page_without_data_points_to_the_data_page():
