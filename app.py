@@ -5,14 +5,13 @@ import hashlib
 
 import streamlit as st
 
-from mllab import charts, server_folder
-from mllab.cleaning import default_choices, find_identifier_columns, optional_columns, structural_columns
+from mllab import charts
 from mllab.datasets import BUILTIN_DATASETS, check_target, class_balance, load_builtin, markdown_escape
-from mllab.engine import get_engine
 from mllab.errors import DataError
-from mllab.readers import MAX_UPLOAD_BYTES, SUPPORTED_EXTENSIONS, describe_formats, pick_uploads, read_uploads
-from ui import data as loading
-from ui import session
+from mllab.io import MAX_UPLOAD_BYTES, SUPPORTED_EXTENSIONS, describe_formats, pick_uploads, read_uploads, server_folder
+from mllab.prepare import default_choices, find_identifier_columns, optional_columns, structural_columns
+from mllab.training import get_engine
+from ui import data as loading, session
 from ui.cleaning_panel import cleaning_panel
 from ui.explore_panel import explore_tabs, preview, samples
 from ui.nav import sidebar

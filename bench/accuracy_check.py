@@ -25,9 +25,10 @@ CHECKS = [
 
 
 def main() -> None:
-    from mllab.datasets import load_builtin
-    from mllab.preprocessing import PreprocessConfig
-    from mllab.training import LocalReporter, TrainingSpec, run_training, validate_spec
+    from mllab.datasets.builtin import load_builtin
+    from mllab.prepare.preprocessing import PreprocessConfig
+    from mllab.training.holdout import run_training
+    from mllab.training.spec import LocalReporter, TrainingSpec, validate_spec
 
     print(f"{'dataset':8} {'model':20} {'test acc':>8} {'bar':>5} {'time':>7}")
     for key, family, params, bar in CHECKS:

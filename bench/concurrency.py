@@ -39,9 +39,9 @@ TIMEOUT_S = 600
 
 
 def _specs(n: int) -> list:
-    from mllab.datasets import load_builtin
-    from mllab.preprocessing import PreprocessConfig
-    from mllab.training import TrainingSpec
+    from mllab.datasets.builtin import load_builtin
+    from mllab.prepare.preprocessing import PreprocessConfig
+    from mllab.training.spec import TrainingSpec
 
     iris, wine = load_builtin("iris"), load_builtin("wine")
     specs = []
@@ -108,7 +108,7 @@ def concurrent(engine, specs, tag: str, while_waiting=None) -> tuple[float, list
 def run(quick: bool = False) -> dict:
     from streamlit.testing.v1 import AppTest
 
-    import mllab.engine as engine_module
+    import mllab.training.engine as engine_module
 
     settings = QUICK if quick else FULL
     n = settings["sessions"]

@@ -58,10 +58,10 @@ def plain_first_epoch() -> float:
 def run(quick: bool = False, repeats: int | None = None, engine=None) -> dict:
     """The figures as a dict; --quick is one repeat. `engine`: one to use (left running) instead of a fresh one."""
     repeats = repeats or (1 if quick else 3)
-    from mllab.datasets import load_builtin
-    from mllab.engine import Engine
-    from mllab.preprocessing import PreprocessConfig
-    from mllab.training import TrainingSpec
+    from mllab.datasets.builtin import load_builtin
+    from mllab.training.engine import Engine
+    from mllab.prepare.preprocessing import PreprocessConfig
+    from mllab.training.spec import TrainingSpec
 
     owned = engine is None
     engine = Engine(n_workers=2) if owned else engine

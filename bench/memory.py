@@ -32,7 +32,7 @@ PLAIN = """
 import os, sys, psutil
 sys.path.insert(0, {root!r})
 from mllab.datasets import load_builtin
-from mllab.preprocessing import PreprocessConfig
+from mllab.prepare import PreprocessConfig
 from mllab.training import LocalReporter, TrainingSpec, run_training, validate_spec
 data = load_builtin("digits")
 rss = {{}}
@@ -61,10 +61,10 @@ def _worker_rss(engine) -> tuple[int, int]:
 
 
 def run(quick: bool = False, runs: int | None = None) -> dict:
-    from mllab.datasets import load_builtin
-    from mllab.engine import Engine
-    from mllab.preprocessing import PreprocessConfig
-    from mllab.training import TrainingSpec
+    from mllab.datasets.builtin import load_builtin
+    from mllab.training.engine import Engine
+    from mllab.prepare.preprocessing import PreprocessConfig
+    from mllab.training.spec import TrainingSpec
 
     runs = max(5, runs or (QUICK if quick else FULL)["runs"])
     engine = Engine(n_workers=1)

@@ -7,8 +7,8 @@ lines, the column names on the '# ID<tab>Field<tab>...' line, -99.99 where a val
 decompressed once by this script into a temporary file (not timed: it is what a user would upload).
 Each side then runs in its own fresh Python process, in the same run, alternating which goes first:
 
-  mllab:  the file's bytes -> mllab.readers.read_upload (what the Data page does with an upload:
-          format, delimiter and header detection) -> mllab.cleaning.apply_cleaning (what the
+  mllab:  the file's bytes -> mllab.io.read_upload (what the Data page does with an upload:
+          format, delimiter and header detection) -> mllab.prepare.apply_cleaning (what the
           Data page's cleaning panel does: -99.99 made missing in P_1, I, V, A_1; new columns
           log_P = log10(P_1) and V_minus_I = V - I from safe formulas; the other columns left
           out) -> mllab.training.run_training with a random forest (what a training worker runs:
@@ -73,8 +73,9 @@ def derive(frame):
 
 def clean_like_the_data_page(data: bytes, filename: str):
     """The upload read and cleaned as the Data page does it; returns (cleaned Dataset, loaded time)."""
-    from mllab.cleaning import CleaningChoices, DerivedColumn, apply_cleaning
-    from mllab.readers import read_upload
+    from mllab.prepare.cleaning import CleaningChoices, apply_cleaning
+    from mllab.prepare.formulas import DerivedColumn
+    from mllab.io.upload import read_upload
 
     uploaded = read_upload(filename, data)
     loaded = time.perf_counter()
@@ -89,8 +90,9 @@ def clean_like_the_data_page(data: bytes, filename: str):
 
 
 def side_mllab(data: bytes, filename: str, trees: int) -> dict:
-    from mllab.preprocessing import PreprocessConfig
-    from mllab.training import LocalReporter, TrainingSpec, run_training, validate_spec
+    from mllab.prepare.preprocessing import PreprocessConfig
+    from mllab.training.holdout import run_training
+    from mllab.training.spec import LocalReporter, TrainingSpec, validate_spec
 
     dataset, loaded = clean_like_the_data_page(data, filename)
     spec = validate_spec(TrainingSpec(dataset=dataset, target=TARGET,
@@ -103,8 +105,8 @@ def side_mllab(data: bytes, filename: str, trees: int) -> dict:
 
 def side_mllab_engine(data: bytes, filename: str, trees: int, engine=None) -> dict:
     """As side_mllab, but training goes through the engine's Dask workers, as in the app."""
-    from mllab.preprocessing import PreprocessConfig
-    from mllab.training import TrainingSpec
+    from mllab.prepare.preprocessing import PreprocessConfig
+    from mllab.training.spec import TrainingSpec
 
     dataset, loaded = clean_like_the_data_page(data, filename)
     spec = TrainingSpec(dataset=dataset, target=TARGET, preprocessing=PreprocessConfig(scaling="none", seed=SEED),
@@ -155,18 +157,18 @@ def child(side: str, path: Path, trees: int) -> None:
     import resource
 
     # Imports are done before the clock starts: the app's page and its training workers
-    # (mllab.worker_plugins.WarmImports) have them loaded long before an upload.
+    # (mllab.training.worker_plugins.WarmImports) have them loaded long before an upload.
     if side.startswith("mllab"):
-        from mllab.worker_plugins import WORKER_SKLEARN_MODULES
+        from mllab.training.worker_plugins import WORKER_SKLEARN_MODULES
 
-        modules = ("mllab.readers", "mllab.cleaning", "mllab.preprocessing", "mllab.training", *WORKER_SKLEARN_MODULES)
+        modules = ("mllab.io", "mllab.prepare", "mllab.training", *WORKER_SKLEARN_MODULES)
     else:
         modules = ("pandas", "sklearn.ensemble", "sklearn.impute", "sklearn.model_selection")
     for module in modules:
         importlib.import_module(module)
     engine = None
     if side == "mllab_engine":  # warm workers, as in the app by the time a user has uploaded a file
-        from mllab.engine import Engine
+        from mllab.training.engine import Engine
 
         engine = Engine(n_workers=2)
         if not engine.wait_ready(180):

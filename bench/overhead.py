@@ -51,7 +51,7 @@ QUICK = {"cnn_epochs": 3, "rf_trees": 20, "repeats": 1}
 GOALS = {"cnn_total_ratio": 1.10, "cnn_epoch_ratio": 1.03, "rf_total_ratio": 1.10}
 TIME_KEYS = ("time", "timestamp", "t", "wall_time")
 
-# The same data preparation as mllab.preprocessing.prepare with the default PreprocessConfig:
+# The same data preparation as mllab.prepare.prepare with the default PreprocessConfig:
 # stratified 20 % test split with the seed, a standard scaler fitted on the training part, float32.
 _PLAIN_DATA = r"""
 import json, os, sys, time
@@ -176,10 +176,10 @@ def run_mllab(engine, spec, owner: str = "bench") -> dict:
 
 def run(quick: bool = False, engine=None) -> dict:
     """The figures as a dict. `engine`: an Engine to use (left running) instead of a fresh one."""
-    from mllab.datasets import load_builtin
-    from mllab.engine import Engine
-    from mllab.preprocessing import PreprocessConfig
-    from mllab.training import TrainingSpec
+    from mllab.datasets.builtin import load_builtin
+    from mllab.training.engine import Engine
+    from mllab.prepare.preprocessing import PreprocessConfig
+    from mllab.training.spec import TrainingSpec
 
     settings = QUICK if quick else FULL
     digits = load_builtin("digits")

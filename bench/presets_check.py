@@ -39,7 +39,8 @@ def headline(result) -> str:
 
 def main() -> None:
     from mllab.presets import WORKFLOWS, load_workflow_data, training_spec
-    from mllab.training import LocalReporter, run_training
+    from mllab.training.holdout import run_training
+    from mllab.training.spec import LocalReporter
 
     parser = argparse.ArgumentParser()
     parser.add_argument("--quick", action="store_true", help="skip the K-fold steps")
@@ -67,7 +68,7 @@ def main() -> None:
 
 def _read_idx_folder(folder: Path):
     from mllab.presets import clean_with_defaults
-    from mllab.readers import read_uploads
+    from mllab.io.upload import read_uploads
 
     files = sorted(p for p in folder.iterdir() if "ubyte" in p.name)
     raw = read_uploads([(p.name, p.read_bytes()) for p in files])

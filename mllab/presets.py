@@ -14,8 +14,8 @@ from typing import Any
 
 from mllab.models import FAMILIES
 from mllab.params import defaults
-from mllab.preprocessing import PREPROCESSING_SCHEMA
-from mllab.validation import VALIDATION_SCHEMA
+from mllab.prepare import PREPROCESSING_SCHEMA
+from mllab.training import VALIDATION_SCHEMA
 
 
 @dataclass(frozen=True)
@@ -274,8 +274,8 @@ class WorkflowData:
 
     raw: object  # mllab.datasets.Dataset as loaded
     markers: list
-    choices: object  # mllab.cleaning.CleaningChoices
-    cleaned: object  # mllab.cleaning.CleaningResult; .dataset is what trains
+    choices: object  # mllab.prepare.CleaningChoices
+    cleaned: object  # mllab.prepare.CleaningResult; .dataset is what trains
 
 
 def load_workflow_data(workflow: Workflow) -> WorkflowData:
@@ -287,7 +287,7 @@ def load_workflow_data(workflow: Workflow) -> WorkflowData:
 
 def clean_with_defaults(raw, target: str) -> WorkflowData:
     """A dataset cleaned as the Data page does before the user changes anything."""
-    from mllab.cleaning import apply_cleaning, default_choices, find_missing_markers, structural_columns
+    from mllab.prepare import apply_cleaning, default_choices, find_missing_markers, structural_columns
 
     # Pixels are counts from 0 to 255, never markers (the Data page skips them the same way).
     skip = set(structural_columns(raw)) if raw.kind == "image" else set()
@@ -298,9 +298,9 @@ def clean_with_defaults(raw, target: str) -> WorkflowData:
 
 def training_spec(workflow: Workflow, step: Step, dataset, target: str | None = None):
     """The TrainingSpec a step's Train button would submit on `dataset` (validated)."""
-    from mllab.preprocessing import PreprocessConfig
+    from mllab.prepare import PreprocessConfig
     from mllab.training import TrainingSpec, validate_spec
-    from mllab.validation import ValidationConfig
+    from mllab.training import ValidationConfig
 
     settings = full_settings(step)
     return validate_spec(TrainingSpec(

@@ -3,18 +3,15 @@
 import streamlit as st
 
 from mllab.datasets import markdown_escape
-from mllab.engine import get_engine
 from mllab.errors import UserError
 from mllab.models import FAMILIES, families_for
 from mllab.params import applicable
-from mllab.preprocessing import PREPROCESSING_SCHEMA, PreprocessConfig
-from mllab.runs import new_run
-from mllab.training import TrainingSpec
-from mllab.validation import ValidationConfig
+from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
+from mllab.training import TrainingSpec, ValidationConfig, get_engine, new_run
 from ui import session
-from ui.nav import sidebar
-from ui.model_summary import layer_summary_panel
 from ui.inspection_model_panel import active_learning_curve, learning_curve_panel, sync_learning_curves
+from ui.model_summary import layer_summary_panel
+from ui.nav import sidebar
 from ui.params import render_schema
 from ui.presets import applied_step_note
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header

@@ -2,11 +2,9 @@
 
 import streamlit as st
 
-from mllab.engine import get_engine
 from mllab.models import FAMILIES
-from mllab.preprocessing import PREPROCESSING_SCHEMA
-from mllab.runs import runs_table
-from mllab.validation import VALIDATION_SCHEMA, ValidationConfig
+from mllab.prepare import PREPROCESSING_SCHEMA
+from mllab.training import VALIDATION_SCHEMA, ValidationConfig, get_engine, runs_table
 from ui import session
 from ui.nav import sidebar
 from ui.params import set_widget_values

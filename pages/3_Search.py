@@ -3,13 +3,11 @@
 import streamlit as st
 
 from mllab.datasets import markdown_escape
-from mllab.engine import get_engine
 from mllab.errors import UserError
 from mllab.models import FAMILIES, families_for
-from mllab.preprocessing import PREPROCESSING_SCHEMA, PreprocessConfig
-from mllab.search import MAX_CANDIDATES, SearchSpec, grid_size, new_search_record
-from mllab.training import TrainingSpec
-from mllab.validation import ValidationConfig, scorers_for
+from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
+from mllab.training import (MAX_CANDIDATES, SearchSpec, TrainingSpec, ValidationConfig, get_engine, grid_size,
+                            new_search_record, scorers_for)
 from ui import session
 from ui.nav import sidebar
 from ui.params import set_widget_values

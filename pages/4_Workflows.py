@@ -3,9 +3,9 @@
 import streamlit as st
 
 from mllab.datasets import BUILTIN_DATASETS
-from mllab.engine import get_engine
 from mllab.models import FAMILIES
 from mllab.presets import WORKFLOWS
+from mllab.training import get_engine
 from ui import session
 from ui.nav import sidebar
 from ui.presets import apply_step, loaded_data_fits

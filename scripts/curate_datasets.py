@@ -1,21 +1,21 @@
 #!/usr/bin/env python
-"""Rebuild the data files shipped in mllab/data/ from the full copies in ../shared/datasets/.
+"""Rebuild the data files shipped in mllab/datasets/files/ from the full copies in ../shared/datasets/.
 
 Run from the repository root:
 
     .venv/bin/python scripts/curate_datasets.py [--shared ../shared/datasets] [--check]
 
 What it writes:
-- mllab/data/pima_diabetes.csv and LICENSE-pima.txt: byte-for-byte copies (the Keras MLP tutorial
+- mllab/datasets/files/pima_diabetes.csv and LICENSE-pima.txt: byte-for-byte copies (the Keras MLP tutorial
   uses the raw values, so nothing is cleaned).
-- mllab/data/ogle3_subset.csv.gz and LICENSE-ogle3.txt: a seeded, stratified subset of the
+- mllab/datasets/files/ogle3_subset.csv.gz and LICENSE-ogle3.txt: a seeded, stratified subset of the
   OGLE-III variable-star catalogue with four readable features (see `curate_ogle3`).
-- mllab/data/ogle3_full.parquet: the whole OGLE-III catalogue (399,679 stars) with the same
+- mllab/datasets/files/ogle3_full.parquet: the whole OGLE-III catalogue (399,679 stars) with the same
   columns, missing values as nulls, stored compactly (see `curate_ogle3_full`).
-- mllab/data/fashion_mnist_subset-{images-idx3,labels-idx1}-ubyte.gz and LICENSE-fashion-mnist.txt:
+- mllab/datasets/files/fashion_mnist_subset-{images-idx3,labels-idx1}-ubyte.gz and LICENSE-fashion-mnist.txt:
   a seeded subset of Fashion-MNIST, 1,000 training images per class, in the original IDX format
   (see `curate_fashion_mnist`).
-- mllab/data/sdss_mgs.csv.gz and LICENSE-sdss-mgs.txt: the SDSS Main Galaxy Sample photo-z files of
+- mllab/datasets/files/sdss_mgs.csv.gz and LICENSE-sdss-mgs.txt: the SDSS Main Galaxy Sample photo-z files of
   the MLZ distribution, train and test together, with corrected column names (see `read_sdss_mgs`).
 
 The simulated stellar spectra are not made here: mllab.simulated_spectra generates them when the
@@ -40,7 +40,7 @@ import numpy as np
 import pandas as pd
 
 ROOT = Path(__file__).resolve().parent.parent
-DATA_DIR = ROOT / "mllab" / "data"
+DATA_DIR = ROOT / "mllab" / "datasets" / "files"
 DEFAULT_SHARED = ROOT.parent / "shared" / "datasets"
 
 SEED = 0
@@ -286,7 +286,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--shared", type=Path, default=DEFAULT_SHARED,
                         help="folder holding pima/, ogle3/, fashion_mnist/ and sdss_mgs/ (default: %(default)s)")
     parser.add_argument("--check", action="store_true",
-                        help="build into a temporary folder and compare with mllab/data instead of writing")
+                        help="build into a temporary folder and compare with mllab/datasets/files instead of writing")
     args = parser.parse_args(argv)
     if not args.check:
         build(args.shared, DATA_DIR)

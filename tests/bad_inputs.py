@@ -1,6 +1,6 @@
 """A corpus of malformed and hostile uploads, generated in memory (nothing binary is checked in).
 
-Each case is an upload (file name and bytes) and what must happen when mllab.readers.read_upload
+Each case is an upload (file name and bytes) and what must happen when mllab.io.read_upload
 reads it: "error" (a DataError with a useful sentence, never another exception) or "load" (read
 successfully, optionally with a check of what came back). `cases()` builds them all; every case is
 small and quick to make, including the zip bomb and the zip with 100,000 entries.
@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mllab.datasets import check_target
+from mllab.datasets.targets import check_target
 from mllab.errors import DataError
 
 

@@ -11,12 +11,11 @@ import hashlib
 
 import streamlit as st
 
-from mllab.cleaning import (
-    FUNCTIONS, CleaningChoices, DerivedColumn, MissingMarker, add_derived_column, apply_cleaning, count_value,
-    format_value, group_markers, marker_sentence, optional_columns, parse_marker_value, structural_columns,
-)
 from mllab.datasets import Dataset, markdown_escape
 from mllab.errors import DataError
+from mllab.prepare import (FUNCTIONS, CleaningChoices, DerivedColumn, MissingMarker, add_derived_column, apply_cleaning,
+                           count_value, format_value, group_markers, marker_sentence, optional_columns,
+                           parse_marker_value, structural_columns)
 from ui import session
 
 MESSAGE_KEY = "cleaning-message"     # (level, text) left by a callback for the page to show

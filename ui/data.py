@@ -16,10 +16,10 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from mllab import explore
-from mllab.cleaning import CleaningChoices, CleaningResult, apply_cleaning, find_missing_markers, structural_columns
 from mllab.datasets import Dataset, markdown_escape, suggest_target
 from mllab.errors import DataError
+from mllab.prepare import (CleaningChoices, CleaningResult, apply_cleaning, explore, find_missing_markers,
+                           structural_columns)
 from ui import session
 
 CACHE_ENTRIES = 16

@@ -1,6 +1,6 @@
 """The Data page's views of the data: sample images or signals, and the exploration tabs.
 
-Every figure comes from `mllab.explore` through the caches in `ui.data`, keyed by the data's
+Every figure comes from `mllab.prepare.explore` through the caches in `ui.data`, keyed by the data's
 digest and the cleaning choices. The tabs are lazy (`on_change="rerun"`): only the open one is
 computed, so a 400,000-row catalogue or a table of 4,000-pixel spectra stays quick.
 """
@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mllab import charts, explore
-from mllab.cleaning import structural_columns
+from mllab import charts
 from mllab.datasets import Dataset, markdown_escape
 from mllab.errors import DataError
+from mllab.prepare import explore, structural_columns
 from ui import data as cached
 
 TABS = ["Columns", "Histogram", "Missing values", "Correlations", "PCA map"]

@@ -7,11 +7,9 @@ import streamlit as st
 
 from mllab import charts
 from mllab.errors import UserError
-from mllab.importance import top_features
-from mllab.learning_curve import LearningCurveRecord, LearningCurveSpec
-from mllab.preprocessing import PreprocessConfig
-from mllab.runs import Run
-from mllab.training import TrainingSpec
+from mllab.evaluation import top_features
+from mllab.prepare import PreprocessConfig
+from mllab.training import LearningCurveRecord, LearningCurveSpec, Run, TrainingSpec
 from ui import session
 from ui.search_session import active_search
 

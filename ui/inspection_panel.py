@@ -6,10 +6,10 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from mllab import charts, inspection
+from mllab import charts
 from mllab.datasets import markdown_escape
-from mllab.inspection import TestPredictions
-from mllab.runs import Run
+from mllab.evaluation import TestPredictions, inspection
+from mllab.training import Run
 
 
 def _predictions_or_note(run: Run) -> TestPredictions | None:
@@ -91,8 +91,8 @@ def cell_samples(run: Run, predictions: TestPredictions, true_index: int, predic
     dataset, names = run.dataset, predictions.class_names
     true_name, predicted_name = names[true_index], names[predicted_index]
     probability = predictions.proba[positions, predicted_index].astype(float)
-    title = (f"Class {charts._short(true_name)} predicted as {charts._short(predicted_name)}"
-             if true_index != predicted_index else f"Class {charts._short(true_name)}, predicted correctly")
+    title = (f"Class {charts.shorten(true_name)} predicted as {charts.shorten(predicted_name)}"
+             if true_index != predicted_index else f"Class {charts.shorten(true_name)}, predicted correctly")
     limit = {"image": inspection.MAX_CELL_IMAGES, "signal": inspection.MAX_CELL_CURVES}.get(
         dataset.kind, inspection.MAX_CELL_ROWS)
     shown = positions[:limit]
@@ -100,7 +100,7 @@ def cell_samples(run: Run, predictions: TestPredictions, true_index: int, predic
         st.caption(f"Showing the first {limit} of {len(positions):,}.")
     labels = [f"#{p + 1} · {100 * q:.0f}%" for p, q in zip(shown, probability)]
     drawn = _draw_rows(run, predictions, shown, labels,
-                       f"{title} (sample number · probability of {charts._short(predicted_name)})",
+                       f"{title} (sample number · probability of {charts.shorten(predicted_name)})",
                        key=f"{key}-cell-samples")
     if drawn:
         st.caption("The sample numbers are those of the Samples tab, where each one shows all its class "
@@ -125,7 +125,7 @@ def misclassified_panel(run: Run, key: str) -> None:
         st.caption(f"Showing the {limit} most confident of {len(wrong):,}.")
     names = predictions.class_names
     # Short captions: eight images a row leave about ten characters each.
-    labels = [f"{charts._short(names[predictions.y_true[p]], 6)}→{charts._short(names[predictions.y_pred[p]], 6)}"
+    labels = [f"{charts.shorten(names[predictions.y_true[p]], 6)}→{charts.shorten(names[predictions.y_pred[p]], 6)}"
               f" · {100 * predictions.proba[p, predictions.y_pred[p]]:.0f}%" for p in shown]
     if _draw_rows(run, predictions, shown, labels, "Misclassified test samples (true→predicted · probability)",
                   key=f"{key}-misclassified", columns=6):

@@ -14,7 +14,7 @@ from mllab.datasets import Dataset
 from mllab.errors import UserError
 from mllab.models.base import DataInfo, ModelFamily
 from mllab.models.summary import estimated_input_width, format_shape, summarise
-from mllab.preprocessing import PreprocessConfig, split_columns
+from mllab.prepare import PreprocessConfig, split_columns
 
 
 def _data_info(dataset: Dataset, target: str, preprocessing: PreprocessConfig, task: str) -> DataInfo:

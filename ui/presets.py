@@ -7,9 +7,9 @@ import streamlit as st
 
 from mllab.datasets import markdown_escape
 from mllab.models import FAMILIES
+from mllab.prepare import PREPROCESSING_SCHEMA
 from mllab.presets import Step, Workflow, find_step, full_settings, load_workflow_data
-from mllab.preprocessing import PREPROCESSING_SCHEMA
-from mllab.validation import VALIDATION_SCHEMA
+from mllab.training import VALIDATION_SCHEMA
 from ui import session
 from ui.params import set_widget_values
 from ui.task import set_task

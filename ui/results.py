@@ -7,7 +7,7 @@ import streamlit as st
 from mllab import charts
 from mllab.datasets import markdown_escape
 from mllab.models import FAMILIES
-from mllab.runs import Run, describe_params
+from mllab.training import Run, describe_params
 from ui.inspection_model_panel import importance_tab
 from ui.inspection_panel import confusion_panel, misclassified_panel, samples_panel
 from ui.validation_panel import cross_validation_panel
@@ -106,7 +106,7 @@ def settings_details(run: Run) -> None:
 
 
 def model_download(run: Run) -> None:
-    """The trained model as a zip, when the run kept it (see mllab.model_export)."""
+    """The trained model as a zip, when the run kept it (see mllab.training.model_export)."""
     model_file = getattr(run.result, "model_file", None) if run.result is not None else None
     if model_file is None:
         st.caption("To take the trained model away, tick 'Keep the trained model for download' before "

@@ -13,11 +13,10 @@ from typing import Any
 import pandas as pd
 import streamlit as st
 
-from mllab import validation_charts
+from mllab.charts import validation as validation_charts
 from mllab.models import ModelFamily
-from mllab.params import (BoolParam, ChoiceParam, FloatParam, IntListParam, IntParam, Param, applicable,
-                          format_int_list)
-from mllab.search import Dimension, SearchRecord, dimension_for, shown_value
+from mllab.params import BoolParam, ChoiceParam, FloatParam, IntListParam, IntParam, Param, applicable, format_int_list
+from mllab.training import Dimension, SearchRecord, dimension_for, shown_value
 from ui.params import _format_float, render_param, set_widget_values, widget_value
 
 BEST_ROW_STYLE = "background-color: #FFE4C4; font-weight: bold"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mllab.search import SearchRecord
+from mllab.training import SearchRecord
 from ui.session import sync_records
 
 

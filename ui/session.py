@@ -6,9 +6,9 @@ import uuid
 
 import streamlit as st
 
-from mllab.cleaning import CleaningChoices, CleaningResult
 from mllab.datasets import Dataset
-from mllab.runs import Run
+from mllab.prepare import CleaningChoices, CleaningResult
+from mllab.training import Run
 
 # Widget keys of the Data page's cleaning controls start with this; they are reset when a new
 # dataset is loaded so one file's choices never leak onto another.

@@ -10,7 +10,7 @@ from typing import Sequence
 
 import streamlit as st
 
-from mllab.datasets import TASK_LABELS, TASKS, Dataset, check_target, looks_like_redshift, suggest_task
+from mllab.datasets import TASKS, TASK_LABELS, Dataset, check_target, looks_like_redshift, suggest_task
 from mllab.errors import UserError
 from mllab.params import Param, not_applicable
 from ui import session

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from mllab import validation_charts
-from mllab.validation import VALIDATION_SCHEMA, ValidationConfig, scheme_param, score_in_text
+from mllab.charts import validation as validation_charts
+from mllab.training import VALIDATION_SCHEMA, ValidationConfig, scheme_param, score_in_text
 from ui.params import render_param, widget_key
 
 PREFIX = "val"

@@ -1,4 +1,9 @@
-"""The model families, one file each; this registry is the only list of them."""
+"""Stage 4, models: the model families, one file each, whose hyperparameter schema drives the
+sliders, validation and tests; this registry is the only list of them. TensorFlow is imported only
+inside the deep families' training code (`keras_common`), never at import time.
+
+May import: mllab.prepare (the prepared data a family trains on), mllab.params, mllab.errors.
+"""
 
 from mllab.models import cnn, linear_regression, logistic_regression, mlp, random_forest
 from mllab.models.base import DataInfo, FitOutcome, ModelFamily, Reporter

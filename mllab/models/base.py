@@ -8,8 +8,9 @@ from typing import Any, Callable, Protocol
 
 import numpy as np
 
+from mllab.errors import ParamError
 from mllab.params import AppliesWhen, BoolParam, ChoiceParam, FloatParam, IntParam, Param, defaults, validate_values
-from mllab.preprocessing import PreparedData
+from mllab.prepare import PreparedData
 
 
 class Reporter(Protocol):
@@ -69,7 +70,7 @@ class FitOutcome:
     `test_prediction`, the predicted target value of each test row.
 
     `predictor` exists only on the worker: it is the fitted model, for inspection right after
-    training (mllab.importance, mllab.learning_curve). What goes back to the page is what was
+    training (mllab.evaluation.importance, mllab.training.learning_curve). What goes back to the page is what was
     measured with it, never the model, so the run's result stays small.
     """
 
@@ -80,7 +81,7 @@ class FitOutcome:
     notes: list[str] = field(default_factory=list)
     test_prediction: np.ndarray | None = None
     # The fitted scikit-learn estimator or Keras model. It stays on the worker: a run that asks to
-    # keep its model gets it exported as bytes (mllab.model_export), never the live object.
+    # keep its model gets it exported as bytes (mllab.training.model_export), never the live object.
     model: Any = None
     # Keras regressions learn a standardised target: prediction * scale + offset is in target units.
     target_scale: tuple[float, float] | None = None
@@ -117,8 +118,6 @@ class ModelFamily:
         return defaults(self.params)
 
     def validate(self, values: dict, info: DataInfo | None = None) -> dict[str, Any]:
-        from mllab.errors import ParamError
-
         checked = validate_values(self.params, values)
         if info is not None:
             if info.kind not in self.data_kinds:

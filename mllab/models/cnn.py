@@ -8,7 +8,7 @@ from mllab.models.base import (BATCH_NORM, DROPOUT, INITIALISER, L1, L2, DataInf
                                Reporter, fitting_params, optimiser_params)
 from mllab.models.summary import LayerSpec, output_layer
 from mllab.params import ChoiceParam, FloatParam, IntParam
-from mllab.preprocessing import PreparedData
+from mllab.prepare import PreparedData
 
 # Image augmentation: random changes to each training image, drawn anew every epoch, so the
 # network sees more varied examples; Keras's random layers do nothing at prediction time.

@@ -14,7 +14,7 @@ import numpy as np
 
 from mllab.models.base import DataInfo, Device, FitOutcome, Reporter, ThrottledStop
 from mllab.models.summary import LayerSpec
-from mllab.preprocessing import PreparedData
+from mllab.prepare import PreparedData
 
 
 # TensorFlow's first import is not safe to run in two threads at once (it registers ops and

@@ -6,7 +6,7 @@ import numpy as np
 
 from mllab.models.base import DataInfo, Device, FitOutcome, ModelFamily, Reporter
 from mllab.params import BoolParam, FloatParam
-from mllab.preprocessing import PreparedData
+from mllab.prepare import PreparedData
 
 PARAMS = (
     # A linear slider rather than a log one: the log grid cannot offer 0, which is the textbook

@@ -9,7 +9,7 @@ import numpy as np
 
 from mllab.models.base import DataInfo, Device, FitOutcome, ModelFamily, Reporter, ThrottledStop
 from mllab.params import ChoiceParam, FloatParam, IntParam
-from mllab.preprocessing import PreparedData
+from mllab.prepare import PreparedData
 
 # Iterations per step: small enough for a smooth curve; each step restarts the solver from
 # the previous coefficients (warm start), which costs little.

@@ -8,7 +8,7 @@ from mllab.models.base import (BATCH_NORM, DROPOUT, INITIALISER, L1, L2, DataInf
                                Reporter, fitting_params, optimiser_params)
 from mllab.models.summary import LayerSpec, output_layer
 from mllab.params import ChoiceParam, IntListParam
-from mllab.preprocessing import PreparedData
+from mllab.prepare import PreparedData
 
 PARAMS = (
     IntListParam("hidden_layers", "Hidden layers (units per layer)",

@@ -9,7 +9,7 @@ import numpy as np
 
 from mllab.models.base import DataInfo, Device, FitOutcome, ModelFamily, Reporter, ThrottledStop
 from mllab.params import ChoiceParam, IntParam
-from mllab.preprocessing import PreparedData
+from mllab.prepare import PreparedData
 
 # A forest is grown in about this many steps: enough points for a curve.
 CURVE_STEPS = 20
@@ -174,6 +174,8 @@ def _log_loss(y: np.ndarray, proba: np.ndarray) -> float:
     trees on small data; these arrays are ours and already well formed."""
     eps = np.finfo(proba.dtype).eps
     return float(-np.log(np.clip(proba[np.arange(len(y)), y], eps, 1.0)).mean())
+
+
 class _CurvePredictions:
     """Running mean prediction of the forest's trees on a fixed sample of training rows (regression).
 

@@ -16,6 +16,7 @@ from typing import Any
 import pandas as pd
 
 from mllab.models.base import DataInfo
+from mllab.prepare import MAX_ONE_HOT_CATEGORIES, split_columns
 
 # Keras class names of the layers a plan may hold, and the image augmentation layers among them.
 AUGMENTATION_KINDS = ("RandomFlip", "RandomRotation", "RandomTranslation", "RandomZoom")
@@ -132,8 +133,6 @@ def estimated_input_width(frame: pd.DataFrame, features: list[str], one_hot: boo
     rarer ones grouped); the exact count depends on which categories land in the training part,
     so for tables with text columns this is an estimate until the run's own summary.
     """
-    from mllab.preprocessing import MAX_ONE_HOT_CATEGORIES, split_columns
-
     if pca_components:
         return pca_components
     numeric, categorical = split_columns(frame[features])

@@ -1,0 +1,57 @@
+"""The dataset model: what every reader and the built-in registry return, and markdown_escape for
+the text in its description.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+
+@dataclass
+class Dataset:
+    name: str                      # shown to the user
+    frame: pd.DataFrame            # features and target together
+    target: str | None             # suggested target column (None for uploads until chosen)
+    kind: str = "table"            # "table" | "image" | "signal"
+    image_shape: tuple[int, int, int] | None = None   # (height, width, channels), features row-major
+    description: str = ""          # markdown, plain text only
+    citation: str = ""
+    licence: str = ""
+    source: str = "built-in"       # or "upload"
+    # Columns that name a row (a star's catalogue ID) rather than describe it. A model given them
+    # would at best learn nothing and at worst memorise rows, so they are never features by default.
+    id_columns: tuple[str, ...] = ()
+    # The task the data was published for, with its suggested target ("classification" or
+    # "regression"); None when unknown (uploads), and the page suggests one from the target's values.
+    task: str | None = None
+    # Columns holding redshifts: a regression on one of them also reports the photometric-redshift figures.
+    redshift_columns: tuple[str, ...] = ()
+
+    def feature_columns(self, target: str | None) -> list[str]:
+        """Every column except the target and the identifier columns, in the frame's order.
+
+        The order matters: image and signal models reshape the features row-major.
+        """
+        excluded = {target, *self.id_columns}
+        return [c for c in self.frame.columns if c not in excluded]
+
+
+def markdown_escape(text: str) -> str:
+    # Descriptions are rendered as markdown; a file name like "![x](http://...)" must stay text.
+    return re.sub(r"([\\`*_{}\[\]()#+\-.!<>|~])", r"\\\1", text)
+
+
+@dataclass
+class SignalDataset(Dataset):
+    """A dataset whose features are one ordered signal per row (a spectrum, a light curve).
+
+    `axis` holds the coordinate of each signal column (the wavelength of each pixel, say) when the
+    file says what it is, else None; `axis_label` says what it is ("wavelength [Angstrom]").
+    """
+
+    axis: np.ndarray | None = None
+    axis_label: str = ""
