@@ -17,11 +17,10 @@ STATUS_TEXT = {"queued": "Queued", "running": "Training", "completed": "Finished
 
 
 def learning_curves(run: Run, key: str) -> None:
-    step_label = FAMILIES[run.family].step_label
-    curves = charts.REGRESSION_CURVES if run.task == "regression" else (("loss", "Loss"), ("accuracy", "Accuracy"))
-    for column, (metric, title) in zip(st.columns(2), curves):
+    family = FAMILIES[run.family]
+    for column, (metric, title) in zip(st.columns(2), family.curves_for(run.task)):
         with column:
-            st.plotly_chart(_curve_figure(run, metric, title, step_label), key=f"{key}-{metric}", width="stretch")
+            st.plotly_chart(_curve_figure(run, metric, title, family.step_label), key=f"{key}-{metric}", width="stretch")
 
 
 def _curve_figure(run: Run, metric: str, title: str, step_label: str):

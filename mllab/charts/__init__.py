@@ -4,7 +4,7 @@ hall. Only the pages draw them, so training workers never import Plotly.
 May import: mllab.evaluation, mllab.prepare, mllab.datasets, mllab.errors. No Streamlit here.
 """
 
-from mllab.charts.curves import (REGRESSION_CURVES, TEST_SCORE_LABEL, TRAINING_SCORE_LABEL, learning_curves,
+from mllab.charts.curves import (TEST_SCORE_LABEL, TRAINING_SCORE_LABEL, learning_curves,
                                  training_size_figure)
 from mllab.charts.data import (ALL_LABEL, class_balance_figure, correlation_figure, histogram_figure,
                                missing_values_figure, pca_figure, sample_images_figure, signal_samples_figure,
@@ -28,7 +28,7 @@ __all__ = [
     "IMPURITY_LABEL", "learning_curves", "LINE_WIDTH", "MACRO_COLOUR", "MARKER_LIMIT", "MEAN_COLOUR", "metrics_table",
     "missing_values_figure", "OTHER_CLASS_COLOUR", "OTHER_CLASSES_LABEL", "OUTLIER_LABEL", "PALETTE", "pca_figure",
     "pca_variance_figure", "PERMUTATION_LABEL", "precision_recall_figure", "PREDICTED_LABEL",
-    "predicted_vs_true_figure", "probability_figure", "REGRESSION_CURVES", "residuals_figure", "roc_figure",
+    "predicted_vs_true_figure", "probability_figure", "residuals_figure", "roc_figure",
     "sample_images_figure", "shorten", "signal_samples_figure", "target_histogram_figure", "TEST_ROWS_LABEL",
     "TEST_SCORE_LABEL", "TEXT_DARK", "TITLE_FONT", "TRAINING_COLOUR", "TRAINING_SCORE_LABEL", "training_size_figure",
     "TRUE_LABEL", "VALIDATION_COLOUR",

@@ -58,10 +58,6 @@ def learning_curves(history: list[dict], metric: str, title: str, x_label: str =
     return fig
 
 
-# What a regression's learning curves show, by history key: (chart title, what the page calls it).
-REGRESSION_CURVES = (("loss", "Mean squared error"), ("mae", "Mean absolute error"))
-
-
 TRAINING_SCORE_LABEL = "Training score"
 TEST_SCORE_LABEL = "Test score"
 

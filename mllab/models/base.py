@@ -91,6 +91,10 @@ class FitOutcome:
     impurity_importance: np.ndarray | None = None
 
 
+# What every family's history carries, and so what the page draws unless a family says otherwise.
+DEFAULT_CURVES = {"classification": (("loss", "Loss"), ("accuracy", "Accuracy")),
+                  "regression": (("loss", "Mean squared error"), ("mae", "Mean absolute error"))}
+
 TrainFunction = Callable[[dict, PreparedData, DataInfo, Reporter, Device, int], FitOutcome]
 
 
@@ -113,6 +117,13 @@ class ModelFamily:
     architecture: Callable[[dict, DataInfo], tuple] | None = None
     # "classification" and/or "regression": the Train page offers a family only for its tasks.
     tasks: frozenset[str] = frozenset({"classification"})
+    # The learning curves the page draws, per task, as (history key, chart title) pairs, where the
+    # usual loss and accuracy (MSE and MAE for a regression) say less than another measure.
+    curves: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+
+    def curves_for(self, task: str) -> tuple[tuple[str, str], ...]:
+        """(history key, chart title) of each learning curve the page draws for this task."""
+        return dict(self.curves).get(task, DEFAULT_CURVES[task])
 
     def defaults(self) -> dict[str, Any]:
         return defaults(self.params)

@@ -71,8 +71,9 @@ def test_built_in_dataset_train_and_see_curve_confusion_matrix_and_roc(page: Pag
     go_to(page, "Train")
     choose(page, "Model", "Random forest")
     press(page, "Train")
-    # The live curve shows up while the forest grows, then the evaluation replaces it.
-    expect(chart_with_title(page, "Loss").first).to_be_visible()
+    # The live curve (out-of-bag error against the number of trees) shows up while the forest grows,
+    # then the evaluation replaces it.
+    expect(chart_with_title(page, "Error rate").first).to_be_visible()
     expect(page.get_by_text("Test accuracy")).to_be_visible()
     accuracy = float(page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
                      .locator('[data-testid="stMetricValue"]').inner_text())

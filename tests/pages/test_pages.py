@@ -171,7 +171,7 @@ def test_train_a_forest_see_curves_and_evaluation_then_compare_in_runs():
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
     assert float(accuracy.value) >= 0.85
     titles = [s["layout"]["title"]["text"] for s in _plotly_specs(at)]
-    assert any("Loss" in t for t in titles) and any("Confusion" in t or "confusion" in t for t in titles)
+    assert any("Error rate" in t for t in titles) and any("Confusion" in t or "confusion" in t for t in titles)
     assert any("ROC" in t for t in titles)
     at.slider(key="hp-random_forest-n_estimators").set_value(300).run()
     at.switch_page("pages/2_Runs.py").run()

@@ -8,6 +8,7 @@ import pytest
 
 from mllab.datasets.builtin import load_builtin
 from mllab.errors import ParamError
+from mllab.models import FAMILIES
 from mllab.prepare.preprocessing import PreprocessConfig
 from mllab.training.holdout import run_training
 from mllab.training.spec import LocalReporter, TrainingSpec, validate_spec
@@ -56,6 +57,33 @@ def test_random_forest_validation_curve_is_scikit_learns_out_of_bag_score(class_
     reference.fit(data.x_train, data.y_train)
     assert reporter.history[-1]["val_accuracy"] == pytest.approx(reference.oob_score_)
     assert reporter.history[-1]["accuracy"] == pytest.approx((reference.predict(data.x_train) == data.y_train).mean())
+    # The page draws the error rate: out-of-bag error against the number of trees, as in scikit-learn's example.
+    assert reporter.history[-1]["val_error"] == pytest.approx(1 - reference.oob_score_)
+    assert FAMILIES["random_forest"].curves_for("classification")[0] == ("error", "Error rate")
+
+
+def test_forest_curve_points_fall_on_the_same_tree_counts_however_the_steps_are_timed(monkeypatch):
+    # Steps are sized by time (a fast forest grows in two fits, a slow one shows a point every
+    # second), but the points are at fixed tree counts, so the same seed draws the same curve.
+    import mllab.models.random_forest as random_forest
+
+    spec = _spec("wine", "random_forest", {"n_estimators": 100}, seed=3)
+    monkeypatch.setattr(random_forest, "STEP_SECONDS", 1e-6)  # one unit of trees per step: 50 fits
+    many_steps, _ = _train(spec)
+    monkeypatch.setattr(random_forest, "STEP_SECONDS", 1e6)  # everything after the first unit in one fit
+    two_steps, _ = _train(spec)
+    assert [e["step"] for e in two_steps.history] == list(range(2, 101, 2))
+    assert many_steps.history == two_steps.history
+    assert many_steps.evaluation.accuracy == two_steps.evaluation.accuracy
+
+
+def test_forest_error_rate_is_a_rate_from_the_first_trees_on():
+    # Log-loss over a handful of out-of-bag votes starts near 3 (a clipped log(0)); the error rate
+    # the page draws stays between 0 and 1 and falls as trees are added.
+    result, _ = _train(_spec("breast_cancer", "random_forest", {"n_estimators": 100}, seed=0))
+    errors = [e["val_error"] for e in result.history if "val_error" in e]
+    assert all(0 <= e <= 1 for e in errors)
+    assert errors[-1] < errors[0] and errors[-1] <= 0.08
 
 
 def test_forest_curve_loss_is_scikit_learns_log_loss():
@@ -119,7 +147,12 @@ def test_same_seed_same_result_on_cpu():
     ("mlp", {"epochs": 500, "batch_size": 1}),
     ("random_forest", {"n_estimators": 1000}),
 ])
-def test_stop_ends_training_at_once_and_keeps_the_curve(family, params):
+def test_stop_ends_training_at_once_and_keeps_the_curve(family, params, monkeypatch):
+    import mllab.models.random_forest as random_forest
+
+    # A forest's steps last about STEP_SECONDS; here each is one unit of trees (20 of 1000), so
+    # "within the step under way" is a count of trees.
+    monkeypatch.setattr(random_forest, "STEP_SECONDS", 0.0)
     spec = _spec("digits", family, params)
     reporter = LocalReporter()
     seen_at_stop = {}
@@ -135,7 +168,7 @@ def test_stop_ends_training_at_once_and_keeps_the_curve(family, params):
     assert result.status == "stopped"
     # Not a timing test: the run ends within the step (epoch, batch of trees) under way when
     # Stop was pressed; Keras even breaks off mid-epoch.
-    step_size = 1 if family == "mlp" else 50
+    step_size = 1 if family == "mlp" else 20
     assert result.history[-1]["step"] <= seen_at_stop["step"] + step_size
     assert 0 <= result.evaluation.accuracy <= 1  # the partial model is still evaluated
 
