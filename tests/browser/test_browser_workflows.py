@@ -9,8 +9,8 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from browser_support import wait_idle
-from test_browser import TIMEOUT_MS, browser, go_to, page, press, server  # noqa: F401 (fixtures)
 from idx_samples import fashion_idx
+from test_browser import TIMEOUT_MS, browser, go_to, page, press, server  # noqa: F401 (fixtures)
 
 # Accuracy checks, not speed tests: the waits are long because a 2-core CI machine is slow and shared.
 LONG_MS = 4 * TIMEOUT_MS

@@ -185,14 +185,14 @@ def test_clickable_confusion_matrix_has_one_selectable_marker_per_cell(digits_ru
 
 
 def test_train_page_cell_list_shows_its_samples_and_the_sample_viewer_its_probabilities():
-    from test_pages import _app, _plotly_array, _plotly_specs, _train_until_done
+    from page_support import new_app, plotly_array, plotly_specs, train_until_done
 
-    at = _app()
+    at = new_app()
     assert at.session_state.dataset.kind == "image"  # digits, the default dataset
     at.switch_page("pages/1_Train.py").run()
     at.selectbox(key="family").set_value("logistic_regression").run()
     at.button(key="train-button").click().run()
-    _train_until_done(at)
+    train_until_done(at)
     run = at.session_state.runs[0]
     evaluation, predictions = run.result.evaluation, run.result.predictions
     cell_list = at.selectbox(key="train-1-cell")
@@ -205,7 +205,7 @@ def test_train_page_cell_list_shows_its_samples_and_the_sample_viewer_its_probab
     sentences = [m.value for m in at.markdown if "predicted as" in m.value]
     assert sentences == [f"{expected}{'s' if count > 1 else ''} of class {true_index} predicted as "
                          f"{predicted_index}\\."]
-    titles = [s["layout"]["title"]["text"] for s in _plotly_specs(at)]
+    titles = [s["layout"]["title"]["text"] for s in plotly_specs(at)]
     assert f"Class {true_index} predicted as {predicted_index} (sample number · probability of {predicted_index})" \
         in titles
     assert any(t.startswith("Precision–recall curves") for t in titles)
@@ -214,7 +214,7 @@ def test_train_page_cell_list_shows_its_samples_and_the_sample_viewer_its_probab
     n_wrong = int(evaluation.confusion.sum() - np.trace(evaluation.confusion))
     assert f"{n_wrong} of the 360 test samples are misclassified; the ones the model was surest of come first." \
         in [m.value for m in at.markdown]
-    [grid] = [s for s in _plotly_specs(at) if s["layout"]["title"]["text"].startswith("Misclassified test samples")]
+    [grid] = [s for s in plotly_specs(at) if s["layout"]["title"]["text"].startswith("Misclassified test samples")]
     first = int(inspection.most_confident_mistakes(predictions)[0])
     assert grid["layout"]["annotations"][0]["text"] == (
         f"{predictions.y_true[first]}→{predictions.y_pred[first]} · {100 * predictions.proba[first].max():.0f}%")
@@ -224,27 +224,27 @@ def test_train_page_cell_list_shows_its_samples_and_the_sample_viewer_its_probab
     at.button(key="train-1-next-wrong").click().run()
     position = int(at.number_input(key="train-1-sample").value) - 1
     assert position == inspection.misclassified_positions(predictions)[0]
-    [spec] = [s for s in _plotly_specs(at) if s["layout"]["title"]["text"] == "Predicted probability of each class"]
+    [spec] = [s for s in plotly_specs(at) if s["layout"]["title"]["text"] == "Predicted probability of each class"]
     bars = {trace["name"]: trace for trace in spec["data"] if trace["type"] == "bar"}
-    heights = np.concatenate([_plotly_array(bars[name]["x"]) for name in bars])
+    heights = np.concatenate([plotly_array(bars[name]["x"]) for name in bars])
     assert heights.sum() == pytest.approx(1, abs=1e-5)
     predicted_bar = bars[charts.PREDICTED_LABEL]
-    assert _plotly_array(predicted_bar["x"]).max() == heights.max()
+    assert plotly_array(predicted_bar["x"]).max() == heights.max()
     assert predicted_bar["y"] == [predictions.class_names[predictions.y_pred[position]]]
     true_name = predictions.class_names[predictions.y_true[position]]
     assert any(m.value.startswith("Row ") and f"true class {true_name}" in m.value and "wrong" in m.value
                for m in at.markdown)
-    assert any(s["layout"]["title"]["text"] == f"Test sample {position + 1}" for s in _plotly_specs(at))
+    assert any(s["layout"]["title"]["text"] == f"Test sample {position + 1}" for s in plotly_specs(at))
 
 
 def test_regression_sample_viewer_shows_the_rows_true_and_predicted_values():
-    from test_pages import UPLOAD, _app, _regression_done
+    from page_support import UPLOAD, new_app, regression_done
 
     rng = np.random.default_rng(0)
     area = rng.uniform(30, 200, 120)
     price = 2.5 * area + rng.normal(0, 5, 120)
     csv = "area,price\n" + "".join(f"{a:.1f},{p:.2f}\n" for a, p in zip(area, price))
-    at = _app()
+    at = new_app()
     at.radio(key="data-source").set_value(UPLOAD).run()
     at.file_uploader[0].set_value(("flats.csv", csv.encode(), "text/csv"))
     at.run()
@@ -252,7 +252,7 @@ def test_regression_sample_viewer_shows_the_rows_true_and_predicted_values():
     at.switch_page("pages/1_Train.py").run()
     at.selectbox(key="family").set_value("linear_regression").run()
     at.button(key="train-button").click().run()
-    _regression_done(at)
+    regression_done(at)
     predictions = at.session_state.runs[0].result.predictions
     at.number_input(key="train-1-sample").set_value(3).run()
     assert not at.exception

@@ -6,7 +6,6 @@ import pickle
 import zipfile
 from pathlib import Path
 
-import bad_inputs
 import numpy as np
 import pandas as pd
 import pytest
@@ -19,6 +18,7 @@ from mllab.io.upload import pick_uploads, read_upload, read_uploads
 from mllab.prepare.preprocessing import PreprocessConfig, prepare
 
 from idx_samples import fashion_idx
+import bad_inputs
 
 
 def _bytes(path: Path) -> bytes:

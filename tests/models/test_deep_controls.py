@@ -8,7 +8,6 @@ import sys
 
 import numpy as np
 import pytest
-from conftest import ROOT
 
 from mllab.datasets.builtin import load_builtin
 from mllab.errors import ParamError
@@ -20,6 +19,8 @@ from mllab.params import is_active
 from mllab.prepare.preprocessing import PreprocessConfig, prepare
 from mllab.training.holdout import run_training
 from mllab.training.spec import LocalReporter, TrainingSpec, validate_spec
+
+from conftest import ROOT
 
 TABLE = DataInfo(kind="table", n_features=8, n_classes=2)
 DIGITS = DataInfo(kind="image", n_features=64, n_classes=10, image_shape=(8, 8, 1))

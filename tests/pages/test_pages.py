@@ -2,68 +2,33 @@
 
 import gzip
 import io
-import json
 import re
-import time
 
 import numpy as np
 import pytest
-from conftest import ROOT
-from streamlit.testing.v1 import AppTest
-from idx_samples import fashion_idx
 
 from mllab.datasets.model import markdown_escape
 
-TIMEOUT = 120
-UPLOAD = "Upload a file"
-
-
-def _app() -> AppTest:
-    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
-    return at.run()
-
-
-def _texts(at) -> str:
-    parts = [e.value for e in (*at.markdown, *at.caption, *at.info, *at.error, *at.header, *at.title,
-                               *at.subheader)]
-    return "\n".join(str(p) for p in parts)
-
-
-def _plotly_specs(at) -> list[dict]:
-    specs = []
-    for element in at.get("plotly_chart"):
-        specs.append(json.loads(element.proto.spec))
-    return specs
-
-
-def _train_until_done(at, timeout=300, finished_metric="Test accuracy"):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        if any(m.label == finished_metric for m in at.metric):
-            return at
-        assert not at.exception, at.exception
-        errors = [e.value for e in at.error]
-        assert not errors, errors
-        time.sleep(0.3)
-    raise AssertionError("training did not finish")
+from conftest import ROOT
+from idx_samples import fashion_idx
+from page_support import UPLOAD, new_app, plotly_array, plotly_specs, regression_done, texts, train_until_done
 
 
 def test_data_page_opens_on_built_in_data_with_description_and_class_balance():
-    at = _app()
+    at = new_app()
     assert not at.exception
     assert at.selectbox(key="builtin-choice").value == "digits"
-    assert "Handwritten digits" in _texts(at) or "digits" in _texts(at).lower()
+    assert "Handwritten digits" in texts(at) or "digits" in texts(at).lower()
     assert any(m.label == "Rows" and m.value == "1,797" for m in at.metric)
-    assert any(s["data"][0]["type"] == "bar" for s in _plotly_specs(at))
+    assert any(s["data"][0]["type"] == "bar" for s in plotly_specs(at))
 
 
 def test_choosing_another_built_in_dataset_shows_its_citation():
-    at = _app()
+    at = new_app()
     at.selectbox(key="builtin-choice").set_value("ogle3").run()
-    assert "Udalski" in _texts(at)
+    assert "Udalski" in texts(at)
     assert at.session_state.target == "Type"
-    balance = next(s for s in _plotly_specs(at) if s["data"][0]["type"] == "bar")
+    balance = next(s for s in plotly_specs(at) if s["data"][0]["type"] == "bar")
     assert len(balance["data"][0]["x"] if balance["data"][0].get("orientation") != "h" else
                balance["data"][0]["y"]) >= 6
 
@@ -73,7 +38,7 @@ def test_choosing_another_built_in_dataset_shows_its_citation():
     (b"\x00\x01\x02\xff" * 200, "not"),
 ])
 def test_bad_uploads_give_a_message_and_keep_the_previous_dataset(content, expected):
-    at = _app()
+    at = new_app()
     at.selectbox(key="builtin-choice").set_value("iris").run()
     at.radio(key="data-source").set_value(UPLOAD).run()
     at.file_uploader[0].set_value(("bad.csv", content, "text/csv"))
@@ -81,12 +46,12 @@ def test_bad_uploads_give_a_message_and_keep_the_previous_dataset(content, expec
     assert not at.exception
     messages = " ".join(e.value for e in at.error).lower()
     assert expected in messages, messages
-    assert "Still using the previous dataset: Iris" in _texts(at)
+    assert "Still using the previous dataset: Iris" in texts(at)
     assert at.session_state.dataset.name.lower().startswith("iris")
 
 
 def test_a_target_with_one_class_is_explained_and_train_is_not_offered():
-    at = _app()
+    at = new_app()
     at.radio(key="data-source").set_value(UPLOAD).run()
     at.file_uploader[0].set_value(("one.csv", b"a,b\n1,x\n2,x\n3,x\n4,x\n", "text/csv"))
     at.run()
@@ -100,7 +65,7 @@ def test_a_target_with_one_class_is_explained_and_train_is_not_offered():
 
 def test_a_good_upload_becomes_the_dataset():
     csv = "mag,colour,cls\n" + "".join(f"{10 + i % 7},{i % 3 * 0.5},{'A' if i % 2 else 'B'}\n" for i in range(60))
-    at = _app()
+    at = new_app()
     at.radio(key="data-source").set_value(UPLOAD).run()
     at.file_uploader[0].set_value(("stars.csv", csv.encode(), "text/csv"))
     at.run()
@@ -113,7 +78,7 @@ def test_mnist_files_chosen_together_become_one_image_dataset_and_a_file_chosen_
     data = ROOT / "mllab" / "datasets" / "files"
     pair = [(f"train-{kind}-idx{d}-ubyte.gz", (data / f"fashion_mnist_subset-{kind}-idx{d}-ubyte.gz").read_bytes(),
              "application/gzip") for kind, d in (("images", 3), ("labels", 1))]
-    at = _app()
+    at = new_app()
     at.radio(key="data-source").set_value(UPLOAD).run()
     assert at.file_uploader[0].accept_multiple_files
     at.file_uploader[0].set_value(pair).run()
@@ -139,7 +104,7 @@ def test_idx_files_chosen_after_others_of_the_same_names_are_the_dataset_with_a_
               "application/gzip") for kind, d in (("images", 3), ("labels", 1))]
     images, labels, _, _ = fashion_idx(300)
     later = [(name, gzip.compress(content), kind) for (name, _, kind), content in zip(first, (images, labels))]
-    at = _app()
+    at = new_app()
     at.radio(key="data-source").set_value(UPLOAD).run()
     at.file_uploader[0].set_value([*first, *later]).run()
     assert not at.exception and not at.error
@@ -150,16 +115,16 @@ def test_idx_files_chosen_after_others_of_the_same_names_are_the_dataset_with_a_
 
 
 def test_train_page_without_data_points_to_the_data_page():
-    at = _app()
+    at = new_app()
     at.session_state["dataset"] = None  # as on a deep link to /Train in a new browser session
     at.switch_page("pages/1_Train.py").run()
     assert not at.exception
-    assert "Choose a dataset" in _texts(at)
+    assert "Choose a dataset" in texts(at)
     assert not at.button
 
 
 def test_train_a_forest_see_curves_and_evaluation_then_compare_in_runs():
-    at = _app()
+    at = new_app()
     at.selectbox(key="builtin-choice").set_value("iris").run()
     at.switch_page("pages/1_Train.py").run()
     assert not at.exception
@@ -167,10 +132,10 @@ def test_train_a_forest_see_curves_and_evaluation_then_compare_in_runs():
     # Sliders come from the schema: the forest's number of trees is one of them.
     at.slider(key="hp-random_forest-n_estimators").set_value(50).run()
     at.button(key="train-button").click().run()
-    _train_until_done(at)
+    train_until_done(at)
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
     assert float(accuracy.value) >= 0.85
-    titles = [s["layout"]["title"]["text"] for s in _plotly_specs(at)]
+    titles = [s["layout"]["title"]["text"] for s in plotly_specs(at)]
     assert any("Error rate" in t for t in titles) and any("Confusion" in t or "confusion" in t for t in titles)
     assert any("ROC" in t for t in titles)
     at.slider(key="hp-random_forest-n_estimators").set_value(300).run()
@@ -186,7 +151,7 @@ def test_train_a_forest_see_curves_and_evaluation_then_compare_in_runs():
 
 
 def test_invalid_hyperparameters_give_a_message_not_a_traceback():
-    at = _app()
+    at = new_app()
     at.selectbox(key="builtin-choice").set_value("pima").run()
     at.switch_page("pages/1_Train.py").run()
     at.selectbox(key="family").set_value("mlp").run()
@@ -197,7 +162,7 @@ def test_invalid_hyperparameters_give_a_message_not_a_traceback():
 
 
 def test_switching_from_an_image_dataset_to_a_table_drops_the_cnn_choice():
-    at = _app()
+    at = new_app()
     at.switch_page("pages/1_Train.py").run()
     at.selectbox(key="family").set_value("cnn").run()
     assert any("Convolution blocks" == s.label for s in at.slider)
@@ -226,7 +191,7 @@ def _upload(at, name: str, data: bytes):
 def test_every_bad_input_gives_a_plain_message_and_keeps_the_previous_dataset():
     import bad_inputs
 
-    at = _app()
+    at = new_app()
     at.selectbox(key="builtin-choice").set_value("iris").run()
     at.radio(key="data-source").set_value(UPLOAD).run()
     allowed = set(at.file_uploader[0].allowed_type)
@@ -247,7 +212,7 @@ def test_every_bad_input_gives_a_plain_message_and_keeps_the_previous_dataset():
             assert "Traceback" not in " ".join(messages), case.id
             assert current is previous, case.id
             assert at.session_state.dataset.name == previous.name, case.id
-            assert f"Still using the previous dataset: {markdown_escape(previous.name)}" in _texts(at), case.id
+            assert f"Still using the previous dataset: {markdown_escape(previous.name)}" in texts(at), case.id
         else:
             # Loads (a bad target choice, if any, is a message on the page, not an exception).
             assert current.name == case.filename, case.id
@@ -270,7 +235,7 @@ def _catalogue_csv() -> bytes:
 
 
 def test_catalogue_cleaning_markers_identifiers_new_columns_and_the_train_page_sees_them():
-    at = _upload(_app(), "ogle.csv", _catalogue_csv())
+    at = _upload(new_app(), "ogle.csv", _catalogue_csv())
     assert not at.exception and not at.error
     assert at.session_state.target == "Type"
     marker = next(c for c in at.checkbox if "-99.99" in _unescaped(c.label))
@@ -308,12 +273,12 @@ def test_catalogue_cleaning_markers_identifiers_new_columns_and_the_train_page_s
 
     at.switch_page("pages/1_Train.py").run()
     assert not at.exception
-    assert "78 rows" in _texts(at)
+    assert "78 rows" in texts(at)
     dataset = at.session_state.dataset
     assert dataset.feature_columns("Type") == ["I", "V", "V_minus_I", "logP"]
     at.selectbox(key="family").set_value("logistic_regression").run()
     at.button(key="train-button").click().run()
-    _train_until_done(at)
+    train_until_done(at)
     assert float(next(m for m in at.metric if m.label == "Test accuracy").value) >= 0.8
     # Back on the Data page, the choices are as they were left.
     at.switch_page("app.py").run()
@@ -337,12 +302,12 @@ def _spectra_fits(n: int = 24, m: int = 300) -> bytes:
 
 
 def test_fits_spectra_are_drawn_against_wavelength_with_the_class_as_target():
-    at = _upload(_app(), "spectra.fits", _spectra_fits())
+    at = _upload(new_app(), "spectra.fits", _spectra_fits())
     assert not at.exception and not at.error
     assert at.session_state.target == "CLASS"
     assert at.checkbox(key="clean-signal").value is True
     assert at.multiselect(key="clean-excluded").value == ["OBJID"]
-    spectra = next(s for s in _plotly_specs(at) if s["layout"]["title"]["text"].startswith("Sample spectra"))
+    spectra = next(s for s in plotly_specs(at) if s["layout"]["title"]["text"].startswith("Sample spectra"))
     assert "wavelength" in spectra["layout"]["xaxis"]["title"]["text"]
     assert {t["name"] for t in spectra["data"]} == {"GALAXY", "QSO", "STAR"}
     assert len(spectra["data"]) == 9  # three per class
@@ -351,14 +316,14 @@ def test_fits_spectra_are_drawn_against_wavelength_with_the_class_as_target():
 
 
 def test_images_show_a_grid_and_no_signal_choice():
-    at = _app()
+    at = new_app()
     assert at.session_state.dataset.kind == "image"
     assert not [c for c in at.checkbox if "ordered signal" in c.label]
-    assert any(s["layout"]["title"]["text"].startswith("Sample images") for s in _plotly_specs(at))
+    assert any(s["layout"]["title"]["text"].startswith("Sample images") for s in plotly_specs(at))
 
 
 def test_exploration_tabs_show_statistics_histogram_missing_values_correlations_and_pca():
-    at = _app()
+    at = new_app()
     at.selectbox(key="builtin-choice").set_value("ogle3").run()
     numbers, text = at.dataframe[1].value, at.dataframe[2].value
     assert {"Column", "Mean", "Std", "Min", "25%", "Median", "75%", "Max", "Missing"} <= set(numbers.columns)
@@ -369,14 +334,14 @@ def test_exploration_tabs_show_statistics_histogram_missing_values_correlations_
         at.session_state["explore-tab"] = tab
         at.run()
         assert not at.exception, tab
-        titles[tab] = [s["layout"]["title"]["text"] for s in _plotly_specs(at)]
+        titles[tab] = [s["layout"]["title"]["text"] for s in plotly_specs(at)]
     assert "Distribution of log_P by class" in titles["Histogram"]
     assert any("principal components" in t for t in titles["PCA map"])
     assert "Correlation between features" in titles["Correlations"]
     at.session_state["explore-tab"] = "Histogram"
     at.run()
     at.radio(key="explore-histogram-share").set_value("Share of each class").run()
-    histogram = next(s for s in _plotly_specs(at) if s["layout"]["title"]["text"].startswith("Distribution"))
+    histogram = next(s for s in plotly_specs(at) if s["layout"]["title"]["text"].startswith("Distribution"))
     assert histogram["layout"]["yaxis"]["title"]["text"].startswith("Share")
     at.session_state["explore-tab"] = "Missing values"
     at.run()
@@ -385,7 +350,7 @@ def test_exploration_tabs_show_statistics_histogram_missing_values_correlations_
 
 def test_server_folder_is_off_by_default_and_lists_and_reads_only_its_own_files(tmp_path, monkeypatch):
     monkeypatch.delenv("MLLAB_DATA_FOLDER", raising=False)
-    at = _app()
+    at = new_app()
     assert "File on the server" not in at.radio(key="data-source").options
 
     shared = tmp_path / "shared"
@@ -396,7 +361,7 @@ def test_server_folder_is_off_by_default_and_lists_and_reads_only_its_own_files(
     (tmp_path / "secret.csv").write_text("a,b\n1,2\n3,4\n")
     (shared / "link.csv").symlink_to(tmp_path / "secret.csv")
     monkeypatch.setenv("MLLAB_DATA_FOLDER", str(shared))
-    at = _app()
+    at = new_app()
     at.radio(key="data-source").set_value("File on the server").run()
     assert at.selectbox(key="server-file").options == ["lmc/ogle.csv  (0.0 MB)"]
     at.button(key="server-load").click().run()
@@ -410,7 +375,7 @@ def test_server_folder_is_off_by_default_and_lists_and_reads_only_its_own_files(
 
 
 def test_a_value_chosen_by_hand_becomes_missing_like_the_zeros_of_pima():
-    at = _app()
+    at = new_app()
     at.selectbox(key="builtin-choice").set_value("pima").run()
     assert not [c for c in at.checkbox if "marker" in c.label]   # nothing looks like a catalogue marker
     at.selectbox(key="clean-marker-column").set_value("Insulin").run()
@@ -431,21 +396,8 @@ def test_a_value_chosen_by_hand_becomes_missing_like_the_zeros_of_pima():
     assert at.session_state.dataset.frame["Insulin"].isna().sum() == 0
 
 
-def _plotly_array(values) -> np.ndarray:
-    """A trace's x or y: a list, or Plotly's binary encoding {"dtype": "f8", "bdata": base64}."""
-    import base64
-
-    if isinstance(values, dict):
-        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
-    return np.asarray(values, dtype=float)
-
-
-def _regression_done(at, timeout=300):
-    return _train_until_done(at, timeout, finished_metric="R²")
-
-
 def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true():
-    at = _app()
+    at = new_app()
     at.selectbox(key="builtin-choice").set_value("sdss_mgs").run()
     assert not at.exception
     name = at.session_state.dataset.name
@@ -453,7 +405,7 @@ def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true
     assert at.radio(key=f"task-{name}-redshift").value == "regression"
     assert at.checkbox(key=f"redshift-{name}-redshift").value is True
     assert any(m.label == "Target range" for m in at.metric)
-    assert any(s["layout"]["title"]["text"].startswith("Distribution of the target") for s in _plotly_specs(at))
+    assert any(s["layout"]["title"]["text"].startswith("Distribution of the target") for s in plotly_specs(at))
     at.switch_page("pages/1_Train.py").run()
     assert not at.exception
     families = at.selectbox(key="family").options
@@ -461,18 +413,18 @@ def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true
     at.selectbox(key="family").set_value("random_forest").run()
     # Class weight means nothing to a regression: hidden, and the page says why.
     assert not [s for s in at.selectbox if s.key == "hp-random_forest-class_weight"]
-    assert "Not used for regression: Class weight" in _texts(at)
+    assert "Not used for regression: Class weight" in texts(at)
     at.slider(key="hp-random_forest-n_estimators").set_value(50).run()
     at.button(key="train-button").click().run()
-    _regression_done(at)
+    regression_done(at)
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["R²"]) >= 0.8
     assert float(metrics["NMAD"]) <= 0.015
-    specs = _plotly_specs(at)
+    specs = plotly_specs(at)
     scatter = next(s for s in specs if s["layout"]["title"]["text"].startswith("Predicted against true redshift"))
     names = [trace.get("name") for trace in scatter["data"]]
     assert names[:2] == ["Test rows", "Perfect prediction (y = x)"]
-    true, predicted = _plotly_array(scatter["data"][0]["x"]), _plotly_array(scatter["data"][0]["y"])
+    true, predicted = plotly_array(scatter["data"][0]["x"]), plotly_array(scatter["data"][0]["y"])
     assert len(true) == len(predicted) == 2000  # every test row of the 10,000 galaxies at a 0.2 test fraction
     assert 0.0 <= true.min() and true.max() <= 0.31 and np.corrcoef(true, predicted)[0, 1] > 0.9
     titles = [s["layout"]["title"]["text"] for s in specs]
@@ -488,7 +440,7 @@ def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true
     at.button(key="reopen-settings").click().run()
     assert not at.exception
     assert at.slider(key="hp-random_forest-n_estimators").value == 50
-    assert "task **regression** (a redshift)" in _texts(at)
+    assert "task **regression** (a redshift)" in texts(at)
 
 
 def test_a_numeric_upload_target_is_offered_as_regression_and_the_user_can_override_it():
@@ -497,7 +449,7 @@ def test_a_numeric_upload_target_is_offered_as_regression_and_the_user_can_overr
     rooms = rng.integers(1, 6, 120)
     price = 2.5 * area + 10 * rooms + rng.normal(0, 5, 120)
     csv = "area,rooms,price\n" + "".join(f"{a:.1f},{r},{p:.2f}\n" for a, r, p in zip(area, rooms, price))
-    at = _app()
+    at = new_app()
     at.radio(key="data-source").set_value(UPLOAD).run()
     at.file_uploader[0].set_value(("flats.csv", csv.encode(), "text/csv"))
     at.run()
@@ -521,9 +473,9 @@ def test_a_numeric_upload_target_is_offered_as_regression_and_the_user_can_overr
     # Ordinary least squares: price is a straight line in area and rooms plus noise.
     at.slider(key="hp-linear_regression-alpha").set_value(0.0).run()
     at.button(key="train-button").click().run()
-    _regression_done(at)
+    regression_done(at)
     metrics = {m.label: m.value for m in at.metric}
     assert float(metrics["R²"]) >= 0.95 and "NMAD" not in metrics
     assert any("Ordinary least squares" in i.value for i in at.info)
-    titles = [s["layout"]["title"]["text"] for s in _plotly_specs(at)]
+    titles = [s["layout"]["title"]["text"] for s in plotly_specs(at)]
     assert "Residuals against true price" in titles

@@ -5,9 +5,7 @@ import io
 import zipfile
 
 import pytest
-from conftest import ROOT
 from streamlit.testing.v1 import AppTest
-from test_pages import _train_until_done
 
 from mllab.datasets.model import markdown_escape
 from mllab.models import FAMILIES
@@ -18,6 +16,9 @@ from mllab.training.holdout import run_training
 from mllab.training.schemes import ValidationConfig
 from mllab.training.search import SearchSpec, dimension_for, validate_search
 from mllab.training.spec import LocalReporter
+
+from conftest import ROOT
+from page_support import train_until_done
 
 TIMEOUT = 120
 
@@ -148,7 +149,7 @@ def test_a_step_loads_its_dataset_sets_the_train_page_and_trains_to_its_figure()
     assert (at.slider(key="hp-mlp-batch_size").value, at.slider(key="hp-mlp-epochs").value) == (128, 20)
     assert "Fashion" in at.caption[0].value
     at.button(key="train-button").click().run()
-    _train_until_done(at)
+    train_until_done(at)
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
     assert float(accuracy.value) >= 0.80
     # The Data page agrees: the step's dataset is the current one, with its target.
@@ -171,7 +172,7 @@ def test_an_image_step_is_offered_for_mnist_loaded_from_idx_files():
     assert at.title[0].value == "Train" and markdown_escape("mnist.zip") in at.caption[0].value
     assert at.text_input(key="hp-mlp-hidden_layers").value == "128"
     at.button(key="train-button").click().run()
-    _train_until_done(at)
+    train_until_done(at)
     assert float(next(m for m in at.metric if m.label == "Test accuracy").value) >= 0.80
 
 
@@ -193,7 +194,7 @@ def test_the_forest_step_keeps_its_model_and_offers_the_zip():
     _apply(at, "preset-forest-train", "pages/1_Train.py")
     assert at.checkbox(key="keep-model").value is True
     at.button(key="train-button").click().run()
-    _train_until_done(at)
+    train_until_done(at)
     download = at.get("download_button")
     assert len(download) == 1 and "Download the trained model" in download[0].proto.label
     # The next step is K-fold: one model per fold, so keeping a model is switched off and greyed.

@@ -5,13 +5,14 @@ import sys
 import time
 
 import pytest
-from conftest import ROOT
 
 from mllab.datasets.builtin import load_builtin
 from mllab.errors import UserError
 from mllab.prepare.preprocessing import PreprocessConfig
 from mllab.training.engine import Engine
 from mllab.training.spec import TrainingSpec
+
+from conftest import ROOT
 
 
 @pytest.fixture(scope="module")

@@ -142,18 +142,18 @@ def test_the_engine_runs_a_learning_curve_as_one_job_and_refuses_a_second_job_me
 def test_train_page_button_measures_the_learning_curve_of_a_finished_forest_and_draws_it():
     import json
 
-    from test_pages import _app, _plotly_specs, _train_until_done
+    from page_support import new_app, plotly_specs, train_until_done
 
-    at = _app()
+    at = new_app()
     at.selectbox(key="builtin-choice").set_value("pima").run()
     at.switch_page("pages/1_Train.py").run()
     at.selectbox(key="family").set_value("random_forest").run()
     at.slider(key="hp-random_forest-n_estimators").set_value(50).run()
     at.button(key="train-button").click().run()
-    _train_until_done(at)
-    titles = [s["layout"]["title"]["text"] for s in _plotly_specs(at)]
+    train_until_done(at)
+    titles = [s["layout"]["title"]["text"] for s in plotly_specs(at)]
     assert any(t.startswith("Impurity importance (8 features)") for t in titles)
-    permutation = next(s for s in _plotly_specs(at) if s["layout"]["title"]["text"].startswith("Permutation"))
+    permutation = next(s for s in plotly_specs(at) if s["layout"]["title"]["text"].startswith("Permutation"))
     assert permutation["data"][0]["y"][0] == "Glucose"
     button = at.button(key="learning-curve-1")
     assert button.label == "Learning curve (score vs training-set size)" and not button.disabled

@@ -1,0 +1,56 @@
+"""Streamlit AppTest helpers the page tests of every stage share: the app, its texts and charts, and
+waiting for a run to finish."""
+
+import base64
+import json
+import time
+
+import numpy as np
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+
+TIMEOUT = 120
+UPLOAD = "Upload a file"
+
+
+def new_app() -> AppTest:
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    return at.run()
+
+
+def texts(at) -> str:
+    parts = [e.value for e in (*at.markdown, *at.caption, *at.info, *at.error, *at.header, *at.title,
+                               *at.subheader)]
+    return "\n".join(str(p) for p in parts)
+
+
+def plotly_specs(at) -> list[dict]:
+    specs = []
+    for element in at.get("plotly_chart"):
+        specs.append(json.loads(element.proto.spec))
+    return specs
+
+
+def train_until_done(at, timeout=300, finished_metric="Test accuracy"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        if any(m.label == finished_metric for m in at.metric):
+            return at
+        assert not at.exception, at.exception
+        errors = [e.value for e in at.error]
+        assert not errors, errors
+        time.sleep(0.3)
+    raise AssertionError("training did not finish")
+
+
+def plotly_array(values) -> np.ndarray:
+    """A trace's x or y: a list, or Plotly's binary encoding {"dtype": "f8", "bdata": base64}."""
+    if isinstance(values, dict):
+        return np.frombuffer(base64.b64decode(values["bdata"]), dtype=np.dtype(values["dtype"]))
+    return np.asarray(values, dtype=float)
+
+
+def regression_done(at, timeout=300):
+    return train_until_done(at, timeout, finished_metric="R²")
