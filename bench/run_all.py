@@ -86,7 +86,7 @@ INFO = {
     "first_page": ("sessions", "crowd_sessions", "settle_s", "hello_session_cpu_s", "session_cpu_max_s",
                    "hello_session_cpu_max_s", "session_cpu_ratio", "ready_s", "hello_ready_s", "crowd_last_ready_s",
                    "hello_crowd_last_ready_s", "crowd_ratio", "crowd_session_cpu_s", "hello_crowd_session_cpu_s",
-                   "idle_cpu_share", "hello_idle_cpu_share"),
+                   "idle_cpu_share", "hello_idle_cpu_share", "session_cpu_net_s", "hello_session_cpu_net_s"),
     "concurrency": ("sessions", "jobs_run", "jobs_completed", "sequential_s", "sequential_gap_per_job_s",
                     "concurrent_s", "idle_rerun_s",
                     "busy_rerun_s", "busy_rerun_max_s", "busy_reruns"),
