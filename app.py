@@ -173,15 +173,16 @@ with left:
     changed = result.replaced or result.dropped_rows or choices.derived or \
         [c for c in choices.excluded if c in raw.frame.columns]
     st.subheader("Preview, after cleaning" if changed else "Preview")
-    preview(frame, target)
+    preview(frame, target, key)
 with right:
     st.subheader("Target distribution" if task == "regression" else "Class balance")
+    # Built once for every session on the same data (ui/data.py): a new visitor's first page is cheap.
     if target_ok and task == "regression":
-        st.plotly_chart(charts.target_histogram_figure(loading.histogram(key, frame, target, None)),
-                        key="target-histogram", width="stretch")
+        loading.plotly_chart(key, f"target-histogram:{target}", lambda: charts.target_histogram_figure(
+            loading.histogram(key, frame, target, None)), "target-histogram")
     elif target_ok:
-        st.plotly_chart(charts.class_balance_figure(class_balance(frame, target)), key="class-balance",
-                        width="stretch")
+        loading.plotly_chart(key, f"class-balance:{target}",
+                             lambda: charts.class_balance_figure(class_balance(frame, target)), "class-balance")
     else:
         st.caption("Choose a target that suits the task to see its "
                    f"{'distribution' if task == 'regression' else 'balance'}.")

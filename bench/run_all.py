@@ -39,6 +39,7 @@ BENCHMARKS = (
     ("concurrency", "Many sessions training on one engine; page reruns while busy"),
     ("memory", "Worker memory after many sequential Keras runs, recycled vs never restarted"),
     ("watching", "Server CPU while browsers watch live runs vs the workers' training CPU"),
+    ("first_page", "Server CPU and time per new browser session on the Data page vs a hello-world app"),
 )
 
 # (benchmark, figure, comparison, goal, description); comparison "<=" or ">="
@@ -58,6 +59,9 @@ GOALS = (
     ("memory", "mllab_growth_ratio", "<=", 1.10, "Worker memory after the last Keras run / after run 5"),
     ("watching", "server_per_training_ratio", "<=", 0.25, "Server CPU while browsers watch their runs / the "
                                                           "workers' training CPU"),
+    ("first_page", "session_cpu_s", "<=", 0.25, "Server CPU seconds per new browser session on the Data page "
+                                                "(built-in digits)"),
+    ("first_page", "ready_ratio", "<=", 2.0, "New session -> Data page ready / hello-world app"),
 )
 
 # Figures shown without a goal: what the ratios are made of.
@@ -79,6 +83,10 @@ INFO = {
                "plain_growth_ratio", "worker_processes"),
     "watching": ("browsers", "window_s", "still_training", "server_cpu_share", "worker_cpu_share",
                  "browser_cpu_share"),
+    "first_page": ("sessions", "crowd_sessions", "settle_s", "hello_session_cpu_s", "session_cpu_max_s",
+                   "hello_session_cpu_max_s", "session_cpu_ratio", "ready_s", "hello_ready_s", "crowd_last_ready_s",
+                   "hello_crowd_last_ready_s", "crowd_ratio", "crowd_session_cpu_s", "hello_crowd_session_cpu_s",
+                   "idle_cpu_share", "hello_idle_cpu_share", "session_cpu_net_s", "hello_session_cpu_net_s"),
     "concurrency": ("sessions", "jobs_run", "jobs_completed", "sequential_s", "sequential_gap_per_job_s",
                     "concurrent_s", "idle_rerun_s",
                     "busy_rerun_s", "busy_rerun_max_s", "busy_reruns"),

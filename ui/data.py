@@ -7,6 +7,12 @@ the previous dataset and says so.
 Caching: a Dataset is not hashable and hashing a large frame on every rerun would be slow, so
 every cached function takes a cheap text key (the loaded data's digest plus a digest of the
 cleaning choices) and the frame as an `_`-prefixed argument, which Streamlit does not hash.
+
+What every new session on the same data draws first (the class balance, the sample images, the
+preview) is built once for all sessions: forty students opening the link together each pay only
+for sending it (bench/first_page.py). Those caches are `st.cache_resource` (no pickling) and hold
+objects no session ever receives to change: a Plotly figure is drawn here, where `st.plotly_chart`
+only copies it (`Figure.to_dict` deep-copies), and a preview is an immutable Arrow table.
 """
 
 from __future__ import annotations
@@ -59,7 +65,8 @@ def load_once(token: str, read: Callable[[], Dataset], previous: Dataset | None)
 
 
 def detected_markers(dataset: Dataset, digest: str):
-    """'Missing' markers found in the loaded dataset, once per dataset (kept in the session).
+    """'Missing' markers found in the loaded dataset, once per dataset (kept in the session, and
+    shared by every session that loads the same data).
 
     An image's pixels are not scanned: they are counts from 0 to 255, never markers.
     """
@@ -67,11 +74,17 @@ def detected_markers(dataset: Dataset, digest: str):
     if stored is not None and stored[0] == digest:
         return stored[1]
     skip = set(structural_columns(dataset)) if dataset.kind == "image" else set()
-    columns = [c for c in dataset.frame.columns if c not in skip]
-    with st.spinner("Looking for 'missing' markers…"):
-        markers = find_missing_markers(dataset.frame, columns)
+    columns = tuple(c for c in dataset.frame.columns if c not in skip)
+    markers = _find_markers(digest, dataset.frame, columns)
     st.session_state["markers"] = (digest, markers)
     return markers
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Looking for 'missing' markers…")
+def _find_markers(digest: str, _frame, columns: tuple) -> list:
+    # Keyed by the digest: the same loaded data gives the same markers. cache_data hands each
+    # session its own copy of the (small) list.
+    return find_missing_markers(_frame, list(columns))
 
 
 def clean(dataset: Dataset, digest: str, choices: CleaningChoices) -> CleaningResult:
@@ -118,11 +131,48 @@ def sample_signals(key: str, _frame, columns: tuple[str, ...], target: str | Non
     return explore.sample_signals(_frame, list(columns), target, axis=_axis, axis_label=axis_label)
 
 
-@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
-def sample_images_figure(key: str, _dataset: Dataset, target: str):
+# ---- built once for every session: figures and previews -----------------------------------------
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES * 4, show_spinner=False)
+def _shared_figure(key: str, what: str, _build: Callable):
+    # cache_resource, not cache_data: unpickling a Plotly figure validates every property again,
+    # which for the 20 sample images cost about 40 ms of every new session here.
+    return _build()
+
+
+def plotly_chart(key: str, what: str, build: Callable, chart_key: str) -> None:
+    """Draw `build()`'s figure, built once per (data key, `what`) for every session.
+
+    `what` must name everything else the figure depends on (the target, say). Exceptions from
+    `build` reach the caller before anything is drawn, and are not cached.
+    """
+    st.plotly_chart(_shared_figure(key, what, build), key=chart_key, width="stretch")
+
+
+def sample_images_chart(key: str, dataset: Dataset, target: str, chart_key: str) -> None:
     """The grid of sample images: building a figure of 20 heatmaps takes a few tenths of a second."""
     from mllab import charts
     from mllab.datasets import sample_images
 
-    images, labels = sample_images(_dataset, target)
-    return charts.sample_images_figure(images, labels, columns=10)
+    def build():
+        images, labels = sample_images(dataset, target)
+        return charts.sample_images_figure(images, labels, columns=10)
+
+    plotly_chart(key, f"sample-images:{target}", build, chart_key)
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def preview_table(key: str, _frame, columns: tuple | None, rows: int):
+    """The first `rows` rows of these columns as an Arrow table (immutable, so safe to share), the
+    conversion `st.dataframe` would otherwise repeat for every session; None when Arrow refuses the
+    frame, for the caller to pass the frame itself so that Streamlit's own fixes for odd column
+    types apply as before."""
+    import pyarrow as pa
+
+    head = (_frame if columns is None else _frame[list(columns)]).head(rows)  # None: every column
+    try:
+        # preserve_index=None, as st.dataframe converts a frame: a default index stays metadata.
+        return pa.Table.from_pandas(head, preserve_index=None)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None

@@ -39,11 +39,10 @@ def samples(raw: Dataset, cleaned: Dataset, target: str, key: str) -> None:
     if cleaned.kind == "image" and cleaned.image_shape is not None:
         st.subheader("Samples")
         try:
-            figure = cached.sample_images_figure(key, cleaned, target)
+            cached.sample_images_chart(key, cleaned, target, "sample-images")
         except (ValueError, DataError):
             st.caption("The images could not be drawn: the feature columns are not the image's pixels.")
             return
-        st.plotly_chart(figure, key="sample-images", width="stretch")
     elif cleaned.kind == "signal":
         st.subheader("Samples")
         columns = signal_columns(raw, cleaned, target)
@@ -165,13 +164,19 @@ def explore_tabs(cleaned: Dataset, target: str, key: str, signal: list[str] = ()
                            "little; the total says how many components PCA preprocessing needs to keep most of it.")
 
 
-def preview(frame, target: str | None, max_columns: int = 30, rows: int = 200) -> None:
-    """The first rows, with at most `max_columns` columns (the first ones and the target)."""
+def preview(frame, target: str | None, key: str, max_columns: int = 30, rows: int = 200) -> None:
+    """The first rows, with at most `max_columns` columns (the first ones and the target).
+
+    `key` names the frame (data digest and cleaning choices): the preview is converted once for every
+    session showing the same data."""
     columns = list(frame.columns)
+    shown = None
     if len(columns) > max_columns:
         shown = [c for c in columns if c != target][:max_columns - 1] + ([target] if target in columns else [])
-        st.dataframe(frame[shown].head(rows), height=300, width="stretch")
+    table = cached.preview_table(key, frame, None if shown is None else tuple(shown), rows)
+    if table is None:
+        table = (frame if shown is None else frame[shown]).head(rows)
+    st.dataframe(table, height=300, width="stretch")
+    if shown is not None:
         st.caption(f"Showing {len(shown)} of {len(columns):,} columns (the first ones and the target).")
-    else:
-        st.dataframe(frame.head(rows), height=300, width="stretch")
 

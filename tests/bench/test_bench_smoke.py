@@ -10,7 +10,8 @@ import math
 import os
 
 import pytest
-from bench import app_start, concurrency, engine_latency, memory, ogle_full, overhead, run_all, watching
+from bench import (app_start, concurrency, engine_latency, first_page, memory, ogle_full, overhead, run_all,
+                   watching)
 
 
 def _check(figures: dict, bench: str, keys: tuple[str, ...]) -> None:
@@ -87,3 +88,13 @@ def test_watching():
     figures = watching.run(quick=True)
     _check(figures, "watching", ("server_cpu_share", "worker_cpu_share", "browser_cpu_share"))
     assert figures["still_training"] == 1.0  # the window fell inside the run, so the shares are mid-training
+
+
+def test_first_page():
+    figures = first_page.run(quick=True)
+    _check(figures, "first_page", ("hello_session_cpu_s", "ready_s", "hello_ready_s", "crowd_last_ready_s",
+                                   "hello_crowd_last_ready_s", "crowd_ratio", "crowd_session_cpu_s"))
+    assert figures["sessions"] == 3.0 and figures["crowd_sessions"] == 10.0
+    # Every session was ready after it was opened, and the crowd's last took longer than one alone.
+    assert figures["crowd_last_ready_s"] >= figures["ready_s"] > 0
+    assert figures["session_cpu_max_s"] >= figures["session_cpu_s"]

@@ -479,3 +479,21 @@ def test_a_numeric_upload_target_is_offered_as_regression_and_the_user_can_overr
     assert any("Ordinary least squares" in i.value for i in at.info)
     titles = [s["layout"]["title"]["text"] for s in plotly_specs(at)]
     assert "Residuals against true price" in titles
+
+
+def test_a_second_session_on_the_same_data_draws_the_same_first_page():
+    # The class balance, sample images and preview are built once for every session (ui/data.py's
+    # shared caches): a new session must still see exactly what the first one saw.
+    from mllab.datasets import load_builtin
+
+    first, second = _app(), _app()
+    assert not first.exception and not second.exception
+    assert _plotly_specs(second) == _plotly_specs(first)
+    assert [s["data"][0]["type"] for s in _plotly_specs(second)] == ["bar", "heatmap"]
+    frame = load_builtin("digits").frame
+    expected = frame[list(frame.columns[:29]) + ["digit"]].head(200)  # the first columns and the target
+    for at in (first, second):
+        shown = at.dataframe[0].value
+        assert list(shown.columns) == list(expected.columns)
+        assert list(shown.index) == list(range(200))
+        assert (shown.to_numpy() == expected.to_numpy()).all()
