@@ -486,10 +486,10 @@ def test_a_second_session_on_the_same_data_draws_the_same_first_page():
     # shared caches): a new session must still see exactly what the first one saw.
     from mllab.datasets import load_builtin
 
-    first, second = _app(), _app()
+    first, second = new_app(), new_app()
     assert not first.exception and not second.exception
-    assert _plotly_specs(second) == _plotly_specs(first)
-    assert [s["data"][0]["type"] for s in _plotly_specs(second)] == ["bar", "heatmap"]
+    assert plotly_specs(second) == plotly_specs(first)
+    assert [s["data"][0]["type"] for s in plotly_specs(second)] == ["bar", "heatmap"]
     frame = load_builtin("digits").frame
     expected = frame[list(frame.columns[:29]) + ["digit"]].head(200)  # the first columns and the target
     for at in (first, second):
