@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -13,6 +14,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHROMIUM = os.environ.get("MLLAB_CHROMIUM", "/usr/bin/chromium")
+# Training takes seconds to minutes on a 2-core CI machine; waits are generous, never timed asserts.
+TIMEOUT_MS = 180_000
 CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
                  "--disable-sync", "--no-first-run", "--disable-quic"]
 
@@ -58,3 +61,26 @@ def streamlit_server(log_path: Path):
 def wait_idle(page, timeout: float = 60_000) -> None:
     """Wait until Streamlit has finished running the script for the last interaction."""
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
+
+
+def choose(page, label: str, option: str) -> None:
+    """Pick an option of the selectbox with this label."""
+    box = page.locator('[data-testid="stSelectbox"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(f"^{re.escape(label)}$")))
+    box.locator('[role="combobox"]').first.click()
+    page.get_by_role("option", name=option, exact=True).click()
+    wait_idle(page)
+
+
+def go_to(page, name: str) -> None:
+    """Open a page from the sidebar's menu."""
+    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=re.compile(name, re.I)).click()
+    wait_idle(page)
+
+
+def chart_with_title(page, title: str):
+    return page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".gtitle", has_text=title))
+
+
+def press(page, name: str) -> None:
+    page.get_by_role("button", name=name, exact=True).click()

@@ -7,64 +7,9 @@ import re
 
 import numpy as np
 import pytest
-from playwright.sync_api import Page, expect, sync_playwright
+from playwright.sync_api import Page, expect
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
-
-TIMEOUT_MS = 180_000
-ARTIFACTS = __import__("conftest").ROOT / "artifacts"
-# Training takes seconds to minutes on a 2-core CI machine; waits are generous, never timed asserts.
-expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    with streamlit_server(tmp_path_factory.mktemp("server") / "streamlit.log") as url:
-        yield url
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def page(browser, server, request):
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(server)
-    wait_idle(page)
-    yield page
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
-    context.close()
-
-
-def choose(page: Page, label: str, option: str) -> None:
-    """Pick an option of the selectbox with this label."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(f"^{re.escape(label)}$")))
-    box.locator('[role="combobox"]').first.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
-
-
-def go_to(page: Page, name: str) -> None:
-    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=re.compile(name, re.I)).click()
-    wait_idle(page)
-
-
-def chart_with_title(page: Page, title: str):
-    return page.locator('[data-testid="stPlotlyChart"]').filter(has=page.locator(".gtitle", has_text=title))
-
-
-def press(page: Page, name: str) -> None:
-    page.get_by_role("button", name=name, exact=True).click()
-
+from browser_support import TIMEOUT_MS, chart_with_title, choose, go_to, press, wait_idle
 
 def test_built_in_dataset_train_and_see_curve_confusion_matrix_and_roc(page: Page):
     expect(page.get_by_role("heading", name=re.compile("Handwritten digits", re.I))).to_be_visible()

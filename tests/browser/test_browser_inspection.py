@@ -4,28 +4,9 @@ from __future__ import annotations
 
 import re
 
-import pytest
-from playwright.sync_api import expect, sync_playwright
+from playwright.sync_api import expect
 
-from browser_support import CHROMIUM, CHROMIUM_ARGS, streamlit_server, wait_idle
-
-TIMEOUT_MS = 180_000
-ARTIFACTS = __import__("conftest").ROOT / "artifacts"
-expect.set_options(timeout=TIMEOUT_MS)
-
-
-@pytest.fixture
-def page(tmp_path, request):
-    with streamlit_server(tmp_path / "streamlit.log") as url, sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        page = browser.new_context(viewport={"width": 1600, "height": 1000}).new_page()
-        page.set_default_timeout(TIMEOUT_MS)
-        page.goto(url)
-        wait_idle(page)
-        yield page
-        ARTIFACTS.mkdir(exist_ok=True)
-        page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"))
-        browser.close()
+from browser_support import wait_idle
 
 
 def test_clicking_a_confusion_cell_shows_its_test_samples(page):

@@ -6,8 +6,7 @@ import re
 
 from playwright.sync_api import Page, expect
 
-from browser_support import wait_idle
-from test_browser import browser, choose, go_to, page, press, server  # noqa: F401 (fixtures)
+from browser_support import choose, go_to, press, wait_idle
 
 
 def test_search_from_the_sidebar_to_the_best_settings_on_the_train_page(page: Page):

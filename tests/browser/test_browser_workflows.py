@@ -8,9 +8,8 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from browser_support import wait_idle
+from browser_support import TIMEOUT_MS, go_to, press, wait_idle
 from idx_samples import fashion_idx
-from test_browser import TIMEOUT_MS, browser, go_to, page, press, server  # noqa: F401 (fixtures)
 
 # Accuracy checks, not speed tests: the waits are long because a 2-core CI machine is slow and shared.
 LONG_MS = 4 * TIMEOUT_MS
