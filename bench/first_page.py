@@ -15,13 +15,13 @@ warm-up session stays open throughout, as the lecturer's own tab would: Streamli
 copy of the script whenever the last session closes, and sessions opened into an empty server would
 each pay for compiling it again, which never happens while a lecture hall is connected. Then:
 
-- one after another, K fresh browser contexts (K=8, quick 3) in one Debian chromium each open the
+- one after another, K fresh browser contexts (K=8, quick 2) in one Debian chromium each open the
   page and wait until the script has finished (`stApp` with `data-test-script-state="notRunning"`)
   and the page heading is visible, then wait SETTLE_S more so that late reruns count. The
   server's CPU time (utime+stime from /proc/PID/stat of the streamlit process alone, not its Dask
   worker children, whose training work is not the page's) is read before opening and after
   settling. Medians over the K sessions of that CPU and of open -> ready.
-- a crowd: N contexts (N=40, quick 10) open the page at once (every `goto` sent without waiting,
+- a crowd: N contexts (N=40, quick 4) open the page at once (every `goto` sent without waiting,
   then all waited for): the time until the last one is ready, and the server CPU per session.
 
 The server's CPU while nobody is connected (the Dask scheduler, the engine's watcher) is measured
@@ -194,7 +194,7 @@ def run(quick: bool = False) -> dict:
 
     from browser_support import CHROMIUM, CHROMIUM_ARGS
 
-    sessions, crowd = (3, 10) if quick else (8, 40)
+    sessions, crowd = (2, 4) if quick else (8, 40)
     work = Path(tempfile.mkdtemp(prefix="mllab-bench-first-page-"))
     servers: list[subprocess.Popen] = []
     try:
@@ -268,7 +268,7 @@ def print_table(figures: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 sessions one by one, 10 at once")
+    parser.add_argument("--quick", action="store_true", help="2 sessions one by one, 4 at once")
     parser.add_argument("--json", type=Path, help="also write the figures to this file")
     args = parser.parse_args()
     figures = run(args.quick)

@@ -94,7 +94,7 @@ def test_first_page():
     figures = first_page.run(quick=True)
     _check(figures, "first_page", ("hello_session_cpu_s", "ready_s", "hello_ready_s", "crowd_last_ready_s",
                                    "hello_crowd_last_ready_s", "crowd_ratio", "crowd_session_cpu_s"))
-    assert figures["sessions"] == 3.0 and figures["crowd_sessions"] == 10.0
+    assert figures["sessions"] == 2.0 and figures["crowd_sessions"] == 4.0
     # Every session was ready after it was opened, and the crowd's last took longer than one alone.
     assert figures["crowd_last_ready_s"] >= figures["ready_s"] > 0
     assert figures["session_cpu_max_s"] >= figures["session_cpu_s"]
