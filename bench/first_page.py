@@ -52,7 +52,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,36 +59,13 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "tests"))
 
 from bench.app_start import HELLO, _kill_group  # noqa: E402
-from bench.watching import _ticks  # noqa: E402
+from bench.watching import _ticks, start_server  # noqa: E402
 
 TIMEOUT_S = 180
 SETTLE_S = 1.0
 IDLE_S = 3.0
 IDLE = '[data-testid="stApp"][data-test-script-state="notRunning"]'
 WORKERS_READY = "Training workers: ready"
-
-
-def _start(script: str, cwd: Path, log_path: Path) -> tuple[subprocess.Popen, str]:
-    from browser_support import free_port
-
-    port = free_port()
-    env = {**os.environ, "MLLAB_WORKERS": "1", "TF_CPP_MIN_LOG_LEVEL": "2"}
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + TIMEOUT_S
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return process, url
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                _kill_group(process)
-                raise RuntimeError(f"streamlit did not start; see {log_path}:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
 
 
 def _cpu_s(pid: int) -> float:
@@ -207,7 +183,7 @@ def run(quick: bool = False) -> dict:
         sides = {"mllab": ("app.py", ROOT, "Data", WORKERS_READY), "hello": ("hello.py", hello_dir, "Hello", None)}
         urls = {}
         for name, (script, cwd, _, _) in sides.items():
-            process, urls[name] = _start(script, cwd, work / f"{name}.log")
+            process, urls[name] = start_server(script, cwd, work / f"{name}.log", workers=1)
             servers.append(process)
         pids = {name: process.pid for name, process in zip(sides, servers)}
         results: dict[str, dict] = {name: {} for name in sides}

@@ -73,6 +73,31 @@ def _cpu(pids: list[int]) -> int:
     return sum(t for t in map(_ticks, pids) if t is not None)
 
 
+def start_server(script: str, cwd: Path, log_path: Path, workers: int) -> tuple[subprocess.Popen, str]:
+    """A Streamlit server for `script` in a session of its own (so `_kill_group` ends its workers too),
+    once its health endpoint answers; the process and its URL."""
+    from browser_support import free_port
+
+    port = free_port()
+    env = {**os.environ, "MLLAB_WORKERS": str(workers), "TF_CPP_MIN_LOG_LEVEL": "2"}
+    with open(log_path, "w") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
+             "--server.port", str(port), "--server.address", "127.0.0.1"],
+            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + TIMEOUT_S
+    while True:
+        try:
+            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
+                return process, url
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                _kill_group(process)
+                raise RuntimeError(f"streamlit did not start; see {log_path}:\n{log_path.read_text()[-3000:]}")
+            time.sleep(0.1)
+
+
 def _start_training(browser, url: str):
     """One browser session: the Pima workflow's hold-out step, Train pressed; returns the page."""
     context = browser.new_context(viewport={"width": 1400, "height": 1000})
@@ -92,29 +117,13 @@ def _start_training(browser, url: str):
 def run(quick: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from browser_support import CHROMIUM, CHROMIUM_ARGS, free_port
+    from browser_support import CHROMIUM, CHROMIUM_ARGS
 
     browsers = 1 if quick else 2
     window_s = 10.0 if quick else 20.0
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    log_path = Path(tempfile.gettempdir()) / f"mllab-watching-{port}.log"
-    env = {**os.environ, "MLLAB_WORKERS": str(browsers), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    with open(log_path, "w") as log:
-        server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log_path = Path(tempfile.gettempdir()) / f"mllab-watching-{os.getpid()}.log"
+    server, url = start_server("app.py", ROOT, log_path, workers=browsers)
     try:
-        deadline = time.monotonic() + TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                    break
-            except OSError:
-                if server.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"streamlit did not start; see {log_path}")
-                time.sleep(0.2)
         with sync_playwright() as playwright:
             browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
             pages = [_start_training(browser, url) for _ in range(browsers)]
