@@ -31,14 +31,14 @@ def _metric(page: Page, label: str, timeout: float = LONG_MS) -> str:
 def test_pima_workflow_hold_out(page: Page):
     _step(page, "Train on a 20 % hold-out")
     expect(page.get_by_role("heading", name="Train")).to_be_visible()
-    expect(page.get_by_text("Expect: Test accuracy about 0.75")).to_be_visible()
+    expect(page.get_by_text("Expect: Test accuracy about 0.73 (seed 42")).to_be_visible()
     press(page, "Train")
     assert float(_metric(page, "Test accuracy")) >= 0.72
 
 
-# Ten models of the tutorial's 150 epochs in batches of 10, one after another: minutes, more on a loaded
-# machine; the whole-test limit is raised for this one.
-@pytest.mark.timeout(1800)
+# Ten models of the tutorial's 150 epochs in batches of 10, one after another: about a minute, more on a
+# loaded machine; the whole-test limit is raised for this one.
+@pytest.mark.timeout(1200)
 def test_pima_workflow_ten_fold_cross_validation(page: Page):
     _step(page, "Stratified 10-fold cross-validation")
     press(page, "Train")
