@@ -14,6 +14,7 @@ import numpy as np
 import pandas as pd
 
 from mllab.errors import UserError
+from mllab.evaluation.ranking import ranking_curves
 
 # Points kept per ROC curve for drawing; the AUC is always computed on the full curve.
 MAX_ROC_POINTS = 200
@@ -131,14 +132,11 @@ def _downsample(fpr: np.ndarray, tpr: np.ndarray, max_points: int = MAX_ROC_POIN
 
 def _binary_curve(positive: np.ndarray, score: np.ndarray) -> tuple[np.ndarray, np.ndarray, float] | None:
     """ROC of one class against the rest; None when the test set lacks positives or negatives."""
-    # scikit-learn is imported on use, here and below: pages import this module for its types.
-    from sklearn.metrics import roc_auc_score, roc_curve
-
     n_pos = int(positive.sum())
     if n_pos == 0 or n_pos == len(positive):
         return None
-    fpr, tpr, _ = roc_curve(positive, score, drop_intermediate=True)
-    return fpr, tpr, float(roc_auc_score(positive, score))
+    curves = ranking_curves(positive, score)
+    return curves.fpr, curves.tpr, curves.auc
 
 
 def _roc_curves(y: np.ndarray, p: np.ndarray, class_names: list[str]) -> tuple[list[RocCurve], float | None]:
@@ -185,18 +183,20 @@ def _downsample_path(xs: np.ndarray, ys: np.ndarray, max_points: int = MAX_ROC_P
 def _pr_curves(y: np.ndarray, p: np.ndarray, class_names: list[str]) -> list[PrCurve]:
     """Binary: the positive class (the second); multiclass: each class against the rest. A class
     absent from the test set has no curve (its average precision is undefined)."""
-    from sklearn.metrics import average_precision_score, precision_recall_curve
-
     indices = [1] if len(class_names) == 2 else range(len(class_names))
     curves = []
     for index in indices:
         positive = y == index
         if not positive.any():
             continue
-        precision, recall, _ = precision_recall_curve(positive, p[:, index])
-        recall_points, precision_points = _downsample_path(recall, precision)
-        curves.append(PrCurve(class_names[index], recall_points, precision_points,
-                              float(average_precision_score(positive, p[:, index])), float(positive.mean())))
+        if positive.all():  # every test row positive: precision is 1 at every recall
+            found_precision, found_recall, average_precision = np.ones(2), np.array([1.0, 0.0]), 1.0
+        else:
+            found = ranking_curves(positive, p[:, index])
+            found_precision, found_recall, average_precision = found.precision, found.recall, found.average_precision
+        recall_points, precision_points = _downsample_path(found_recall, found_precision)
+        curves.append(PrCurve(class_names[index], recall_points, precision_points, average_precision,
+                              float(positive.mean())))
     return curves
 
 
