@@ -6,6 +6,7 @@ import it once at start, while the app process never does.
 
 from __future__ import annotations
 
+import gc
 import math
 import threading
 from typing import Callable
@@ -29,6 +30,25 @@ def import_tensorflow():
         import keras
         import tensorflow as tf
     return tf, keras
+
+
+_fits_in_process = 0
+
+
+def fresh_session(keras) -> None:
+    """Forget the previous model (layer names restart, its memory is freed) before building the next.
+
+    Keras's clear_session runs a full garbage collection, which walks every object TensorFlow's import
+    made: 0.25 s per fit on this machine, a sixth of a small K-fold fold or search candidate. After the
+    first fit in a process every lazily imported TensorFlow and Keras module is loaded, so at the start
+    of the second, right after a collection, gc.freeze() moves what is alive out of the collector's
+    sight for good; later collections walk only what later fits made (about 0.04 s).
+    """
+    global _fits_in_process
+    keras.backend.clear_session()
+    _fits_in_process += 1
+    if _fits_in_process == 2:
+        gc.freeze()
 
 
 def available_devices() -> list[dict]:
@@ -255,7 +275,7 @@ def fit_keras(
 
     # Same data, settings and seed give the same result on CPU: seed Python, NumPy and TF, and
     # ask TF for deterministic kernels. Clearing the session also resets layer names.
-    keras.backend.clear_session()
+    fresh_session(keras)
     keras.utils.set_random_seed(seed)
     tf.config.experimental.enable_op_determinism()
     tf_device, device_used = _device_name(device.kind)
