@@ -11,11 +11,12 @@ import time
 
 import numpy as np
 
-from mllab.evaluation import evaluate, evaluate_regression, measure_importance, test_predictions
+from mllab.evaluation import evaluate, evaluate_regression, holdout_baseline, measure_importance, test_predictions
 from mllab.models import FAMILIES
 from mllab.models.base import Device
 from mllab.prepare import prepare
 from mllab.training.cross_validation import run_cross_validation
+from mllab.training.judging import class_counts, judge, training_score
 from mllab.training.spec import TrainingResult, TrainingSpec, data_info
 
 
@@ -49,6 +50,12 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         output = outcome.test_proba
     predictions = test_predictions(data.test_rows, data.y_test, output, data.class_names, spec.task, spec.seed)
     duration_s = time.perf_counter() - started  # the training's, without the inspection and packing below
+    baseline = holdout_baseline(spec.task, data.y_train, data.y_test, data.class_names, spec.redshift)
+    labels = None if spec.task == "regression" else np.concatenate([data.y_train, data.y_test])
+    verdict = judge(spec, evaluation, baseline, history, stopped=outcome.stopped, pooled=False, x_train=data.x_train,
+                    train_score=None if outcome.stopped else training_score(spec.task, outcome.predictor, data.x_train,
+                                                                            data.y_train, spec.seed),
+                    class_counts={} if labels is None else class_counts(labels, data.class_names))
     importance = None
     if not outcome.stopped:  # Stop asked for the run to end: no further work on its model
         importance = measure_importance(outcome, data, spec.dataset.kind, spec.seed, reporter)
@@ -68,5 +75,6 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         device_used=outcome.device_used, duration_s=duration_s,
         n_train=len(data.y_train), n_test=len(data.y_test), n_features=data.x_train.shape[1],
         model_summary=outcome.summary, notes=notes, importance=importance, model_file=model_file, predictions=predictions,
+        baseline=baseline, verdict=verdict,
         pca_variance_ratio=None if data.pca_variance_ratio is None else data.pca_variance_ratio.tolist(),
     )

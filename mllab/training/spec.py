@@ -56,6 +56,10 @@ class TrainingResult:
     # The test rows (K-fold: the out-of-fold rows) with their labels and predictions, at most
     # inspection.MAX_INSPECTED_ROWS of them, for looking at single samples on the page.
     predictions: TestPredictions | None = None
+    # What a model that looks at no feature scores on the same rows (an evaluation.baseline.Baseline),
+    # and the verdict in sentences (an evaluation.verdict.Verdict), both worked out on the worker.
+    baseline: object | None = None
+    verdict: object | None = None
 
 
 class LocalReporter:
