@@ -129,7 +129,7 @@ def _names(columns: list[str], limit: int = 3) -> str:
 
 def write_verdict(facts: VerdictFacts) -> Verdict:
     imbalanced = facts.task == "classification" and bool(facts.rare_classes)
-    findings = [_headline(facts)]
+    findings = [_headline(facts, imbalanced)]
     warnings: list[Finding] = []
     warnings += _leaks(facts)
     warnings += _markers(facts)
@@ -148,17 +148,20 @@ def write_verdict(facts: VerdictFacts) -> Verdict:
     return Verdict(findings[:MAX_SENTENCES])
 
 
-def _headline(facts: VerdictFacts) -> Finding:
+def _headline(facts: VerdictFacts, imbalanced: bool) -> Finding:
     reference = facts.baseline.score(facts.score_name)
     label = facts.score_label[0].upper() + facts.score_label[1:]
     if reference is None:
         return Finding("headline", "info", f"{label} {_num(facts.score)}.")
     text = f"{label} {_num(facts.score)}, against {_num(reference)} for {facts.baseline.description}"
-    share = gain(facts.score, reference)
-    if share >= 0:
-        text += f": {_pct(share)} of the way from there to a perfect score."
-    else:
-        text += ": worse than that."
+    score = facts.score
+    balanced_reference = facts.baseline.score("balanced_accuracy")
+    if imbalanced and facts.balanced_accuracy is not None and balanced_reference is not None:
+        # With a rare class accuracy's baseline is near 1 already: the gain is measured on balanced accuracy.
+        text += f"; balanced accuracy {_num(facts.balanced_accuracy)}, against {_num(balanced_reference)}"
+        score, reference = facts.balanced_accuracy, balanced_reference
+    share = gain(score, reference)
+    text += f": {_pct(share)} of the way from there to a perfect score." if share >= 0 else ": worse than that."
     return Finding("headline", "info", text)
 
 
@@ -266,10 +269,9 @@ def _leaks(facts: VerdictFacts) -> list[Finding]:
         exclude = Action(f"Leave {column.column} out of the features", exclude=(column.column,))
         if column.identifier and column.power > IDENTIFIER_PPS:
             found.append(Finding("identifier", "warning", (
-                f"Likely leak: {column.column} looks like an identifier (a name or running number for each row), "
-                f"yet on its own it predicts the target with a power of {column.power:.2f} of 1: the rows are "
-                "probably numbered in an order that follows the target. A model trained on it learns the catalogue's "
-                f"order, not the objects. Leave {column.column} out."), exclude))
+                f"Likely leak: {column.column} looks like an identifier, yet alone it predicts the target "
+                f"(predictive power {column.power:.2f} of 1): the rows are numbered in an order that follows the "
+                f"target, and a model learns that order, not the objects. Leave {column.column} out."), exclude))
         elif not column.identifier and column.power >= LEAK_PPS:
             found.append(Finding("leak", "warning", (
                 f"Possible leak: {column.column} alone predicts the target almost perfectly (power {column.power:.2f} "
@@ -305,9 +307,7 @@ def _imbalance(facts: VerdictFacts) -> list[Finding]:
             f"{others}, so accuracy rewards ignoring it")
     if recall is not None:
         text += f" (its recall is {recall:.2f})"
-    reference = facts.baseline.score("balanced_accuracy")
-    if facts.balanced_accuracy is not None and reference is not None:
-        text += f". Judge by balanced accuracy: {_num(facts.balanced_accuracy)}, against {_num(reference)} for a guess"
+    text += "; judge the model by its balanced accuracy (above) instead"
     action = None
     if facts.class_weight_offered and facts.params.get("class_weight", "none") == "none":
         text += ". Turn on balanced class weights so each class counts as much in training."

@@ -16,7 +16,7 @@ from mllab.models import FAMILIES
 from mllab.models.base import Device
 from mllab.prepare import prepare
 from mllab.training.cross_validation import run_cross_validation
-from mllab.training.judging import class_counts, judge, training_score
+from mllab.training.judging import boundary_map, class_counts, judge, training_score
 from mllab.training.spec import TrainingResult, TrainingSpec, data_info
 
 
@@ -59,13 +59,14 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
     importance = None
     if not outcome.stopped:  # Stop asked for the run to end: no further work on its model
         importance = measure_importance(outcome, data, spec.dataset.kind, spec.seed, reporter)
+    boundary, boundary_note = boundary_map(spec, data, outcome, reporter)
     model_file = None
     if spec.keep_model and outcome.model is not None:
         from mllab.training.model_export import export_model
 
         reporter.report({"type": "status", "message": "Packing the trained model for download"})
         model_file = export_model(spec, data, outcome, evaluation.summary())
-    notes = list(outcome.notes)
+    notes = list(outcome.notes) + ([boundary_note] if boundary_note else [])
     if data.dropped_missing_target:
         notes.append(f"{data.dropped_missing_target} rows without a target value were left out.")
     if data.dropped_columns:
@@ -75,6 +76,6 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         device_used=outcome.device_used, duration_s=duration_s,
         n_train=len(data.y_train), n_test=len(data.y_test), n_features=data.x_train.shape[1],
         model_summary=outcome.summary, notes=notes, importance=importance, model_file=model_file, predictions=predictions,
-        baseline=baseline, verdict=verdict,
+        baseline=baseline, verdict=verdict, boundary=boundary,
         pca_variance_ratio=None if data.pca_variance_ratio is None else data.pca_variance_ratio.tolist(),
     )

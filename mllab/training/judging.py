@@ -1,4 +1,5 @@
-"""What a run's verdict is judged on, gathered on the worker right after training (hold-out and K-fold).
+"""What is worked out on the worker right after training, beside the evaluation: the verdict (hold-out
+and K-fold) and the decision-boundary map (hold-out classifications that asked for one).
 
 `judge` collects the facts (`mllab.evaluation.verdict.VerdictFacts`): the test score and the
 baseline's, the same score on a sample of the training rows, the curve, the settings, the class
@@ -18,6 +19,27 @@ from mllab.evaluation.verdict import Finding, Verdict, VerdictFacts, write_verdi
 from mllab.models import FAMILIES
 
 TRAIN_SCORE_ROWS = 2_000
+
+
+def boundary_map(spec, data, outcome, reporter):
+    """The run's decision-boundary map (mllab.evaluation.boundary), or None with the reason in a note."""
+    from mllab.evaluation.boundary import PCA, feature_boundary, pca_boundary
+
+    if spec.boundary is None or spec.task != "classification" or outcome.stopped or outcome.predictor is None:
+        return None, None
+    reporter.report({"type": "status", "message": "Drawing the decision boundary"})
+    try:
+        if spec.boundary == PCA:
+            if data.x_train.shape[1] < 2:
+                return None, "No decision-boundary map: the model has only one input."
+            return pca_boundary(outcome.predictor, data.x_train, data.x_test, data.y_train, data.y_test,
+                                outcome.test_proba, data.class_names, spec.seed), None
+        frame = spec.dataset.frame[data.input_columns]
+        return feature_boundary(outcome.predictor, data.preprocessor, frame.iloc[data.train_rows],
+                                frame.iloc[data.test_rows], data.y_train, data.y_test, outcome.test_proba,
+                                data.class_names, *spec.boundary, seed=spec.seed), None
+    except Exception as err:  # the run trained fine: a map that cannot be drawn is a note, not a failed run
+        return None, f"The decision-boundary map could not be drawn ({type(err).__name__}: {err})."
 
 
 def training_score(task: str, predictor, x_train: np.ndarray, y_train: np.ndarray, seed: int) -> float | None:
