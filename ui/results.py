@@ -110,10 +110,11 @@ def _imbalance_tiles(run: Run) -> None:
     evaluation = run.result.evaluation
     if getattr(evaluation, "balanced_accuracy", None) is None:
         return  # a run from before these figures existed
-    cols = st.columns(5)
+    cols = st.columns(4)
     cols[0].metric("Balanced accuracy", f"{evaluation.balanced_accuracy:.3f}",
                    delta=baseline_delta(run, "balanced_accuracy", evaluation.balanced_accuracy),
-                   help="The mean of the classes' recalls: always answering one class scores 1 / (number of classes).")
+                   help="The mean of the classes' recalls: always answering one class scores 1 / (number of classes). "
+                        "Under the figure: how far it is above that.")
     cols[1].metric("MCC", f"{evaluation.mcc:.3f}", help="Matthews correlation between the true and predicted classes: "
                                                         "1 perfect, 0 no better than guessing, below 0 worse.")
     cols[2].metric("Cohen's kappa", f"{evaluation.kappa:.3f}",
@@ -201,7 +202,7 @@ def regression_panel(run: Run, key: str, from_runs_page: bool = False) -> None:
     cols[0].metric(f"{prefix}R²", "—" if evaluation.r2 is None else f"{evaluation.r2:.3f}",
                    delta=baseline_delta(run, "r2", evaluation.r2),
                    help=f"Share of the target's variance the model explains on the {rows}: 1 is perfect, "
-                        "0 is no better than always predicting the mean.")
+                        "0 is no better than always predicting the mean (the baseline, under the figure).")
     baseline = getattr(result, "baseline", None)
     rmse_baseline = None if baseline is None else baseline.score("rmse")
     cols[1].metric(f"{prefix}RMSE", _number(evaluation.rmse), help="Root mean squared error, in the target's units.",

@@ -174,13 +174,16 @@ def boundary_settings(dataset: Dataset, target: str, task: str, kfold: bool):
 def baseline_help(run: Run) -> str | None:
     """The baseline in a sentence, for the help of a run's headline figure."""
     baseline = getattr(run.result, "baseline", None)
-    return None if baseline is None else f"A model that looks at no feature scores this by {baseline.description}."
+    if baseline is None:
+        return None
+    return (f"Under the figure: how far it is above the baseline, and the baseline's own score: what a model that looks "
+            f"at no feature gets on the same rows by {baseline.description}.")
 
 
 def baseline_delta(run: Run, name: str, value: float | None) -> str | None:
-    """e.g. "+0.104 over the baseline" for a metric tile."""
+    """e.g. "+0.098 vs 0.649" for a metric tile: the gain over the baseline's score, short enough for a tile."""
     baseline = getattr(run.result, "baseline", None)
     reference = None if baseline is None else baseline.score(name)
     if reference is None or value is None or pd.isna(value):
         return None
-    return f"{value - reference:+.3f} over the baseline ({reference:.3f})"
+    return f"{value - reference:+.3f} vs {reference:.3f}"

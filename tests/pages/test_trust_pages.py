@@ -39,7 +39,7 @@ def test_a_leaking_column_is_named_left_out_by_its_button_and_the_next_run_has_n
     assert "flux" not in _warnings(at) and "colour" not in _warnings(at)  # informative, but no leak
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
     baseline = at.session_state.runs[0].result.baseline.score("accuracy")
-    assert accuracy.delta.endswith(f"over the baseline ({baseline:.3f})")
+    assert accuracy.delta.endswith(f" vs {baseline:.3f}")
     assert f"against {baseline:.3f} for always answering the most common class" in _plain(at.info)
     titles = [s["layout"]["title"]["text"] for s in plotly_specs(at)]
     assert any(t.startswith("Reliability") for t in titles) and any(t.startswith("Decision boundary") for t in titles)
@@ -71,7 +71,7 @@ def test_pima_with_the_tutorial_network_shows_the_majority_share_of_its_test_spl
     at.button(key="train-button").click().run()
     train_until_done(at)
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
-    assert accuracy.delta.endswith("over the baseline (0.649)")  # 100 of the 154 test rows have no diabetes
+    assert accuracy.delta.endswith(" vs 0.649")  # 100 of the 154 test rows have no diabetes
     assert "against 0.649 for always answering the most common class" in _plain(at.info)
     loss = next(s for s in plotly_specs(at) if s["layout"]["title"]["text"] == "Loss")
     assert any(trace["name"].startswith("Baseline") for trace in loss["data"])
