@@ -59,6 +59,12 @@ def test_a_leaking_column_is_named_left_out_by_its_button_and_the_next_run_has_n
     assert list(table["Verdict"]) == ["possible leak", "No warning"]
     assert {"Balanced accuracy", "MCC", "Kappa", "Baseline"} <= set(table.columns)
     assert table["Baseline"][0] == table["Baseline"][1] and 0.4 < table["Baseline"][0] < 0.6
+    # The first run's verdict is on the Runs page too; its button opens the Train page, set up.
+    at.selectbox(key="open-run").set_value("Run 1").run()
+    assert "Possible leak: flag" in _warnings(at)
+    next(b for b in at.button if b.label == "Leave flag out of the features").click().run()
+    assert not at.exception and [t.value for t in at.title] == ["Train"]
+    assert "with the other settings of Run 1" in _plain(at.success)
 
 
 def test_pima_with_the_tutorial_network_shows_the_majority_share_of_its_test_split_as_baseline():
