@@ -92,6 +92,7 @@ class VerdictFacts:
     baseline: Baseline
     train_score: float | None = None  # the same score on (a sample of) the training rows
     balanced_accuracy: float | None = None
+    rmse: float | None = None  # a regression's, on the same rows as `score`
     history: list[dict] = field(default_factory=list)
     step_label: str = "Epoch"
     params: dict = field(default_factory=dict)
@@ -115,7 +116,7 @@ def gain(score: float, baseline: float, perfect: float = 1.0) -> float:
 
 
 def _num(value: float) -> str:
-    return f"{value:.3f}"
+    return f"{0.0 if abs(value) < 0.0005 else value:.3f}"  # never "-0.000"
 
 
 def _pct(value: float) -> str:
@@ -153,7 +154,12 @@ def _headline(facts: VerdictFacts, imbalanced: bool) -> Finding:
     label = facts.score_label[0].upper() + facts.score_label[1:]
     if reference is None:
         return Finding("headline", "info", f"{label} {_num(facts.score)}.")
-    text = f"{label} {_num(facts.score)}, against {_num(reference)} for {facts.baseline.description}"
+    if facts.task == "regression" and facts.rmse is not None and facts.baseline.score("rmse") is not None:
+        # R² alone hides the units: the errors themselves, the model's against the mean's.
+        text = (f"{label} {_num(facts.score)} (RMSE {facts.rmse:.4g}), against {_num(reference)} (RMSE "
+                f"{facts.baseline.score('rmse'):.4g}) for {facts.baseline.description}")
+    else:
+        text = f"{label} {_num(facts.score)}, against {_num(reference)} for {facts.baseline.description}"
     score = facts.score
     balanced_reference = facts.baseline.score("balanced_accuracy")
     if imbalanced and facts.balanced_accuracy is not None and balanced_reference is not None:
@@ -351,7 +357,7 @@ def _unscaled(facts: VerdictFacts) -> list[Finding]:
 def _all_clear(facts: VerdictFacts) -> str:
     checked = ["it beats the baseline clearly"]
     if facts.train_score is not None:
-        checked.append("scores alike on training and test rows")
+        checked.append("scores alike on training and held-out rows")
     if facts.powers:
         checked.append("no single column gives the answer away")
     if facts.task == "classification":

@@ -97,7 +97,9 @@ def _facts(spec, evaluation, baseline, history, train_score, class_counts, x_tra
         n_folds=config.n_folds if config.is_kfold else 0, scaling=spec.preprocessing.scaling,
         feature_spread=None if x_train is None else feature_spread(x_train), stopped=stopped,
     )
-    if not regression:
+    if regression:
+        facts.rmse = evaluation.rmse
+    else:
         facts.balanced_accuracy = evaluation.balanced_accuracy
         facts.rare_classes = imbalanced_classes(class_counts)
         facts.recalls = dict(zip(evaluation.per_class["class"], evaluation.per_class["recall"].astype(float)))

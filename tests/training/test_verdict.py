@@ -121,3 +121,21 @@ def test_an_over_fitting_network_is_told_the_epoch_of_its_lowest_validation_loss
     best = min(losses, key=lambda p: p[1])[0]
     assert f"lowest at epoch {best} " in finding.sentence
     assert dict(finding.action.params)["early_stopping"] is True
+
+
+def test_a_regression_names_its_errors_against_the_mean_and_a_column_that_copies_the_target():
+    rng = np.random.default_rng(8)
+    frame = pd.DataFrame({"g_r": rng.normal(size=500), "r_i": rng.normal(size=500)})
+    frame["z"] = 0.1 + 0.03 * frame["g_r"] + 0.01 * rng.normal(size=500)
+    frame["z_pipeline"] = frame["z"] + 1e-4 * rng.normal(size=500)  # the answer under another name
+    dataset = Dataset("photo-z", frame, "z", task="regression")
+    spec = validate_spec(TrainingSpec(dataset=dataset, target="z", family="linear_regression", params={},
+                                      preprocessing=PreprocessConfig(), task="regression"))
+    result = run_training(spec, LocalReporter())
+    headline = result.verdict.findings[0].sentence
+    base = result.baseline
+    assert base.score("r2") <= 0  # the training mean, on the test rows
+    assert headline.startswith(f"Test R² {result.evaluation.r2:.3f} (RMSE {result.evaluation.rmse:.4g}), against "
+                               f"{base.score('r2'):.3f} (RMSE {base.score('rmse'):.4g})")
+    assert "always predicting the training mean" in headline
+    assert _warnings(result) == {"leak"} and "z_pipeline alone predicts" in _finding(result, "leak").sentence
