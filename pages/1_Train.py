@@ -17,7 +17,7 @@ from ui.presets import applied_step_note
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
 from ui.task import dataset_target_and_task_or_stop, hidden_settings_note
 from ui.validation_panel import live_fold_scores, validation_settings
-from ui.verdict_panel import boundary_settings
+from ui.verdict_panel import boundary_settings, live_boundary_panel
 
 st.set_page_config(page_title="mllab · Train", page_icon="🔭", layout="wide")
 engine = get_engine()
@@ -141,6 +141,7 @@ def live_panel(run_number: int) -> None:
         st.progress(state.progress, text=label)
         live_fold_scores(state.parts_done)
         learning_curves(run, key=f"live-{run.number}")
+        live_boundary_panel(run, key=f"live-{run.number}")
         if run.finished:
             st.rerun()  # a full rerun draws the evaluation and re-enables Train
 

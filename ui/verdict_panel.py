@@ -1,5 +1,6 @@
 """The verdict after a run, with a button for each fix that is a setting; the calibration and
-decision-boundary tabs; the Train page's choice of what the boundary map is drawn over.
+decision-boundary tabs, and the MLP's map as it trains; the Train page's choice of what the
+boundary map is drawn over.
 
 A button loads the run's own settings back onto the Train page and changes the one the verdict
 names, so the next run is one click away. Buttons act in callbacks, which run before the page draws
@@ -136,6 +137,21 @@ def boundary_tab(run: Run, key: str) -> None:
     st.plotly_chart(charts.boundary_figure(boundary), key=f"{key}-boundary", width="stretch")
 
 
+def live_boundary_panel(run: Run, key: str) -> None:
+    """The MLP's boundary map as it trains, redrawn when a newer epoch's map has arrived."""
+    live = run.live_boundary
+    if not live:
+        return
+    cache = st.session_state.setdefault("live-boundary-figures", {})
+    cached = cache.get(run.job_id)
+    if cached is None or cached[0] != live["epoch"]:
+        cached = (live["epoch"], charts.boundary_figure(live["map"]))
+        cache.clear()  # one run trains at a time: older runs' maps are done with
+        cache[run.job_id] = cached
+    st.caption(f"Decision boundary after epoch {live['epoch']}: " + markdown_escape(live["map"].note))
+    st.plotly_chart(cached[1], key=f"{key}-live-boundary", width="stretch")
+
+
 BOUNDARY_OFF, BOUNDARY_PCA, BOUNDARY_FEATURES = "Off", "First two principal components", "Two features I choose"
 
 
@@ -155,7 +171,8 @@ def boundary_settings(dataset: Dataset, target: str, task: str, kfold: bool):
             st.session_state["boundary-choice"] = BOUNDARY_PCA if dataset.kind == "table" else BOUNDARY_OFF
         choice = st.radio("Draw the predicted class over", options, key="boundary-choice",
                           help="Worked out after training on a 100 × 100 grid, with the trained model: the other "
-                               "features are held at their median.")
+                               "features are held at their median. A neural network (MLP) redraws it every few "
+                               "epochs while it trains.")
         if choice == BOUNDARY_OFF:
             return None
         if choice == BOUNDARY_PCA:

@@ -16,7 +16,7 @@ from mllab.models import FAMILIES
 from mllab.models.base import Device
 from mllab.prepare import prepare
 from mllab.training.cross_validation import run_cross_validation
-from mllab.training.judging import boundary_map, class_counts, judge, training_score
+from mllab.training.judging import boundary_map, class_counts, judge, live_map_maker, training_score
 from mllab.training.spec import TrainingResult, TrainingSpec, data_info
 
 
@@ -41,7 +41,9 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         def should_stop(self) -> bool:
             return reporter.should_stop()
 
-    outcome = family.train(spec.params, data, info, Recording(), Device(spec.device, spec.mixed_precision), spec.seed)
+    recording = Recording()
+    recording.live_map = live_map_maker(spec, data)  # an MLP draws its boundary map every few epochs with it
+    outcome = family.train(spec.params, data, info, recording, Device(spec.device, spec.mixed_precision), spec.seed)
     if spec.task == "regression":
         evaluation = evaluate_regression(data.y_test, outcome.test_prediction, redshift=spec.redshift, seed=spec.seed)
         output = outcome.test_prediction

@@ -21,6 +21,27 @@ from mllab.models import FAMILIES
 TRAIN_SCORE_ROWS = 2_000
 
 
+def live_map_maker(spec, data):
+    """For an MLP that asked for a boundary map: a function from the network as it is now (a
+    predictor) to the map, which `models.mlp` calls every few epochs; None for other runs."""
+    from mllab.evaluation.boundary import PCA, feature_boundary, pca_boundary
+
+    if spec.family != "mlp" or spec.boundary is None or spec.task != "classification" or data.x_train.shape[1] < 2:
+        return None
+    frame = spec.dataset.frame[data.input_columns]
+    train_raw, test_raw = frame.iloc[data.train_rows], frame.iloc[data.test_rows]
+
+    def make(predictor):
+        test_proba = predictor(data.x_test)
+        if spec.boundary == PCA:
+            return pca_boundary(predictor, data.x_train, data.x_test, data.y_train, data.y_test, test_proba,
+                                data.class_names, spec.seed)
+        return feature_boundary(predictor, data.preprocessor, train_raw, test_raw, data.y_train, data.y_test,
+                                test_proba, data.class_names, *spec.boundary, seed=spec.seed)
+
+    return make
+
+
 def boundary_map(spec, data, outcome, reporter):
     """The run's decision-boundary map (mllab.evaluation.boundary), or None with the reason in a note."""
     from mllab.evaluation.boundary import PCA, feature_boundary, pca_boundary

@@ -37,6 +37,7 @@ class Run:
     # The dataset the run was trained on (the session's object, not a copy): the inspection tabs
     # look the test rows up in it after the user has loaded other data.
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
+    live_boundary: dict | None = field(default=None, repr=False, compare=False)  # {"epoch", "map"} while training
 
     @property
     def name(self) -> str:
@@ -56,6 +57,7 @@ class Run:
         self.history = state.history
         self.error = state.error
         self.model_summary = state.model_summary or self.model_summary
+        self.live_boundary = getattr(state, "live_boundary", None)
         if state.result is not None:
             self.result = state.result
             self.model_summary = state.result.model_summary or self.model_summary

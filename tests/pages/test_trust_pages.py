@@ -1,5 +1,7 @@
 """The verdict, the baseline, calibration and the decision-boundary map on the Train and Runs pages."""
 
+import time
+
 import numpy as np
 
 from page_support import UPLOAD, new_app, plotly_specs, train_until_done
@@ -77,8 +79,17 @@ def test_pima_with_the_tutorial_network_shows_the_majority_share_of_its_test_spl
     at.switch_page("pages/1_Train.py").run()
     at.selectbox(key="family").set_value("mlp").run()
     assert at.text_input(key="hp-mlp-hidden_layers").value == "12, 8"
-    at.slider(key="hp-mlp-epochs").set_value(10).run()  # the tutorial's 150 epochs cost minutes on two cores
+    at.slider(key="hp-mlp-epochs").set_value(40).run()  # the tutorial's 150 epochs cost minutes on two cores
+    assert at.radio(key="boundary-choice").value == "First two principal components"
     at.button(key="train-button").click().run()
+    # While it trains, the network's decision boundary is redrawn every few epochs (the live panel).
+    live, deadline = None, time.monotonic() + 120
+    while live is None and time.monotonic() < deadline and not any(m.label == "Test accuracy" for m in at.metric):
+        at.run()
+        live = next((c.value for c in at.caption if c.value.startswith("Decision boundary after epoch")), None)
+        time.sleep(0.3)
+    assert live is not None and "principal components" in live
+    assert any(s["layout"]["title"]["text"].startswith("Decision boundary") for s in plotly_specs(at))
     train_until_done(at)
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
     assert accuracy.delta.endswith(" vs 0.649")  # 100 of the 154 test rows have no diabetes

@@ -65,3 +65,18 @@ def test_a_map_needs_two_numeric_features():
         _spec(iris, "logistic_regression", ("petal_width_cm", "petal_width_cm"))
     with pytest.raises(ParamError, match="not one"):
         _spec(iris, "logistic_regression", ("petal_width_cm", "species"))
+
+
+def test_an_mlp_sends_its_boundary_map_as_it_trains_and_the_last_one_is_the_final_map():
+    rng = np.random.default_rng(3)
+    cls = rng.integers(0, 2, 200)
+    frame = pd.DataFrame({"a": rng.normal(size=200) + 2 * cls, "b": rng.normal(size=200) - cls,
+                          "cls": np.where(cls, "yes", "no")})
+    spec = _spec(Dataset("two features", frame, "cls"), "mlp", ("a", "b"),
+                 {"hidden_layers": "8", "epochs": 6, "batch_size": 32, "validation_split": 0.0})
+    reporter = LocalReporter()
+    result = run_training(spec, reporter)
+    maps = [e for e in reporter.events if e.get("type") == "boundary"]
+    assert maps and maps[-1]["epoch"] == 6 and all("step" not in e for e in maps)  # not points of the curve
+    np.testing.assert_array_equal(maps[-1]["map"].predicted, result.boundary.predicted)
+    np.testing.assert_allclose(maps[-1]["map"].probability, result.boundary.probability, atol=1e-4)
