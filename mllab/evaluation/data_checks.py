@@ -64,8 +64,14 @@ def predictive_power(frame: pd.DataFrame, columns: list[str], target: str, task:
     if len(rows) < 2 * PPS_FOLDS:
         return []
     regression = task == "regression"
-    y = (pd.to_numeric(rows[target], errors="coerce").to_numpy(dtype=float) if regression
-         else pd.factorize(rows[target].astype(str))[0])
+    if regression:  # the rows a regression trains on: those whose target is a finite number
+        values = pd.to_numeric(rows[target], errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        rows = rows[np.isfinite(values)]
+        if len(rows) < 2 * PPS_FOLDS:
+            return []
+        y = values[np.isfinite(values)]
+    else:
+        y = pd.factorize(rows[target].astype(str))[0]
     folds = KFold(PPS_FOLDS)
     found = []
     for column in columns:
