@@ -7,8 +7,8 @@ from __future__ import annotations
 import numpy as np
 import plotly.graph_objects as go
 
-from mllab.charts.style import (CHANCE_COLOUR, CLASS_PALETTE, HEIGHT, LINE_WIDTH, MACRO_COLOUR, _base_layout, _message,
-                                shorten)
+from mllab.charts.style import (BASE_FONT, CHANCE_COLOUR, CLASS_PALETTE, HEIGHT, LINE_WIDTH, MACRO_COLOUR,
+                                _base_layout, _message, shorten)
 from mllab.evaluation.calibration import CONFIDENCE_LABEL, Calibration
 
 PERFECT_CALIBRATION_LABEL = "Perfectly calibrated"
@@ -88,6 +88,11 @@ def boundary_figure(boundary) -> go.Figure:
                 hovertemplate=f"test row, true {shorten(name)}<br>predicted %{{customdata}}<extra></extra>"))
     _base_layout(fig, "Decision boundary: predicted class (paler where less sure)", height=HEIGHT + 180,
                  legend_on_top=False)
+    # The plot itself says what it holds fixed (the page's caption says it at length).
+    held = ("the model uses these two features only" if "only" in boundary.note else
+            "other components at 0, the training mean" if "principal components" in boundary.note else
+            "every other feature at its training median")
+    fig.update_layout(title=dict(subtitle=dict(text=held, font=dict(size=BASE_FONT - 1))), margin=dict(t=95))
     fig.update_xaxes(title_text=shorten(boundary.x_label, 40), range=[boundary.x[0], boundary.x[-1]], showgrid=False)
     fig.update_yaxes(title_text=shorten(boundary.y_label, 40), range=[boundary.y[0], boundary.y[-1]], showgrid=False)
     if not fig.data:

@@ -34,12 +34,13 @@ def test_boundary_figure_paints_each_predicted_class_and_rings_misclassified_tes
     boundary = BoundaryMap(
         x_label="flux", y_label="colour", x=list(np.linspace(0, 1, GRID)), y=list(np.linspace(0, 1, GRID)),
         predicted=predicted, probability=np.full((GRID, GRID), 0.8, dtype=np.float32), class_names=["galaxy", "star"],
-        note="", train_points={"x": np.array([0.1, 0.9]), "y": np.array([0.5, 0.5]), "label": np.array([0, 1])},
+        note="Every other feature (3) is fixed at its median in the training rows.", train_points={"x": np.array([0.1, 0.9]), "y": np.array([0.5, 0.5]), "label": np.array([0, 1])},
         test_points={"x": np.array([0.2, 0.8, 0.7]), "y": np.array([0.5, 0.5, 0.4]), "label": np.array([0, 1, 1]),
                      "predicted": np.array([0, 1, 0])})
     fig = boundary_figure(boundary)
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert [t.name for t in heatmaps] == ["Predicted galaxy", "Predicted star"]
     assert np.isnan(np.asarray(heatmaps[0].z, dtype=float)[:, -1]).all()  # the star half is not painted galaxy
+    assert fig.layout.title.subtitle.text == "every other feature at its training median"
     star_test = next(t for t in fig.data if t.name == "star (test)")
     assert list(star_test.marker.line.width) == [1, 3]  # the star predicted as a galaxy is ringed
