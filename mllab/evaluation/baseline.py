@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from mllab.evaluation.metrics import evaluate, evaluate_regression
+from mllab.evaluation.metrics import evaluate_regression, imbalance_scores
 
 
 @dataclass
@@ -49,15 +49,28 @@ def class_prior(y_train: np.ndarray, n_classes: int) -> np.ndarray:
 
 def classification_baseline(y_true: np.ndarray, prior_rows: np.ndarray, class_names: list[str]) -> Baseline:
     """The prior predictor's scores on `y_true`; `prior_rows` holds each row's class shares (n × k)
-    from the training rows that row's model saw (one split: the same shares on every row)."""
+    from the training rows that row's model saw (one split: the same shares on every row).
+
+    Scored directly rather than through `evaluate`: a constant's ROC, precision-recall and
+    reliability curves say nothing, and drawing them cost more than the rest of the verdict.
+    """
+    from sklearn.metrics import precision_recall_fscore_support
+
     y = np.asarray(y_true, dtype=np.int64)
     proba = np.asarray(prior_rows, dtype=float)
-    evaluation = evaluate(y, proba, class_names)
-    majority = class_names[int(np.bincount(proba.argmax(axis=1), minlength=len(class_names)).argmax())]
+    k = len(class_names)
+    predicted = proba.argmax(axis=1)
+    precision, recall, f1, _ = precision_recall_fscore_support(y, predicted, labels=np.arange(k), average=None,
+                                                               zero_division=0)
+    onehot = np.eye(k)[y]
+    squared = (proba[:, 1] - y) ** 2 if k == 2 else np.sum((proba - onehot) ** 2, axis=1)  # as calibration.py
+    scores = {"accuracy": float(np.mean(predicted == y)), "macro_precision": float(precision.mean()),
+              "macro_recall": float(recall.mean()), "macro_f1": float(f1.mean()),
+              "roc_auc": 0.5,  # a constant score ranks no row above another
+              **imbalance_scores(y, predicted, k), "brier": float(np.mean(squared))}
+    majority = class_names[int(np.bincount(predicted, minlength=k).argmax())]
     eps = np.finfo(float).eps
     log_loss = float(-np.log(np.clip(proba[np.arange(len(y)), y], eps, 1.0)).mean())
-    scores = evaluation.summary()
-    scores["roc_auc"] = 0.5  # a constant score ranks no row above another
     return Baseline("classification", f"always answering the most common class, '{majority}'", scores, log_loss)
 
 
