@@ -208,8 +208,8 @@ def cross_validate(spec: "TrainingSpec", config: ValidationConfig, reporter, par
         else:
             baseline_predicted = np.full(len(test_rows), float(np.mean(data.y_train)))
             baseline_output = baseline_predicted[:, None]
-        train_score = training_score(task, outcome.predictor, data.x_train, data.y_train, spec.seed) \
-            if score_training else None
+        train_score = training_score(task, outcome.predictor, data.x_train, data.y_train, spec.seed, spec.family,
+                                     history) if score_training else None
         summary.folds.append(FoldScore(repeat=repeat, fold=fold, n_train=len(train_rows), n_test=len(test_rows),
                                        scores=scores, duration_s=time.perf_counter() - started, history=history,
                                        baseline={s.name: s.score(data.y_test, baseline_predicted) for s in scorers},

@@ -55,8 +55,8 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
     baseline = holdout_baseline(spec.task, data.y_train, data.y_test, data.class_names, spec.redshift)
     labels = None if spec.task == "regression" else np.concatenate([data.y_train, data.y_test])
     verdict = judge(spec, evaluation, baseline, history, stopped=outcome.stopped, pooled=False, x_train=data.x_train,
-                    train_score=None if outcome.stopped else training_score(spec.task, outcome.predictor, data.x_train,
-                                                                            data.y_train, spec.seed),
+                    train_score=None if outcome.stopped else training_score(
+                        spec.task, outcome.predictor, data.x_train, data.y_train, spec.seed, spec.family, history),
                     class_counts={} if labels is None else class_counts(labels, data.class_names))
     importance = None
     if not outcome.stopped:  # Stop asked for the run to end: no further work on its model

@@ -63,8 +63,16 @@ def boundary_map(spec, data, outcome, reporter):
         return None, f"The decision-boundary map could not be drawn ({type(err).__name__}: {err})."
 
 
-def training_score(task: str, predictor, x_train: np.ndarray, y_train: np.ndarray, seed: int) -> float | None:
-    """Accuracy (classification) or R² (regression) of the trained model on up to TRAIN_SCORE_ROWS training rows."""
+def training_score(task: str, predictor, x_train: np.ndarray, y_train: np.ndarray, seed: int,
+                   family: str = "", history: list[dict] | None = None) -> float | None:
+    """Accuracy (classification) or R² (regression) of the trained model on up to TRAIN_SCORE_ROWS training rows.
+
+    A forest's curve already holds it: its last point scores all the trees' votes on up to 5,000
+    training rows (models.random_forest), so no second pass over them is needed.
+    """
+    key = "accuracy" if task == "classification" else "r2"
+    if family == "random_forest" and history and key in history[-1]:
+        return float(history[-1][key])
     if predictor is None or len(y_train) == 0:
         return None
     rows = np.arange(len(y_train))
