@@ -17,6 +17,7 @@ from ui.presets import applied_step_note
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
 from ui.task import dataset_target_and_task_or_stop, hidden_settings_note
 from ui.validation_panel import live_fold_scores, validation_settings
+from ui.verdict_panel import boundary_settings, live_boundary_panel
 
 st.set_page_config(page_title="mllab · Train", page_icon="🔭", layout="wide")
 engine = get_engine()
@@ -66,6 +67,7 @@ with settings:
              "format) into a zip offered under 'Model & settings' once the run ends. "
              + ("K-fold trains one model per fold: choose hold-out to keep one." if kfold else ""))
     keep_model = keep_model and not kfold
+    boundary = boundary_settings(dataset, target, task, kfold)
 
     devices = engine.devices()
     if family.deep:
@@ -109,7 +111,7 @@ if train_clicked and active is None and not measuring:
                             preprocessing=PreprocessConfig.from_values(raw_preprocessing),
                             family=family_key, params=raw_params, device=device,
                             mixed_precision=mixed_precision, validation=ValidationConfig.from_values(raw_validation),
-                            task=task, redshift=redshift, keep_model=keep_model)
+                            task=task, redshift=redshift, keep_model=keep_model, boundary=boundary)
         job_id = engine.submit(spec, owner)
     except UserError as err:
         with output:
@@ -139,6 +141,7 @@ def live_panel(run_number: int) -> None:
         st.progress(state.progress, text=label)
         live_fold_scores(state.parts_done)
         learning_curves(run, key=f"live-{run.number}")
+        live_boundary_panel(run, key=f"live-{run.number}")
         if run.finished:
             st.rerun()  # a full rerun draws the evaluation and re-enables Train
 

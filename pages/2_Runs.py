@@ -2,14 +2,11 @@
 
 import streamlit as st
 
-from mllab.models import FAMILIES
-from mllab.prepare import PREPROCESSING_SCHEMA
-from mllab.training import VALIDATION_SCHEMA, ValidationConfig, get_engine, runs_table
+from mllab.training import get_engine, runs_table
 from ui import session
 from ui.nav import sidebar
-from ui.params import set_widget_values
 from ui.results import evaluation_panel, run_header
-from ui.task import set_task
+from ui.verdict_panel import SWITCH_KEY, load_run_settings
 
 st.set_page_config(page_title="mllab · Runs", page_icon="🔭", layout="wide")
 engine = get_engine()
@@ -17,6 +14,8 @@ owner = session.owner_id()
 session.sync_runs(engine, owner)
 sidebar(engine)
 
+if st.session_state.pop(SWITCH_KEY, False):  # a verdict button set the Train page up for the next run
+    st.switch_page("pages/1_Train.py")
 st.title("Runs")
 runs = session.runs()
 if not runs:
@@ -31,6 +30,13 @@ st.dataframe(
         "Test accuracy": st.column_config.NumberColumn(format="%.3f"),
         "Macro F1": st.column_config.NumberColumn(format="%.3f"),
         "ROC AUC": st.column_config.NumberColumn(format="%.3f"),
+        "Balanced accuracy": st.column_config.NumberColumn(format="%.3f"),
+        "MCC": st.column_config.NumberColumn(format="%.3f"),
+        "Kappa": st.column_config.NumberColumn(format="%.3f", help="Cohen's kappa"),
+        "Baseline": st.column_config.NumberColumn(
+            format="%.3f", help="What a model that looks at no feature scores on the same rows: accuracy of always "
+                                "answering the most common class, or the RMSE of always predicting the mean"),
+        "Verdict": st.column_config.TextColumn(width="medium", help="The verdict's warnings; open the run to read them"),
         "R²": st.column_config.NumberColumn(format="%.3f"),
         "RMSE": st.column_config.NumberColumn(format="%.4g"),
         "MAE": st.column_config.NumberColumn(format="%.4g"),
@@ -47,12 +53,8 @@ run = runs[names.index(chosen)]
 run_header(run)
 if st.button("Load these settings into the Train page", key="reopen-settings",
              help="Sets the model, hyperparameters and preprocessing as they were for this run."):
-    st.session_state.family = run.family
-    set_task(run.dataset_name, run.target, run.task, run.redshift)
-    set_widget_values(FAMILIES[run.family].params, f"hp-{run.family}", run.params)
-    set_widget_values(PREPROCESSING_SCHEMA, "pp", run.preprocessing)
-    set_widget_values(VALIDATION_SCHEMA, "val", run.validation or ValidationConfig().as_dict())
+    load_run_settings(run)
     st.switch_page("pages/1_Train.py")
 if not run.finished:
     st.info("This run is still training; its live curves are on the Train page.")
-evaluation_panel(run, key=f"runs-{run.number}")
+evaluation_panel(run, key=f"runs-{run.number}", from_runs_page=True)

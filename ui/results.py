@@ -11,6 +11,8 @@ from mllab.training import Run, describe_params
 from ui.inspection_model_panel import importance_tab
 from ui.inspection_panel import confusion_panel, misclassified_panel, samples_panel
 from ui.validation_panel import cross_validation_panel
+from ui.verdict_panel import (baseline_delta, baseline_help, boundary_tab, calibration_tab, show_message,
+                              verdict_panel)
 
 STATUS_TEXT = {"queued": "Queued", "running": "Training", "completed": "Finished", "stopped": "Stopped",
                "failed": "Failed"}
@@ -32,10 +34,13 @@ def _curve_figure(run: Run, metric: str, title: str, step_label: str):
     """
     cache = st.session_state.setdefault("curve-figures", {})
     last = run.history[-1] if run.history else None
-    signature = (len(run.history), tuple(sorted(last.items())) if last else ())
+    baseline = getattr(run.result, "baseline", None) if run.result is not None else None
+    reference = None if baseline is None else baseline.curve_reference(metric)
+    signature = (len(run.history), tuple(sorted(last.items())) if last else (), reference)
     cached = cache.get((run.job_id, metric))
     if cached is None or cached[0] != signature:
-        cached = (signature, charts.learning_curves(run.history, metric, title, x_label=step_label))
+        cached = (signature, charts.learning_curves(run.history, metric, title, x_label=step_label,
+                                                    baseline=reference))
         cache[(run.job_id, metric)] = cached
     return cached[1]
 
@@ -45,8 +50,10 @@ def run_header(run: Run) -> None:
                 f"(target: {markdown_escape(run.target)})")
 
 
-def evaluation_panel(run: Run, key: str) -> None:
-    """Everything known about a finished run; shared by the Train and Runs pages."""
+def evaluation_panel(run: Run, key: str, from_runs_page: bool = False) -> None:
+    """Everything known about a finished run; shared by the Train and Runs pages (whose verdict
+    buttons open the Train page)."""
+    show_message()
     if run.error:
         st.error(run.error)
     result = run.result
@@ -58,18 +65,22 @@ def evaluation_panel(run: Run, key: str) -> None:
     if result.cross_validation is not None:
         cross_validation_panel(result.cross_validation, key)
     if evaluation.task == "regression":
-        regression_panel(run, key)
+        regression_panel(run, key, from_runs_page)
         return
     cols = st.columns(5)
-    cols[0].metric("Out-of-fold accuracy" if result.cross_validation else "Test accuracy", f"{evaluation.accuracy:.3f}")
+    cols[0].metric("Out-of-fold accuracy" if result.cross_validation else "Test accuracy", f"{evaluation.accuracy:.3f}",
+                   delta=baseline_delta(run, "accuracy", evaluation.accuracy), help=baseline_help(run))
     cols[1].metric("Macro F1", f"{evaluation.macro['f1']:.3f}")
     cols[2].metric("ROC AUC", "—" if evaluation.roc_auc is None else f"{evaluation.roc_auc:.3f}")
     cols[3].metric("Device used", result.device_used)
     cols[4].metric("Duration", f"{result.duration_s:.1f} s")
+    _imbalance_tiles(run)
     _status_lines(run)
-    curves, confusion, misclassified, samples, roc, precision_recall, per_class, importance, details = st.tabs(
-        ["Learning curves", "Confusion matrix", "Misclassified", "Samples", "ROC curves", "Precision–recall",
-         "Per-class metrics", "Feature importance", "Model & settings"])
+    verdict_panel(run, key, switch=from_runs_page)
+    (curves, confusion, misclassified, samples, roc, precision_recall, calibration, boundary, per_class, importance,
+     details) = st.tabs(["Learning curves", "Confusion matrix", "Misclassified", "Samples", "ROC curves",
+                         "Precision–recall", "Calibration", "Decision boundary", "Per-class metrics",
+                         "Feature importance", "Model & settings"])
     with curves:
         learning_curves(run, key)
     with confusion:
@@ -82,12 +93,36 @@ def evaluation_panel(run: Run, key: str) -> None:
         st.plotly_chart(charts.roc_figure(evaluation), key=f"{key}-roc", width="stretch")
     with precision_recall:
         st.plotly_chart(charts.precision_recall_figure(evaluation), key=f"{key}-precision-recall", width="stretch")
+    with calibration:
+        calibration_tab(evaluation, key)
+    with boundary:
+        boundary_tab(run, key)
     with per_class:
         st.dataframe(charts.metrics_table(evaluation), hide_index=True, width="stretch")
     with importance:
         importance_tab(run, key)
     with details:
         settings_details(run)
+
+
+def _imbalance_tiles(run: Run) -> None:
+    """Balanced accuracy, MCC and kappa (honest when one class dominates) and the Brier score."""
+    evaluation = run.result.evaluation
+    if getattr(evaluation, "balanced_accuracy", None) is None:
+        return  # a run from before these figures existed
+    cols = st.columns(4)
+    cols[0].metric("Balanced accuracy", f"{evaluation.balanced_accuracy:.3f}",
+                   delta=baseline_delta(run, "balanced_accuracy", evaluation.balanced_accuracy),
+                   help="The mean of the classes' recalls: always answering one class scores 1 / (number of classes). "
+                        "Under the figure: how far it is above that.")
+    cols[1].metric("MCC", f"{evaluation.mcc:.3f}", help="Matthews correlation between the true and predicted classes: "
+                                                        "1 perfect, 0 no better than guessing, below 0 worse.")
+    cols[2].metric("Cohen's kappa", f"{evaluation.kappa:.3f}",
+                   help="Agreement with the true classes beyond what chance gives: 1 perfect, 0 chance.")
+    if evaluation.calibration is not None:
+        cols[3].metric("Brier score", f"{evaluation.calibration.brier:.3f}",
+                       help="Mean squared difference between the probabilities and what happened: 0 is perfect. "
+                            "See the Calibration tab.")
 
 
 def settings_details(run: Run) -> None:
@@ -151,7 +186,7 @@ def _pooled_points(figure, pooled: bool):
     return figure
 
 
-def regression_panel(run: Run, key: str) -> None:
+def regression_panel(run: Run, key: str, from_runs_page: bool = False) -> None:
     """A finished regression: errors, R², photo-z figures, predicted-vs-true and residual plots.
 
     For a K-fold run every figure is computed on the pooled out-of-fold predictions, and says so.
@@ -165,9 +200,15 @@ def regression_panel(run: Run, key: str) -> None:
     rows = "out-of-fold predictions" if pooled else "test rows"
     cols = st.columns(5)
     cols[0].metric(f"{prefix}R²", "—" if evaluation.r2 is None else f"{evaluation.r2:.3f}",
+                   delta=baseline_delta(run, "r2", evaluation.r2),
                    help=f"Share of the target's variance the model explains on the {rows}: 1 is perfect, "
-                        "0 is no better than always predicting the mean.")
-    cols[1].metric(f"{prefix}RMSE", _number(evaluation.rmse), help="Root mean squared error, in the target's units.")
+                        "0 is no better than always predicting the mean (the baseline, under the figure).")
+    baseline = getattr(result, "baseline", None)
+    rmse_baseline = None if baseline is None else baseline.score("rmse")
+    cols[1].metric(f"{prefix}RMSE", _number(evaluation.rmse), help="Root mean squared error, in the target's units.",
+                   delta=None if rmse_baseline is None else f"{_number(evaluation.rmse - rmse_baseline)} against "
+                                                             f"{_number(rmse_baseline)} for the mean",
+                   delta_color="inverse")
     cols[2].metric(f"{prefix}MAE", _number(evaluation.mae), help="Mean absolute error, in the target's units.")
     cols[3].metric("Device used", result.device_used)
     cols[4].metric("Duration", f"{result.duration_s:.1f} s")
@@ -185,6 +226,7 @@ def regression_panel(run: Run, key: str) -> None:
     st.caption(f"MSE {_number(evaluation.mse)} (squared target units) on {evaluation.n_samples:,} {rows}"
                + (" (each row predicted once, by the fold model that did not train on it)." if pooled else "."))
     _status_lines(run)
+    verdict_panel(run, key, switch=from_runs_page)
     curves, scatter, residuals, samples, importance, details = st.tabs(
         ["Learning curves", "Predicted vs true", "Residuals", "Samples", "Feature importance", "Model & settings"])
     with curves:

@@ -4,7 +4,7 @@ hall. Only the pages draw them, so training workers never import Plotly.
 May import: mllab.evaluation, mllab.prepare, mllab.datasets, mllab.errors. No Streamlit here.
 """
 
-from mllab.charts.curves import (TEST_SCORE_LABEL, TRAINING_SCORE_LABEL, learning_curves,
+from mllab.charts.curves import (BASELINE_LABEL, TEST_SCORE_LABEL, TRAINING_SCORE_LABEL, learning_curves,
                                  training_size_figure)
 from mllab.charts.data import (ALL_LABEL, class_balance_figure, correlation_figure, histogram_figure,
                                missing_values_figure, pca_figure, sample_images_figure, signal_samples_figure,
@@ -18,9 +18,11 @@ from mllab.charts.evaluation import (CELL_TRACE_NAME, COMPONENT_LABEL, CUMULATIV
 from mllab.charts.style import (BASE_FONT, CHANCE_COLOUR, CLASS_PALETTE, EMPTY_CELL, HEIGHT, LINE_WIDTH, MACRO_COLOUR,
                                 MARKER_LIMIT, PALETTE, TEXT_DARK, TITLE_FONT, TRAINING_COLOUR, VALIDATION_COLOUR,
                                 shorten)
+from mllab.charts.trust import PERFECT_CALIBRATION_LABEL, boundary_figure, reliability_figure
 from mllab.charts.validation import BEST_COLOUR, FOLD_COLOUR, MEAN_COLOUR, candidate_scores_figure, fold_scores_figure
 
 __all__ = [
+    "BASELINE_LABEL", "boundary_figure", "PERFECT_CALIBRATION_LABEL", "reliability_figure",
     "ALL_LABEL", "BASE_FONT", "BEST_COLOUR", "candidate_scores_figure", "CELL_TRACE_NAME", "CHANCE_COLOUR",
     "class_balance_figure", "CLASS_PALETTE", "clickable_confusion_figure", "COMPONENT_LABEL",
     "confusion_matrix_figure", "correlation_figure", "CUMULATIVE_LABEL", "EMPTY_CELL", "FOLD_COLOUR",

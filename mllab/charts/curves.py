@@ -10,11 +10,18 @@ from mllab.charts.style import (HEIGHT, LINE_WIDTH, MARKER_LIMIT, TRAINING_COLOU
                                 _attach_template, _base_layout, _finite, _layout, _message)
 
 
-def learning_curves(history: list[dict], metric: str, title: str, x_label: str = "Epoch") -> go.Figure:
+BASELINE_LABEL = "Baseline (no feature used)"
+BASELINE_COLOUR = "#7F7F7F"
+
+
+def learning_curves(history: list[dict], metric: str, title: str, x_label: str = "Epoch",
+                    baseline: float | None = None) -> go.Figure:
     """Training and validation curves of `metric` ("loss", "accuracy", ...) per step.
 
     `history` holds per-step dicts such as {"step": 3, "loss": .., "val_loss": ..}; a series is
     drawn for each of `metric` ("Training") and `val_<metric>` ("Validation") that appears.
+    `baseline`, when given, is drawn as a dotted horizontal line: where a model that uses no
+    feature sits on this curve (`evaluation.Baseline.curve_reference`).
     The figure is made in one go (no update calls): the live panel rebuilds it while a run trains.
     """
     is_share = "accuracy" in metric.lower()
@@ -33,6 +40,13 @@ def learning_curves(history: list[dict], metric: str, title: str, x_label: str =
             marker=dict(size=9, symbol=symbol, color=colour),
             hovertemplate=f"{x_label} %{{x}}<br>{name} {title.lower()}: %{{y:.4f}}<extra></extra>",
         ))
+    steps = [event.get("step", i + 1) for i, event in enumerate(history)]
+    if baseline is not None and _finite(baseline) and steps:
+        traces.append(go.Scatter(
+            x=[min(steps), max(steps)], y=[float(baseline)] * 2, name=BASELINE_LABEL, mode="lines",
+            line=dict(color=BASELINE_COLOUR, width=LINE_WIDTH - 1, dash="dot"),
+            hovertemplate=f"Baseline {title.lower()}: %{{y:.4f}}<extra></extra>",
+        ))
     layout = _layout(title, HEIGHT + 40, legend_on_top=False)
     # Legend under the plot: beside a long title ("Mean squared error") in a half-width column a
     # legend on top wrapped onto the title.
@@ -50,7 +64,7 @@ def learning_curves(history: list[dict], metric: str, title: str, x_label: str =
         message = f"Waiting for the first {x_label.lower()}…"  # "Waiting for the first epoch…"
         for axis in (xaxis, yaxis):
             axis.update(showticklabels=False, showgrid=False, zeroline=False)
-    elif not traces:
+    elif not traces or all(t.name == BASELINE_LABEL for t in traces):
         message = f"This model does not report {title.lower()}."
     fig = _attach_template(go.Figure(data=traces, layout=dict(layout, xaxis=xaxis, yaxis=yaxis)))
     if message:

@@ -51,6 +51,12 @@ class Evaluation:
     roc: list[RocCurve]  # binary: the positive class; multiclass: one-vs-rest per class + macro average
     roc_auc: float | None  # binary AUC or macro one-vs-rest AUC; None where no curve can be computed
     pr: list[PrCurve] = field(default_factory=list)  # binary: the positive class; multiclass: one-vs-rest
+    # Figures that stay honest when one class dominates (accuracy does not): the mean recall over the
+    # classes (a constant guess scores 1/k), Matthews' correlation and Cohen's kappa (both 0 for a guess).
+    balanced_accuracy: float | None = None
+    mcc: float | None = None
+    kappa: float | None = None
+    calibration: object | None = None  # a calibration.Calibration of the probabilities (reliability, Brier)
 
     task = "classification"
 
@@ -73,6 +79,10 @@ class Evaluation:
             "macro_recall": self.macro["recall"],
             "macro_f1": self.macro["f1"],
             "roc_auc": self.roc_auc,
+            "balanced_accuracy": self.balanced_accuracy,
+            "mcc": self.mcc,
+            "kappa": self.kappa,
+            "brier": None if self.calibration is None else self.calibration.brier,
         }
 
 
@@ -209,6 +219,8 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> E
     """
     from sklearn.metrics import confusion_matrix, precision_recall_fscore_support
 
+    from mllab.evaluation.calibration import calibration
+
     y, p, class_names = _check_inputs(y_true, proba, class_names)
     k = len(class_names)
     labels = np.arange(k)
@@ -228,6 +240,7 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> E
     weighted = {"precision": float(precision @ weights), "recall": float(recall @ weights),
                 "f1": float(f1 @ weights)}
     roc, roc_auc = _roc_curves(y, p, class_names)
+    agreement = imbalance_scores(y, predicted, k)
     return Evaluation(
         class_names=class_names,
         accuracy=float(np.mean(predicted == y)),
@@ -238,7 +251,27 @@ def evaluate(y_true: np.ndarray, proba: np.ndarray, class_names: list[str]) -> E
         roc=roc,
         roc_auc=roc_auc,
         pr=_pr_curves(y, p, class_names),
+        calibration=calibration(y, p, class_names),
+        **agreement,
     )
+
+
+def imbalance_scores(y: np.ndarray, predicted: np.ndarray, k: int) -> dict[str, float]:
+    """Balanced accuracy (mean recall of the classes present), Matthews correlation and Cohen's kappa.
+
+    scikit-learn's own functions; a constant prediction gets 0 for MCC and kappa (scikit-learn
+    returns 0 where the formula divides by zero), and 1/(classes present) for balanced accuracy.
+    """
+    import warnings
+
+    from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, matthews_corrcoef
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # "y_pred contains classes not in y_true" for a small test set
+        kappa = cohen_kappa_score(y, predicted, labels=np.arange(k))
+        return {"balanced_accuracy": float(balanced_accuracy_score(y, predicted)),
+                "mcc": float(matthews_corrcoef(y, predicted)),
+                "kappa": 0.0 if not np.isfinite(kappa) else float(kappa)}
 
 
 # ------------------------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ import warnings
 
 import numpy as np
 
-from mllab.models.base import DataInfo, Device, FitOutcome, ModelFamily, Reporter, ThrottledStop
+from mllab.models.base import CLASS_WEIGHT, DataInfo, Device, FitOutcome, ModelFamily, Reporter, ThrottledStop
 from mllab.params import ChoiceParam, FloatParam, IntParam
 from mllab.prepare import PreparedData
 
@@ -35,6 +35,8 @@ PARAMS = (
                step=0.05),
     ChoiceParam("solver", "Solver", "The optimisation algorithm.", "lbfgs", tuple(SOLVER_PENALTIES)),
     IntParam("max_iter", "Max iterations", "Upper bound on solver iterations.", 500, 10, 5000, step=10),
+    # The verdict's answer to a rare class (mllab.evaluation.verdict): scikit-learn's class_weight="balanced".
+    CLASS_WEIGHT,
 )
 
 
@@ -59,6 +61,7 @@ def _estimator(values: dict, seed: int, max_iter: int, warm_start: bool):
     return LogisticRegression(
         C=math.inf if penalty == "none" else values["C"], l1_ratio=l1_ratio, solver=values["solver"],
         max_iter=max_iter, warm_start=warm_start, random_state=seed,
+        class_weight="balanced" if values.get("class_weight") == "balanced" else None,
     )
 
 

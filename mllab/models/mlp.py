@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
+
+import numpy as np
 
 from mllab.models.base import (BATCH_NORM, DROPOUT, INITIALISER, L1, L2, DataInfo, Device, FitOutcome, ModelFamily,
                                Reporter, fitting_params, optimiser_params)
@@ -43,15 +46,61 @@ def architecture(values: dict, info: DataInfo) -> tuple[tuple[int, ...], list[La
     return (info.n_features,), layers
 
 
+# While it trains, the decision-boundary map (TensorFlow Playground's picture, on the user's data) is
+# redrawn about this many times over the run, and at most once per LIVE_MAP_SECONDS.
+LIVE_MAPS = 15
+LIVE_MAP_SECONDS = 1.0
+
+
+class _LiveMap:
+    """Passes events on; every few epochs also sends the boundary map of the network as it is then.
+
+    `make_map` (the run's, mllab.training.judging.live_map_maker) turns a predictor into the map; the
+    network is the one `build` made, called directly on the grid's rows (no Keras predict loop).
+    """
+
+    def __init__(self, reporter: Reporter, make_map, network: dict, epochs: int, n_classes: int):
+        self._reporter, self._make_map, self._network = reporter, make_map, network
+        self._every, self._n_classes = max(1, epochs // LIVE_MAPS), n_classes
+        self._last = 0.0
+
+    def _predict(self, x: np.ndarray) -> np.ndarray:
+        output = np.asarray(self._network["model"](np.asarray(x, dtype=np.float32), training=False), dtype=np.float64)
+        return np.column_stack([1.0 - output[:, 0], output[:, 0]]) if self._n_classes == 2 else output
+
+    def report(self, event: dict) -> None:
+        self._reporter.report(event)
+        step = event.get("step")
+        if step is None or "model" not in self._network:
+            return
+        last = step == event.get("total")
+        if last or (step % self._every == 0 and time.monotonic() - self._last >= LIVE_MAP_SECONDS):
+            self._last = time.monotonic()
+            try:
+                live = self._make_map(self._predict)
+            except Exception:  # a picture must never end a training run: the final map is drawn after it
+                self._make_map, self._network = None, {}
+                return
+            self._reporter.report({"type": "boundary", "epoch": step, "map": live})
+
+    def should_stop(self) -> bool:
+        return self._reporter.should_stop()
+
+
 def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, device: Device, seed: int) -> FitOutcome:
     from mllab.models.keras_common import build_model, fit_keras
 
     # The network's input is what preprocessing produced (one-hot columns included).
     input_shape, layers = architecture(values, replace(info, n_features=data.x_train.shape[1]))
+    network: dict = {}
 
     def build(seeds):
-        return build_model("mlp", input_shape, layers, values, seeds, data.n_classes, data.task)
+        network["model"] = build_model("mlp", input_shape, layers, values, seeds, data.n_classes, data.task)
+        return network["model"]
 
+    make_map = getattr(reporter, "live_map", None)
+    if make_map is not None and data.task == "classification":
+        reporter = _LiveMap(reporter, make_map, network, values["epochs"], data.n_classes)
     return fit_keras(build, values, data, info, reporter, device, seed)
 
 

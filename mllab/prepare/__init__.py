@@ -7,8 +7,8 @@ May import: mllab.datasets, mllab.errors, mllab.params.
 
 from mllab.prepare.cleaning import (CleaningChoices, CleaningResult, MissingMarker, apply_cleaning, count_value,
                                     default_choices, find_identifier_columns, find_missing_markers, format_value,
-                                    group_markers, marker_sentence, optional_columns, parse_marker_value,
-                                    structural_columns)
+                                    group_markers, looks_like_identifier_name, looks_like_identifier_values,
+                                    marker_sentence, optional_columns, parse_marker_value, structural_columns)
 from mllab.prepare.explore import MAX_SIGNAL_POINTS, SignalSamples, common_prefix, signal_axis
 from mllab.prepare.formulas import FUNCTIONS, DerivedColumn, add_derived_column
 from mllab.prepare.preprocessing import (MAX_ONE_HOT_CATEGORIES, PREPROCESSING_SCHEMA, LabelledData, PreparedData,
@@ -19,7 +19,7 @@ __all__ = [
     "add_derived_column", "apply_cleaning", "build_preprocessor", "CleaningChoices", "CleaningResult", "common_prefix",
     "count_value", "default_choices", "DerivedColumn", "encoded_width", "find_identifier_columns",
     "find_missing_markers", "fit_and_transform", "format_value", "FUNCTIONS", "group_markers", "label_data",
-    "LabelledData", "marker_sentence", "MAX_ONE_HOT_CATEGORIES", "MAX_SIGNAL_POINTS", "MissingMarker",
+    "LabelledData", "looks_like_identifier_name", "looks_like_identifier_values", "marker_sentence", "MAX_ONE_HOT_CATEGORIES", "MAX_SIGNAL_POINTS", "MissingMarker",
     "optional_columns", "parse_marker_value", "prepare", "PreparedData", "PreprocessConfig", "PREPROCESSING_SCHEMA",
     "regression_data", "signal_axis", "SignalSamples", "split_columns", "structural_columns",
 ]

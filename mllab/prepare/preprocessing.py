@@ -99,6 +99,7 @@ class PreparedData:
     # With PCA on: the share of the training rows' variance along each kept component.
     pca_variance_ratio: np.ndarray | None = None
     test_rows: np.ndarray | None = None  # position in the dataset's frame of each test row, in x_test's order
+    train_rows: np.ndarray | None = None  # and of each training row, in x_train's order
 
     @property
     def n_classes(self) -> int:
@@ -255,6 +256,7 @@ def fit_and_transform(pipeline: Pipeline, dropped: list[str], labelled: Labelled
                             if config.pca_components else None),
         # x_test keeps the labelled rows' numbering through the split (and a fold's iloc).
         test_rows=None if labelled.rows is None else labelled.rows[x_test.index.to_numpy()],
+        train_rows=None if labelled.rows is None else labelled.rows[x_train.index.to_numpy()],
     )
 
 

@@ -15,12 +15,14 @@ import pandas as pd
 
 from mllab.errors import ParamError
 from mllab.evaluation import evaluate, evaluate_regression, test_predictions
+from mllab.evaluation.baseline import class_prior, classification_baseline, regression_baseline
 from mllab.models import FAMILIES
 from mllab.models.base import Device
 from mllab.prepare import (LabelledData, PreprocessConfig, build_preprocessor, encoded_width, fit_and_transform,
                            label_data, regression_data)
 from mllab.training.schemes import ValidationConfig, fold_indices
 from mllab.training.scoring import Scorer, predictions, scorers_for
+from mllab.training.judging import class_counts, judge, training_score
 from mllab.training.spec import TrainingResult, TrainingSpec, data_info, is_redshift, task_of
 
 
@@ -50,6 +52,8 @@ class FoldScore:
     scores: dict[str, float]
     duration_s: float
     history: list[dict] = field(default_factory=list)
+    baseline: dict[str, float] = field(default_factory=dict)  # the baseline's scores on this fold's test rows
+    train_score: float | None = None  # accuracy or R² on (a sample of) the fold's training rows, when asked
 
 
 @dataclass
@@ -89,6 +93,11 @@ class CrossValidationSummary:
         mean = scorer.format(self.mean(scorer.name))
         decimals = len(mean.split(".")[1]) if "." in mean else 0
         return f"{mean} ± {self.std(scorer.name):,.{decimals}f}"
+
+    def baseline_mean(self, name: str) -> float | None:
+        """The baseline's mean score over the folds (fitted on each fold's training rows)."""
+        values = [f.baseline[name] for f in self.folds if name in f.baseline]
+        return float(np.mean(values)) if values else None
 
     def headline(self) -> str:
         """e.g. "Stratified 10-fold: accuracy 0.752 ± 0.041", or "5-fold: R² 0.951 ± 0.004"."""
@@ -142,15 +151,20 @@ class FoldRunOutcome:
     device_used: str
     model_summary: str | None
     notes: list[str]
+    # The baseline's out-of-fold output for the same rows: the class shares (or the mean) of each
+    # row's fold's training rows.
+    baseline_out_of_fold: np.ndarray | None = None
+    last_x_train: np.ndarray | None = None  # the last finished fold's preprocessed training rows
 
 
 def cross_validate(spec: "TrainingSpec", config: ValidationConfig, reporter, params: dict | None = None,
-                   forward_steps: bool = True) -> FoldRunOutcome:
+                   forward_steps: bool = True, score_training: bool = False) -> FoldRunOutcome:
     """Train and score one model per fold; Stop keeps the folds already finished.
 
     `params` overrides the spec's hyperparameters (a search candidate). Events: "part_started" when
     a fold starts (the engine starts a fresh live curve for it), the fold's per-step curve, and
-    "part_done" with its scores.
+    "part_done" with its scores. Each fold also scores the baseline on its test rows, and with
+    `score_training` the model on a sample of its training rows (for the verdict).
     """
 
     family = FAMILIES[spec.family]
@@ -164,7 +178,8 @@ def cross_validate(spec: "TrainingSpec", config: ValidationConfig, reporter, par
     scorers = summary.scorers
     n_classes = len(labelled.class_names)
     out_of_fold = np.full((len(labelled.labels), n_classes if task == "classification" else 1), np.nan)
-    stopped, device_used, model_summary, notes = False, "CPU", None, []
+    baseline_out_of_fold = np.full_like(out_of_fold, np.nan)
+    stopped, device_used, model_summary, notes, last_x_train = False, "CPU", None, [], None
     for index, (repeat, fold, train_rows, test_rows) in enumerate(splits, start=1):
         if reporter.should_stop():
             stopped = True
@@ -181,20 +196,33 @@ def cross_validate(spec: "TrainingSpec", config: ValidationConfig, reporter, par
             stopped = True
             break
         device_used, model_summary = outcome.device_used, outcome.summary or model_summary
+        last_x_train = data.x_train
         for note in outcome.notes:
             if note not in notes:
                 notes.append(note)
         predicted = predictions(task, outcome)
         scores = {s.name: s.score(data.y_test, predicted) for s in scorers}
+        if task == "classification":
+            baseline_output = np.tile(class_prior(data.y_train, n_classes), (len(test_rows), 1))
+            baseline_predicted = baseline_output.argmax(axis=1)
+        else:
+            baseline_predicted = np.full(len(test_rows), float(np.mean(data.y_train)))
+            baseline_output = baseline_predicted[:, None]
+        train_score = training_score(task, outcome.predictor, data.x_train, data.y_train, spec.seed, spec.family,
+                                     history) if score_training else None
         summary.folds.append(FoldScore(repeat=repeat, fold=fold, n_train=len(train_rows), n_test=len(test_rows),
-                                       scores=scores, duration_s=time.perf_counter() - started, history=history))
+                                       scores=scores, duration_s=time.perf_counter() - started, history=history,
+                                       baseline={s.name: s.score(data.y_test, baseline_predicted) for s in scorers},
+                                       train_score=train_score))
         if repeat == 1:
             out_of_fold[test_rows] = (np.asarray(outcome.test_proba, dtype=float) if task == "classification"
                                       else predicted[:, None])
+            baseline_out_of_fold[test_rows] = baseline_output
         reporter.report({"type": "part_done", "index": index, "total": len(splits), "repeat": repeat, "fold": fold,
                          "scores": scores})
     return FoldRunOutcome(summary=summary, stopped=stopped, out_of_fold=out_of_fold, labelled=labelled,
-                          device_used=device_used, model_summary=model_summary, notes=notes)
+                          device_used=device_used, model_summary=model_summary, notes=notes,
+                          baseline_out_of_fold=baseline_out_of_fold, last_x_train=last_x_train)
 
 
 def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
@@ -208,7 +236,7 @@ def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
     started = time.perf_counter()
     info = data_info(spec)
     reporter.report({"type": "status", "message": "Preparing the folds"})
-    run = cross_validate(spec, spec.validation, reporter)
+    run = cross_validate(spec, spec.validation, reporter, score_training=True)
     summary = run.summary
     if not summary.folds:
         raise ParamError("Stopped before the first fold finished, so there are no scores to show. "
@@ -220,6 +248,15 @@ def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
         evaluation = evaluate_regression(run.labelled.labels[scored], run.out_of_fold[scored, 0],
                                          redshift=summary.redshift, seed=spec.seed)
     output = run.out_of_fold[scored] if summary.task == "classification" else run.out_of_fold[scored, 0]
+    labels = run.labelled.labels[scored]
+    baseline = (classification_baseline(labels, run.baseline_out_of_fold[scored], run.labelled.class_names)
+                if summary.task == "classification" else
+                regression_baseline(labels, run.baseline_out_of_fold[scored, 0], summary.redshift))
+    train_scores = [f.train_score for f in summary.folds if f.train_score is not None]
+    verdict = judge(spec, evaluation, baseline, summary.folds[-1].history, stopped=run.stopped, pooled=True,
+                    train_score=float(np.mean(train_scores)) if train_scores else None, x_train=run.last_x_train,
+                    class_counts=({} if summary.task == "regression"
+                                  else class_counts(run.labelled.labels, run.labelled.class_names)))
     predictions = test_predictions(run.labelled.rows[scored], run.labelled.labels[scored], output,
                                    run.labelled.class_names, summary.task, spec.seed)
     notes = list(run.notes)
@@ -234,4 +271,5 @@ def run_cross_validation(spec: "TrainingSpec", reporter) -> "TrainingResult":
         device_used=run.device_used, duration_s=time.perf_counter() - started,
         n_train=last.n_train, n_test=int(scored.sum()), n_features=info.pca_components or info.n_features,
         model_summary=run.model_summary, notes=notes, cross_validation=summary, predictions=predictions,
+        baseline=baseline, verdict=verdict,
     )

@@ -66,6 +66,8 @@ class JobState:
     # Finished parts of a job made of parts (the folds of a K-fold run, the candidates of a search),
     # as their "part_done" events, so a page can list them while the rest still runs.
     parts_done: list[dict] = field(default_factory=list)
+    # The latest decision-boundary map an MLP sent while training ({"epoch", "map"}), for the live panel.
+    live_boundary: dict | None = None
 
     @property
     def finished(self) -> bool:
@@ -416,6 +418,8 @@ class Engine:
                 state.message, state.history, state.total_steps = event["message"], [], None
             elif kind == "part_done":
                 state.parts_done = [*state.parts_done, event]
+            elif kind == "boundary":
+                state.live_boundary = event
             elif "step" in event:
                 state.total_steps = event.get("total", state.total_steps)
                 state.history = [*state.history, event]  # a new list: readers never see it half-built

@@ -37,6 +37,7 @@ class Run:
     # The dataset the run was trained on (the session's object, not a copy): the inspection tabs
     # look the test rows up in it after the user has loaded other data.
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
+    live_boundary: dict | None = field(default=None, repr=False, compare=False)  # {"epoch", "map"} while training
 
     @property
     def name(self) -> str:
@@ -56,6 +57,7 @@ class Run:
         self.history = state.history
         self.error = state.error
         self.model_summary = state.model_summary or self.model_summary
+        self.live_boundary = getattr(state, "live_boundary", None)
         if state.result is not None:
             self.result = state.result
             self.model_summary = state.result.model_summary or self.model_summary
@@ -98,10 +100,34 @@ def describe_params(family_key: str, params: dict, task: str = "classification")
 # The headline columns of each task in the runs table: (column, summary key). A table of
 # classifiers shows no regression columns and the other way round; a mixed session shows both,
 # each run filling its own.
-CLASSIFICATION_COLUMNS = (("Test accuracy", "accuracy"), ("Macro F1", "macro_f1"), ("ROC AUC", "roc_auc"))
+CLASSIFICATION_COLUMNS = (("Test accuracy", "accuracy"), ("Balanced accuracy", "balanced_accuracy"), ("MCC", "mcc"),
+                          ("Kappa", "kappa"), ("Macro F1", "macro_f1"), ("ROC AUC", "roc_auc"))
 REGRESSION_COLUMNS = (("R²", "r2"), ("RMSE", "rmse"), ("MAE", "mae"), ("NMAD", "nmad"),
                       ("Outliers", "outlier_fraction"))
 METRIC_COLUMNS = tuple(name for name, _ in CLASSIFICATION_COLUMNS + REGRESSION_COLUMNS)
+
+
+def _baseline_figure(run: Run) -> float | None:
+    """The baseline's accuracy (classification) or RMSE (regression) on the run's own rows."""
+    baseline = getattr(run.result, "baseline", None) if run.result else None
+    if baseline is None:
+        return None
+    return baseline.score("accuracy" if run.task == "classification" else "rmse")
+
+
+def _verdict_summary(run: Run) -> str | None:
+    """"No warning", or the verdict's warnings by name: "over-fitting, imbalanced classes"."""
+    verdict = getattr(run.result, "verdict", None) if run.result else None
+    if verdict is None:
+        return None
+    names = list(dict.fromkeys(WARNING_NAMES.get(f.rule, f.rule) for f in verdict.warnings))
+    return ", ".join(names) if names else "No warning"
+
+
+WARNING_NAMES = {"barely": "barely beats the baseline", "overfit": "over-fitting", "overfit_epochs": "over-fitting",
+                 "underfit": "under-fitting", "leak": "possible leak", "identifier": "identifier leak",
+                 "markers": "'missing' markers", "imbalance": "imbalanced classes", "few_rows": "too few rows per fold",
+                 "unscaled": "unscaled features"}
 
 
 def runs_table(runs: list[Run]) -> pd.DataFrame:
@@ -120,6 +146,8 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
             "Task": run.task.capitalize(),
             "Status": run.status.capitalize(),
             **{name: summary.get(key) for name, key in shown},
+            "Baseline": _baseline_figure(run),
+            "Verdict": _verdict_summary(run),
             "Device": run.result.device_used if run.result else run.device_requested,
             "Duration (s)": round(run.result.duration_s, 1) if run.result else None,
             "Started": run.started.strftime("%H:%M:%S"),

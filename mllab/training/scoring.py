@@ -1,5 +1,5 @@
 """Scores a fold or a search candidate is judged by, per task (`scorers_for`): classification by
-accuracy and macro F1; a regression by R², RMSE and MAE, and a photometric redshift also by its NMAD.
+accuracy, macro F1, balanced accuracy, Matthews correlation (MCC) and Cohen's kappa; a regression by R², RMSE and MAE, and a photometric redshift also by its NMAD.
 """
 
 from __future__ import annotations
@@ -46,6 +46,25 @@ def _macro_f1(y_true, y_pred) -> float:
     return float(f1_score(y_true, y_pred, average="macro", zero_division=0))
 
 
+def _balanced_accuracy(y_true, y_pred) -> float:
+    from sklearn.metrics import balanced_accuracy_score
+
+    return float(balanced_accuracy_score(y_true, y_pred))
+
+
+def _mcc(y_true, y_pred) -> float:
+    from sklearn.metrics import matthews_corrcoef
+
+    return float(matthews_corrcoef(y_true, y_pred))
+
+
+def _kappa(y_true, y_pred) -> float:
+    from sklearn.metrics import cohen_kappa_score
+
+    value = cohen_kappa_score(y_true, y_pred)
+    return float(value) if np.isfinite(value) else 0.0  # a fold where truth and guess are one class
+
+
 def _r2(y_true, y_pred) -> float:
     from sklearn.metrics import r2_score
 
@@ -65,7 +84,11 @@ def _nmad(z_true, z_pred) -> float:
 
 
 SCORERS: dict[str, tuple[Scorer, ...]] = {
-    "classification": (Scorer("accuracy", "Accuracy", _accuracy), Scorer("macro_f1", "Macro F1", _macro_f1)),
+    # Balanced accuracy, MCC and kappa stay honest when one class dominates (a constant guess scores
+    # 1/classes, 0 and 0), where accuracy rewards always answering the common class.
+    "classification": (Scorer("accuracy", "Accuracy", _accuracy), Scorer("macro_f1", "Macro F1", _macro_f1),
+                       Scorer("balanced_accuracy", "Balanced accuracy", _balanced_accuracy),
+                       Scorer("mcc", "MCC", _mcc), Scorer("kappa", "Kappa", _kappa)),
     "regression": (Scorer("r2", "R²", _r2), Scorer("rmse", "RMSE", _rmse, higher_is_better=False, number_format=".4g"),
                    Scorer("mae", "MAE", _mae, higher_is_better=False, number_format=".4g")),
 }

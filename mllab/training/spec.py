@@ -7,6 +7,8 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+import pandas as pd
+
 from mllab.datasets import Dataset, check_target
 from mllab.errors import DataError, ParamError
 from mllab.evaluation import Evaluation, RegressionEvaluation, TestPredictions
@@ -28,6 +30,9 @@ class TrainingSpec:
     task: str = "classification"  # or "regression": predict the target's value
     redshift: bool = False  # regression on a redshift: also report the photometric-redshift figures
     keep_model: bool = False  # pack the trained model and its preprocessing for download (hold-out runs)
+    # The decision-boundary map worked out after a hold-out classification: None (none), "pca" (the
+    # first two principal components) or two numeric feature columns (x, y).
+    boundary: str | tuple[str, str] | None = None
 
     @property
     def seed(self) -> int:
@@ -56,6 +61,11 @@ class TrainingResult:
     # The test rows (K-fold: the out-of-fold rows) with their labels and predictions, at most
     # inspection.MAX_INSPECTED_ROWS of them, for looking at single samples on the page.
     predictions: TestPredictions | None = None
+    # What a model that looks at no feature scores on the same rows (an evaluation.baseline.Baseline),
+    # and the verdict in sentences (an evaluation.verdict.Verdict), both worked out on the worker.
+    baseline: object | None = None
+    verdict: object | None = None
+    boundary: object | None = None  # an evaluation.boundary.BoundaryMap, when the spec asked for one
 
 
 class LocalReporter:
@@ -134,7 +144,27 @@ def validate_spec(spec: TrainingSpec) -> TrainingSpec:
     family = FAMILIES[spec.family]
     spec.params = family.validate(spec.params, data_info(spec))
     check_validation(spec)
+    check_boundary(spec)
     return spec
+
+
+def check_boundary(spec: "TrainingSpec") -> None:
+    """A map over two features needs two different numeric feature columns."""
+    choice = getattr(spec, "boundary", None)
+    if choice is None or choice == "pca":
+        return
+    if spec.task != "classification":
+        spec.boundary = None  # a regression has no classes to map
+        return
+    features = spec.feature_columns()
+    frame = spec.dataset.frame
+    if len(choice) != 2 or choice[0] == choice[1]:
+        raise ParamError("Choose two different features for the decision-boundary map.")
+    for column in choice:
+        if column not in features:
+            raise ParamError(f"The decision-boundary map needs feature columns; '{column}' is not one.")
+        if not (pd.api.types.is_numeric_dtype(frame[column]) and not pd.api.types.is_bool_dtype(frame[column])):
+            raise ParamError(f"The decision-boundary map needs numeric features; '{column}' holds text.")
 
 
 def check_validation(spec: "TrainingSpec") -> None:

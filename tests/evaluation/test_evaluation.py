@@ -171,7 +171,8 @@ def test_summary_and_pickle_round_trip(iris):
     assert evaluation.summary() == {
         "accuracy": evaluation.accuracy, "macro_precision": evaluation.macro["precision"],
         "macro_recall": evaluation.macro["recall"], "macro_f1": evaluation.macro["f1"],
-        "roc_auc": evaluation.roc_auc,
+        "roc_auc": evaluation.roc_auc, "balanced_accuracy": evaluation.balanced_accuracy, "mcc": evaluation.mcc,
+        "kappa": evaluation.kappa, "brier": evaluation.calibration.brier,
     }
     restored = pickle.loads(pickle.dumps(evaluation))
     assert restored.accuracy == evaluation.accuracy and restored.roc_auc == evaluation.roc_auc
