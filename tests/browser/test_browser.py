@@ -19,7 +19,7 @@ def test_built_in_dataset_train_and_see_curve_confusion_matrix_and_roc(page: Pag
     # The live curve (out-of-bag error against the number of trees) shows up while the forest grows,
     # then the evaluation replaces it.
     expect(chart_with_title(page, "Error rate").first).to_be_visible()
-    expect(page.get_by_text("Test accuracy")).to_be_visible()
+    expect(page.get_by_text("Test accuracy", exact=True)).to_be_visible()  # the tile; the verdict says it too
     accuracy = float(page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
                      .locator('[data-testid="stMetricValue"]').inner_text())
     assert accuracy >= 0.95
@@ -49,7 +49,7 @@ def test_upload_csv_choose_target_and_train(page: Page, tmp_path):
     go_to(page, "Train")
     choose(page, "Model", "Logistic regression")
     press(page, "Train")
-    expect(page.get_by_text("Test accuracy")).to_be_visible()
+    expect(page.get_by_text("Test accuracy", exact=True)).to_be_visible()  # the tile; the verdict says it too
     page.get_by_role("tab", name="ROC curves").click()
     expect(chart_with_title(page, "ROC").first.locator(".legendtext", has_text="AUC").first).to_be_visible()
 
@@ -82,7 +82,7 @@ def test_moving_a_slider_does_not_stop_training_but_stop_does(page: Page):
     press(page, "Stop")
     expect(page.get_by_text(re.compile(r"Stopped at epoch \d+; the model as it was then is evaluated"))).to_be_visible(
         timeout=20_000)
-    expect(page.get_by_text("Test accuracy")).to_be_visible()
+    expect(page.get_by_text("Test accuracy", exact=True)).to_be_visible()  # the tile; the verdict says it too
     page.get_by_role("tab", name="Learning curves").click()
     expect(chart_with_title(page, "Loss").first.locator(".legendtext", has_text="Validation")).to_be_visible()
 

@@ -18,7 +18,7 @@ def test_clicking_a_confusion_cell_shows_its_test_samples(page):
     page.get_by_role("option", name="Logistic regression", exact=True).click()
     wait_idle(page)
     page.get_by_role("button", name="Train", exact=True).click()
-    expect(page.get_by_text("Test accuracy")).to_be_visible()
+    expect(page.get_by_text("Test accuracy", exact=True)).to_be_visible()  # the tile; the verdict says it too
     wait_idle(page)
     page.get_by_role("tab", name="Confusion matrix").click()
     chart = page.locator('[data-testid="stPlotlyChart"]').filter(
