@@ -357,7 +357,7 @@ def _unscaled(facts: VerdictFacts) -> list[Finding]:
 
 def _all_clear(facts: VerdictFacts) -> str:
     checked = ["it beats the baseline clearly"]
-    if facts.train_score is not None:
+    if facts.train_score is not None and facts.family != "random_forest":  # see _overfit: not checked for forests
         checked.append("scores alike on training and held-out rows")
     if facts.powers:
         checked.append("no single column gives the answer away")

@@ -56,6 +56,7 @@ def test_a_forest_on_hard_data_is_not_called_over_fitted_for_scoring_its_own_tra
     result = _run(None, "random_forest", {"n_estimators": 30}, dataset=load_builtin("pima"))
     assert result.evaluation.accuracy > result.baseline.score("accuracy")
     assert "overfit" not in _warnings(result), result.verdict.text()
+    assert "scores alike on training" not in result.verdict.text()  # nor is it told the opposite
 
 
 def test_an_identifier_that_predicts_the_class_is_a_likely_leak_with_a_button_to_leave_it_out():
