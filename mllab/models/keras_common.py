@@ -182,6 +182,13 @@ def build_model(name: str, input_shape: tuple[int, ...], specs: list[LayerSpec],
     return keras.Sequential(layers, name=name)
 
 
+def class_probabilities(output: np.ndarray, n_classes: int) -> np.ndarray:
+    """A classifier network's output as one column per class: a two-class network has one sigmoid unit."""
+    if n_classes == 2:
+        return np.column_stack([1.0 - output[:, 0], output[:, 0]])
+    return output
+
+
 def balanced_class_weights(y_train: np.ndarray, n_classes: int) -> dict[int, float]:
     """scikit-learn's "balanced" weights: rows / (classes × rows of the class), for classes present."""
     counts = np.bincount(y_train.astype(np.int64), minlength=n_classes)
@@ -332,13 +339,12 @@ def fit_keras(
         # validation_split takes the last rows; the split earlier was shuffled, so they are a fair sample.
         batches = training_batches(tf, x_train, y_train, values["batch_size"], validation_split, seed)
         if batches is None:
-            model.fit(x_train, y_train, epochs=epochs, batch_size=values["batch_size"],
-                      validation_split=validation_split, shuffle=True, verbose=0,
-                      callbacks=callbacks, class_weight=class_weight)
+            inputs = {"x": x_train, "y": y_train, "batch_size": values["batch_size"],
+                      "validation_split": validation_split, "shuffle": True}
         else:
             # The batches come shuffled already; shuffle=False only says so to Keras, which would warn.
-            model.fit(batches[0], validation_data=batches[1], epochs=epochs, shuffle=False, verbose=0,
-                      callbacks=callbacks, class_weight=class_weight)
+            inputs = {"x": batches[0], "validation_data": batches[1], "shuffle": False}
+        model.fit(**inputs, epochs=epochs, verbose=0, callbacks=callbacks, class_weight=class_weight)
 
     forward = None
 
@@ -357,9 +363,7 @@ def fit_keras(
         output = (np.concatenate(parts) if parts else np.empty((0, model.output_shape[-1]))).astype(np.float64)
         if regression:
             return target.from_unit(output[:, 0])
-        if data.n_classes == 2:
-            return np.column_stack([1.0 - output[:, 0], output[:, 0]])
-        return output
+        return class_probabilities(output, data.n_classes)
 
     notes = [early_stopping_note(early, values)] if early is not None else []
     predicted = predict(data.x_test)

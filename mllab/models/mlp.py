@@ -65,8 +65,10 @@ class _LiveMap:
         self._last = 0.0
 
     def _predict(self, x: np.ndarray) -> np.ndarray:
+        from mllab.models.keras_common import class_probabilities
+
         output = np.asarray(self._network["model"](np.asarray(x, dtype=np.float32), training=False), dtype=np.float64)
-        return np.column_stack([1.0 - output[:, 0], output[:, 0]]) if self._n_classes == 2 else output
+        return class_probabilities(output, self._n_classes)
 
     def report(self, event: dict) -> None:
         self._reporter.report(event)
