@@ -213,12 +213,17 @@ def _overfit_epochs(facts: VerdictFacts) -> list[Finding]:
                     text + f" Turn on early stopping, or train for about {best_step} epochs.", action)]
 
 
-def _overfit(facts: VerdictFacts) -> list[Finding]:
+def _train_gap_tells(facts: VerdictFacts) -> bool:
+    """Whether the training score against the test score says anything about over-fitting."""
     # A forest's own training rows score near 1 by construction (each tree saw about two thirds of
     # them, grown to pure leaves), and more trees do not over-fit it (Breiman 2001, "Random
     # Forests", section 2.1): the gap would warn on every forest of hard data, and raising the leaf
     # size again and again would not close it. Its out-of-bag curve on the page is the honest figure.
-    if facts.train_score is None or facts.train_score <= 0 or facts.family == "random_forest":
+    return facts.train_score is not None and facts.family != "random_forest"
+
+
+def _overfit(facts: VerdictFacts) -> list[Finding]:
+    if not _train_gap_tells(facts) or facts.train_score <= 0:
         return []
     degradation = (facts.train_score - facts.score) / abs(facts.train_score)
     if degradation <= OVERFIT_DEGRADATION:
@@ -357,7 +362,7 @@ def _unscaled(facts: VerdictFacts) -> list[Finding]:
 
 def _all_clear(facts: VerdictFacts) -> str:
     checked = ["it beats the baseline clearly"]
-    if facts.train_score is not None and facts.family != "random_forest":  # see _overfit: not checked for forests
+    if _train_gap_tells(facts):
         checked.append("scores alike on training and held-out rows")
     if facts.powers:
         checked.append("no single column gives the answer away")

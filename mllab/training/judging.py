@@ -24,41 +24,34 @@ TRAIN_SCORE_ROWS = 2_000
 def live_map_maker(spec, data):
     """For an MLP that asked for a boundary map: a function from the network as it is now (a
     predictor) to the map, which `models.mlp` calls every few epochs; None for other runs."""
-    from mllab.evaluation.boundary import PCA, feature_boundary, pca_boundary
-
     if spec.family != "mlp" or spec.boundary is None or spec.task != "classification" or data.x_train.shape[1] < 2:
         return None
+    return lambda predictor: _draw_map(spec, data, predictor, predictor(data.x_test))
+
+
+def _draw_map(spec, data, predictor, test_proba):
+    """The map over the spec's choice: the first two principal components, or two chosen features."""
+    from mllab.evaluation.boundary import PCA, feature_boundary, pca_boundary
+
+    if spec.boundary == PCA:
+        return pca_boundary(predictor, data.x_train, data.x_test, data.y_train, data.y_test, test_proba,
+                            data.class_names, spec.seed)
     frame = spec.dataset.frame[data.input_columns]
-    train_raw, test_raw = frame.iloc[data.train_rows], frame.iloc[data.test_rows]
-
-    def make(predictor):
-        test_proba = predictor(data.x_test)
-        if spec.boundary == PCA:
-            return pca_boundary(predictor, data.x_train, data.x_test, data.y_train, data.y_test, test_proba,
-                                data.class_names, spec.seed)
-        return feature_boundary(predictor, data.preprocessor, train_raw, test_raw, data.y_train, data.y_test,
-                                test_proba, data.class_names, *spec.boundary, seed=spec.seed)
-
-    return make
+    return feature_boundary(predictor, data.preprocessor, frame.iloc[data.train_rows], frame.iloc[data.test_rows],
+                            data.y_train, data.y_test, test_proba, data.class_names, *spec.boundary, seed=spec.seed)
 
 
 def boundary_map(spec, data, outcome, reporter):
     """The run's decision-boundary map (mllab.evaluation.boundary), or None with the reason in a note."""
-    from mllab.evaluation.boundary import PCA, feature_boundary, pca_boundary
+    from mllab.evaluation.boundary import PCA
 
     if spec.boundary is None or spec.task != "classification" or outcome.stopped or outcome.predictor is None:
         return None, None
     reporter.report({"type": "status", "message": "Drawing the decision boundary"})
+    if spec.boundary == PCA and data.x_train.shape[1] < 2:
+        return None, "No decision-boundary map: the model has only one input."
     try:
-        if spec.boundary == PCA:
-            if data.x_train.shape[1] < 2:
-                return None, "No decision-boundary map: the model has only one input."
-            return pca_boundary(outcome.predictor, data.x_train, data.x_test, data.y_train, data.y_test,
-                                outcome.test_proba, data.class_names, spec.seed), None
-        frame = spec.dataset.frame[data.input_columns]
-        return feature_boundary(outcome.predictor, data.preprocessor, frame.iloc[data.train_rows],
-                                frame.iloc[data.test_rows], data.y_train, data.y_test, outcome.test_proba,
-                                data.class_names, *spec.boundary, seed=spec.seed), None
+        return _draw_map(spec, data, outcome.predictor, outcome.test_proba), None
     except Exception as err:  # the run trained fine: a map that cannot be drawn is a note, not a failed run
         return None, f"The decision-boundary map could not be drawn ({type(err).__name__}: {err})."
 
