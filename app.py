@@ -48,7 +48,7 @@ if source == BUILTIN:
                        key="builtin-choice", persist_state="session")
     if previous is None or previous.source != "built-in" or previous.name != BUILTIN_DATASETS[key].name:
         dataset = load_builtin(key)
-        session.load_dataset(dataset, f"built-in:{key}", dataset.target)
+        session.load_dataset(dataset, f"built-in:{key}", dataset.target, {"kind": "builtin", "key": key})
 elif source == UPLOAD:
     # Several files only for MNIST-style IDX data, which comes as separate images and labels files.
     uploads = st.file_uploader(
@@ -63,15 +63,19 @@ elif source == UPLOAD:
             files = [(u.name, u.getvalue()) for u in uploads]  # getvalue copies: up to 200 MB each time
             chosen, note = pick_uploads(files)
             content = hashlib.sha256()
+            described = []
             for name, data in sorted(files[i] for i in chosen):
-                content.update(name.encode() + b"\0" + hashlib.sha256(data).digest())
+                digest_of_file = hashlib.sha256(data).digest()
+                content.update(name.encode() + b"\0" + digest_of_file)
+                described.append({"name": name, "sha256": digest_of_file.hex(), "size": len(data)})
             st.session_state["upload-id"] = upload_ids
-            st.session_state["upload-choice"] = ("upload:" + content.hexdigest(), chosen, note)
-        token, chosen, note = st.session_state["upload-choice"]
+            st.session_state["upload-choice"] = ("upload:" + content.hexdigest(), chosen, note,
+                                                 {"kind": "upload", "files": described})
+        token, chosen, note, upload_source = st.session_state["upload-choice"]
         if note:
             st.warning(note)
         loading.load_once(token, lambda: read_uploads([(uploads[i].name, uploads[i].getvalue()) for i in chosen]),
-                          previous)
+                          previous, upload_source)
 else:
     try:
         files = server_folder.list_files(server_root)
@@ -93,7 +97,8 @@ else:
         if requested is not None and requested in by_name:
             info = by_name[requested]
             token = f"server:{info.name}:{info.size}:{info.mtime_ns}"
-            loading.load_once(token, lambda: server_folder.read_server_file(info.name, server_root), previous)
+            loading.load_once(token, lambda: server_folder.read_server_file(info.name, server_root), previous,
+                              {"kind": "server", "name": info.name, "size": info.size, "mtime_ns": info.mtime_ns})
 
 sidebar(engine)
 raw = session.raw_dataset()

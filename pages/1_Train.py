@@ -117,7 +117,9 @@ if train_clicked and active is None and not measuring:
         with output:
             st.error(str(err))
     else:
-        session.runs().append(new_run(len(session.runs()) + 1, job_id, spec))
+        choices = session.cleaning_choices()
+        session.runs().append(new_run(len(session.runs()) + 1, job_id, spec, session.data_source(),
+                                      choices.as_dict() if choices is not None else {}))
         st.rerun()  # redraw with Train disabled and Stop enabled for the new run
 
 

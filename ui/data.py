@@ -36,7 +36,7 @@ def choices_key(digest: str, choices: CleaningChoices) -> str:
     return f"{digest}|{hashlib.sha256(repr(choices).encode()).hexdigest()[:16]}"
 
 
-def load_once(token: str, read: Callable[[], Dataset], previous: Dataset | None) -> bool:
+def load_once(token: str, read: Callable[[], Dataset], previous: Dataset | None, source: dict | None = None) -> bool:
     """Read and load a dataset identified by `token`, unless that token is already loaded.
 
     On DataError the message is shown (now and on later reruns, without reading again) and the
@@ -56,7 +56,7 @@ def load_once(token: str, read: Callable[[], Dataset], previous: Dataset | None)
             st.session_state["load-failed"] = (token, message)
         else:
             st.session_state.pop("load-failed", None)
-            session.load_dataset(dataset, token, dataset.target or suggest_target(dataset.frame))
+            session.load_dataset(dataset, token, dataset.target or suggest_target(dataset.frame), source)
             return True
     st.error(message)
     if previous is not None:

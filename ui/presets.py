@@ -25,7 +25,7 @@ def _load_builtin(workflow: Workflow) -> None:
     with st.spinner("Loading the workflow's dataset…"):
         data = load_workflow_data(workflow)
     digest = f"built-in:{workflow.dataset}"
-    session.load_dataset(data.raw, digest, workflow.target)
+    session.load_dataset(data.raw, digest, workflow.target, {"kind": "builtin", "key": workflow.dataset})
     st.session_state["markers"] = (digest, data.markers)
     st.session_state["cleaning-suggested"] = (
         digest, [c for c in data.choices.excluded if c not in data.raw.id_columns])

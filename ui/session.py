@@ -41,13 +41,19 @@ def raw_digest() -> str | None:
     return st.session_state.get("raw-digest")
 
 
-def load_dataset(dataset: Dataset, digest: str, target: str | None) -> None:
+def data_source() -> dict:
+    """Where the loaded data came from, as plain values (see `Run.data_source`)."""
+    return st.session_state.get("data-source-record", {})
+
+
+def load_dataset(dataset: Dataset, digest: str, target: str | None, source: dict | None = None) -> None:
     """Make a freshly loaded dataset the current one, with fresh cleaning choices.
 
     Until the Data page applies the cleaning, the dataset to train on is the loaded one.
     """
     st.session_state["raw-dataset"] = dataset
     st.session_state["raw-digest"] = digest
+    st.session_state["data-source-record"] = dict(source or {})
     st.session_state.target = target
     for key in ("cleaning", "cleaned", "markers"):
         st.session_state.pop(key, None)

@@ -62,6 +62,21 @@ class CleaningChoices:
     def replace(self, **changes) -> "CleaningChoices":
         return dataclasses.replace(self, **changes)
 
+    def as_dict(self) -> dict:
+        """Plain JSON values: what a run records and the workspace store keeps."""
+        return {"target": self.target, "missing": [list(pair) for pair in self.missing],
+                "offered_markers": [list(pair) for pair in self.offered_markers], "excluded": list(self.excluded),
+                "derived": [{"name": d.name, "expression": d.expression} for d in self.derived], "kind": self.kind}
+
+    @classmethod
+    def from_dict(cls, values: dict) -> "CleaningChoices":
+        return cls(target=values.get("target"),
+                   missing=tuple((str(c), float(v)) for c, v in values.get("missing", ())),
+                   offered_markers=tuple((str(c), float(v)) for c, v in values.get("offered_markers", ())),
+                   excluded=tuple(str(c) for c in values.get("excluded", ())),
+                   derived=tuple(DerivedColumn(str(d["name"]), str(d["expression"])) for d in values.get("derived", ())),
+                   kind=values.get("kind"))
+
 
 @dataclass
 class CleaningResult:

@@ -38,6 +38,10 @@ class Run:
     # look the test rows up in it after the user has loaded other data.
     dataset: Dataset | None = field(default=None, repr=False, compare=False)
     live_boundary: dict | None = field(default=None, repr=False, compare=False)  # {"epoch", "map"} while training
+    # Where the data came from, as plain values: {"kind": "builtin", "key"}, {"kind": "upload", "files":
+    # [{"name", "sha256", "size"}]} or {"kind": "server", "name", "size", "mtime_ns"}; empty when not known.
+    data_source: dict = field(default_factory=dict)
+    cleaning: dict = field(default_factory=dict)  # the Data page's CleaningChoices.as_dict() for this run
 
     @property
     def name(self) -> str:
@@ -63,12 +67,13 @@ class Run:
             self.model_summary = state.result.model_summary or self.model_summary
 
 
-def new_run(number: int, job_id: str, spec: TrainingSpec) -> Run:
+def new_run(number: int, job_id: str, spec: TrainingSpec, data_source: dict | None = None,
+            cleaning: dict | None = None) -> Run:
     return Run(
         number=number, job_id=job_id, dataset_name=spec.dataset.name, target=spec.target, family=spec.family,
         params=dict(spec.params), preprocessing=spec.preprocessing.as_dict(), device_requested=spec.device,
         started=datetime.now(), validation=spec.validation.as_dict(), task=spec.task, redshift=spec.redshift,
-        dataset=spec.dataset,
+        dataset=spec.dataset, data_source=dict(data_source or {}), cleaning=dict(cleaning or {}),
     )
 
 
