@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Install what the tests need (Debian's chromium included) and run every test.
+# Install what the tests need (Debian's chromium and PostgreSQL included), start PostgreSQL, and run every test.
 source "$(dirname "$0")/_venv.sh"
 install_requirements requirements-dev.txt
 if [ ! -x /usr/bin/chromium ]; then
@@ -7,4 +7,6 @@ if [ ! -x /usr/bin/chromium ]; then
   $SUDO apt-get update -qq
   $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium fonts-dejavu-core >/dev/null
 fi
+source "$(dirname "$0")/_postgres.sh"
+start_postgres
 exec .venv/bin/python -m pytest "$@"

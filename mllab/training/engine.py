@@ -182,6 +182,24 @@ def _plain_failure(exc: BaseException) -> str:
     return f"Training failed: {exc or name}. Your data and other runs are safe; check the settings and try again."
 
 
+class JobObserver:
+    """What the engine tells an observer of a job, from its watcher thread: both calls must return at
+    once (the run store's recorder queues the writes for its own thread)."""
+
+    def on_events(self, state: JobState, events: list[dict]) -> None:
+        """Events drained from the job's queue, in order, after `state` took them in."""
+
+    def on_finished(self, state: JobState) -> None:
+        """The job ended: `state` holds its status, history, result or error."""
+
+
+def _tell(method, *args) -> None:
+    try:
+        method(*args)
+    except Exception:  # an observer's fault must never stop the watcher or the job
+        log.exception("job observer failed")
+
+
 class Engine:
     def __init__(self, scheduler_address: str | None = None, n_workers: int | None = None,
                  abandon_after_s: float = DEFAULT_ABANDON_AFTER_S, recycle_growth: float = DEFAULT_RECYCLE_GROWTH):
@@ -196,6 +214,7 @@ class Engine:
         self._futures: dict[str, object] = {}
         self._queues: dict[str, object] = {}
         self._specs: dict[str, TrainingSpec] = {}
+        self._observers: dict[str, object] = {}  # job id -> a JobObserver (the run store's recorder)
         self._lock = threading.RLock()
         self._client = None
         self._cluster = None
@@ -255,9 +274,13 @@ class Engine:
         return any(d["type"] == "GPU" for d in self._devices or [])
 
     # -- jobs -----------------------------------------------------------------------------
-    def submit(self, spec: TrainingSpec, owner: str) -> str:
+    def submit(self, spec: TrainingSpec, owner: str, observer=None) -> str:
         """Validate and queue a job (a TrainingSpec, a search.SearchSpec or a learning_curve.LearningCurveSpec);
-        raises UserError at once for settings that cannot work."""
+        raises UserError at once for settings that cannot work.
+
+        `observer`, when given, hears of the job as the engine does (see `JobObserver`): the run store
+        records runs through it, so a run's steps are written even while no page is open.
+        """
         self.touch(owner)
         if any(not j.finished for j in self.jobs_of(owner)):
             raise UserError("You already have a run in progress (a training run, a search or a learning curve). "
@@ -271,7 +294,15 @@ class Engine:
         with self._lock:
             self._jobs[job_id] = JobState(job_id=job_id, owner=owner, submitted_at=time.time())
             self._specs[job_id] = spec
+            if observer is not None:
+                self._observers[job_id] = observer
         return job_id
+
+    def observe(self, job_id: str, observer) -> None:
+        """Attach an observer to a job submitted without one (it hears what comes from now on)."""
+        with self._lock:
+            if job_id in self._jobs and not self._jobs[job_id].finished:
+                self._observers[job_id] = observer
 
     def touch(self, owner: str) -> None:
         """Note that this browser session is still there (see DEFAULT_ABANDON_AFTER_S)."""
@@ -400,7 +431,8 @@ class Engine:
         queue = self._queues.get(state.job_id)
         if queue is None:
             return
-        for event in queue.get(batch=True):
+        events = queue.get(batch=True)
+        for event in events:
             kind = event.get("type")
             if kind == "started" or state.status == "queued":
                 state.status = "running"
@@ -423,6 +455,9 @@ class Engine:
             elif "step" in event:
                 state.total_steps = event.get("total", state.total_steps)
                 state.history = [*state.history, event]  # a new list: readers never see it half-built
+        observer = self._observers.get(state.job_id)
+        if observer is not None and events:
+            _tell(observer.on_events, state, events)
 
     def _collect(self, state: JobState, future) -> None:
         if future.status == "cancelled":
@@ -475,6 +510,9 @@ class Engine:
         state.error = error
         state.message = error or message or status
         state.finished_at = time.time()
+        observer = self._observers.pop(state.job_id, None)
+        if observer is not None:
+            _tell(observer.on_finished, state)
         self._futures.pop(state.job_id, None)
         self._specs.pop(state.job_id, None)
         queue = self._queues.pop(state.job_id, None)

@@ -15,6 +15,10 @@ from mllab.training.schemes import ValidationConfig
 from mllab.training.spec import TrainingResult, TrainingSpec
 
 
+# "interrupted": the app server stopped while the run trained (the store marks it after a restart).
+FINISHED = frozenset({"completed", "stopped", "failed", "interrupted"})
+
+
 @dataclass
 class Run:
     number: int
@@ -42,10 +46,14 @@ class Run:
     # [{"name", "sha256", "size"}]} or {"kind": "server", "name", "size", "mtime_ns"}; empty when not known.
     data_source: dict = field(default_factory=dict)
     cleaning: dict = field(default_factory=dict)  # the Data page's CleaningChoices.as_dict() for this run
+    store_id: str | None = field(default=None, compare=False)  # its record in the workspace store, once written
+    title: str | None = None  # the user's name for it; "Run N" until then
+    note: str = ""
+    tags: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
-        return f"Run {self.number}"
+        return self.title or f"Run {self.number}"
 
     @property
     def family_label(self) -> str:
@@ -53,7 +61,7 @@ class Run:
 
     @property
     def finished(self) -> bool:
-        return self.status in ("completed", "stopped", "failed")
+        return self.status in FINISHED
 
     def update(self, state: JobState) -> None:
         """Copy what the engine knows about this run's job."""

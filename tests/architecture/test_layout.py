@@ -15,7 +15,7 @@ CORE = ROOT / "mllab"
 
 # The stages, lowest first. A module may import its own stage and those before it in this list;
 # errors and params (the settings schema) are the foundation every stage stands on.
-STAGES = ["foundation", "datasets", "io", "prepare", "models", "evaluation", "charts", "training", "presets"]
+STAGES = ["foundation", "datasets", "io", "prepare", "models", "evaluation", "charts", "training", "store", "presets"]
 FOUNDATION = {"mllab", "mllab.errors", "mllab.params"}
 MAX_LINES = 600
 

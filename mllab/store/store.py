@@ -1,0 +1,285 @@
+"""The workspace store: workspaces opened by a token, what they keep, and the files behind them.
+
+A workspace needs no login. Its token (144 random bits, in the page's URL) is the only way in;
+the database keeps the token's SHA-256, so a copy of the database opens nobody's work. A token
+that is malformed or unknown opens nothing: the page makes a new workspace and says so.
+
+Files (uploads, kept models) are stored once by content under `<data dir>/files/ab/abcd…`,
+written to a temporary name and renamed, and checked against their SHA-256 when read back.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import re
+import secrets
+import socket
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+
+from mllab.store import database
+from mllab.store.database import StoreError, reading, writing
+from mllab.store.schema import (blobs, migrate, run_results, runs, servers, workspace_files, workspace_values,
+                                workspaces)
+
+TOKEN_BYTES = 18  # 144 bits; URL-safe base64 makes it 24 characters
+TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{24}")
+MAX_WORKSPACE_BYTES_ENV = "MLLAB_WORKSPACE_MAX_MB"
+DEFAULT_MAX_WORKSPACE_MB = 2048
+RETENTION_DAYS_ENV = "MLLAB_RETENTION_DAYS"
+# A server whose heartbeat is older than this is gone, even on another host (where its pid means nothing).
+SERVER_STALE_S = 60.0
+HEARTBEAT_S = 10.0
+
+
+class WorkspaceFull(StoreError):
+    """Storing this would take the workspace past its limit."""
+
+
+def workspace_id_of(token: str) -> str:
+    return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def valid_token(token: object) -> bool:
+    return isinstance(token, str) and TOKEN_PATTERN.fullmatch(token) is not None
+
+
+def _now() -> float:
+    return time.time()
+
+
+def _upsert(conn, table, values: dict, keys: list[str]):
+    """INSERT … ON CONFLICT DO UPDATE, in the dialect at hand (both know it)."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    statement = dialect.insert(table).values(**values)
+    return conn.execute(statement.on_conflict_do_update(
+        index_elements=keys, set_={k: v for k, v in values.items() if k not in keys}))
+
+
+class Store:
+    """One per app process; every method is safe to call from any thread."""
+
+    def __init__(self, url: str | None = None, data_dir: Path | str | None = None,
+                 max_workspace_bytes: int | None = None):
+        self.data_dir = Path(data_dir) if data_dir is not None else database.default_data_dir()
+        self.url = url or database.database_url(self.data_dir)
+        if max_workspace_bytes is None:
+            max_workspace_bytes = int(float(os.environ.get(MAX_WORKSPACE_BYTES_ENV) or DEFAULT_MAX_WORKSPACE_MB)
+                                      * 1024 ** 2)
+        self.max_workspace_bytes = max_workspace_bytes
+        with database.translated_errors():
+            self._files = self.data_dir / "files"
+            self._files.mkdir(parents=True, exist_ok=True)
+            self.engine = database.connect(self.url)
+            migrate(self.engine)
+        self.server_id = uuid.uuid4().hex
+        self._host = socket.gethostname()
+        self._last_heartbeat = 0.0
+
+    @property
+    def backend(self) -> str:
+        return self.engine.dialect.name
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- workspaces -------------------------------------------------------------------------
+    def new_workspace(self) -> str:
+        """A new workspace; returns its token (kept by the page, never by the store)."""
+        token = secrets.token_urlsafe(TOKEN_BYTES)
+        now = _now()
+        with writing(self.engine) as conn:
+            conn.execute(workspaces.insert().values(id=workspace_id_of(token), created_at=now, last_seen_at=now))
+        return token
+
+    def open_workspace(self, token: object) -> str | None:
+        """The workspace id for a token, or None when the token is malformed or opens nothing."""
+        if not valid_token(token):
+            return None
+        workspace = workspace_id_of(token)
+        with writing(self.engine) as conn:
+            found = conn.execute(update(workspaces).where(workspaces.c.id == workspace)
+                                 .values(last_seen_at=_now())).rowcount
+        return workspace if found else None
+
+    def workspace_exists(self, workspace: str) -> bool:
+        with reading(self.engine) as conn:
+            return conn.execute(select(workspaces.c.id).where(workspaces.c.id == workspace)).first() is not None
+
+    # -- values: the loaded data, cleaning, target, page settings -------------------------------
+    def put_value(self, workspace: str, key: str, value) -> None:
+        text = json.dumps(value)
+        with writing(self.engine) as conn:
+            _upsert(conn, workspace_values, {"workspace_id": workspace, "key": key, "value": text,
+                                             "updated_at": _now()}, ["workspace_id", "key"])
+
+    def values(self, workspace: str) -> dict:
+        with reading(self.engine) as conn:
+            rows = conn.execute(select(workspace_values.c.key, workspace_values.c.value)
+                                .where(workspace_values.c.workspace_id == workspace)).all()
+        return {key: json.loads(value) for key, value in rows}
+
+    # -- files --------------------------------------------------------------------------------
+    def _path(self, sha256: str) -> Path:
+        return self._files / sha256[:2] / sha256
+
+    def put_file(self, workspace: str, name: str, data: bytes, purpose: str) -> str:
+        """Keep `data` for this workspace under `name`; stored once whoever else keeps the same bytes."""
+        sha = hashlib.sha256(data).hexdigest()
+        with reading(self.engine) as conn:
+            known = conn.execute(select(workspace_files.c.sha256).where(
+                workspace_files.c.workspace_id == workspace, workspace_files.c.sha256 == sha,
+                workspace_files.c.name == name)).first()
+        if known is not None:
+            return sha
+        self.check_room(workspace, len(data))
+        path = self._path(sha)
+        with database.translated_errors():
+            if not (path.exists() and path.stat().st_size == len(data)):
+                path.parent.mkdir(parents=True, exist_ok=True)
+                with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".incoming-") as handle:
+                    handle.write(data)
+                    handle.flush()
+                    os.fsync(handle.fileno())
+                os.replace(handle.name, path)
+        now = _now()
+        with writing(self.engine) as conn:
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(dialect.insert(blobs).values(sha256=sha, size=len(data), created_at=now)
+                         .on_conflict_do_nothing(index_elements=["sha256"]))
+            conn.execute(dialect.insert(workspace_files).values(
+                workspace_id=workspace, sha256=sha, name=name, purpose=purpose, created_at=now)
+                .on_conflict_do_nothing(index_elements=["workspace_id", "sha256", "name"]))
+        return sha
+
+    def read_file(self, workspace: str, sha256: str) -> bytes:
+        """The bytes of a file this workspace keeps; StoreError when it does not, or they changed on disk."""
+        with reading(self.engine) as conn:
+            owned = conn.execute(select(workspace_files.c.sha256).where(
+                workspace_files.c.workspace_id == workspace, workspace_files.c.sha256 == sha256)).first()
+        if owned is None:
+            raise StoreError("That file is not kept in this workspace.")
+        try:
+            data = self._path(sha256).read_bytes()
+        except OSError as err:
+            raise StoreError("A file this workspace kept is missing from the store's folder.") from err
+        if hashlib.sha256(data).hexdigest() != sha256:
+            raise StoreError("A file this workspace kept has changed on disk since it was stored; it was not used.")
+        return data
+
+    def files(self, workspace: str) -> list[dict]:
+        with reading(self.engine) as conn:
+            rows = conn.execute(select(workspace_files.c.name, workspace_files.c.sha256, workspace_files.c.purpose,
+                                       blobs.c.size).join(blobs, blobs.c.sha256 == workspace_files.c.sha256)
+                                .where(workspace_files.c.workspace_id == workspace)).all()
+        return [dict(row._mapping) for row in rows]
+
+    def forget_file(self, workspace: str, sha256: str) -> None:
+        with writing(self.engine) as conn:
+            conn.execute(delete(workspace_files).where(workspace_files.c.workspace_id == workspace,
+                                                       workspace_files.c.sha256 == sha256))
+        self.collect_garbage()
+
+    # -- limits and housekeeping --------------------------------------------------------------
+    def bytes_used(self, workspace: str) -> int:
+        with reading(self.engine) as conn:
+            files = conn.execute(select(func.coalesce(func.sum(blobs.c.size), 0)).select_from(
+                workspace_files.join(blobs, blobs.c.sha256 == workspace_files.c.sha256))
+                .where(workspace_files.c.workspace_id == workspace)).scalar()
+            results = conn.execute(select(func.coalesce(func.sum(func.length(run_results.c.payload)), 0))
+                                   .select_from(run_results.join(runs, runs.c.id == run_results.c.run_id))
+                                   .where(runs.c.workspace_id == workspace)).scalar()
+        return int(files or 0) + int(results or 0)
+
+    def check_room(self, workspace: str, adding: int) -> None:
+        used = self.bytes_used(workspace)
+        if used + adding <= self.max_workspace_bytes:
+            return
+        biggest = sorted(self.files(workspace), key=lambda f: -f["size"])[:3]
+        listed = ", ".join(f"{'the upload' if f['purpose'] == 'upload' else 'the kept model'} {f['name']} "
+                           f"({f['size'] / 1024 ** 2:,.1f} MB)" for f in biggest)
+        raise WorkspaceFull(
+            f"This workspace keeps {used / 1024 ** 2:,.1f} MB of the {self.max_workspace_bytes / 1024 ** 2:,.0f} MB "
+            f"it may hold, so {adding / 1024 ** 2:,.1f} MB more was not stored. Delete runs you no longer need on the "
+            f"Runs page{f' (the largest items: {listed})' if listed else ''}; your work so far stays in this tab.")
+
+    def purge_unused(self, days: float) -> int:
+        """Delete workspaces not opened for `days` days, with their runs and files; returns how many."""
+        cutoff = _now() - days * 86400
+        with writing(self.engine) as conn:
+            removed = conn.execute(delete(workspaces).where(workspaces.c.last_seen_at < cutoff)).rowcount
+        self.collect_garbage()
+        return removed
+
+    def collect_garbage(self) -> None:
+        """Remove stored files no workspace and no run refers to any more."""
+        with writing(self.engine) as conn:
+            referenced = select(workspace_files.c.sha256).union(
+                select(runs.c.model_sha256).where(runs.c.model_sha256.is_not(None)))
+            orphans = [row[0] for row in conn.execute(select(blobs.c.sha256).where(
+                blobs.c.sha256.not_in(referenced)))]
+            if orphans:
+                conn.execute(delete(blobs).where(blobs.c.sha256.in_(orphans)))
+        for sha in orphans:
+            try:
+                self._path(sha).unlink()
+            except OSError:
+                pass  # already gone
+
+    # -- app servers: which runs were interrupted -----------------------------------------------
+    def register_server(self) -> None:
+        now = _now()
+        with writing(self.engine) as conn:
+            conn.execute(servers.insert().values(id=self.server_id, host=self._host, pid=os.getpid(), started_at=now,
+                                                 heartbeat_at=now))
+        self._last_heartbeat = now
+        self.mark_interrupted()
+
+    def heartbeat(self) -> None:
+        now = _now()
+        if now - self._last_heartbeat < HEARTBEAT_S:
+            return
+        self._last_heartbeat = now
+        with writing(self.engine) as conn:
+            conn.execute(update(servers).where(servers.c.id == self.server_id).values(heartbeat_at=now))
+
+    def _dead_servers(self, conn) -> list[str]:
+        dead = []
+        for server_id, host, pid, beat in conn.execute(select(servers.c.id, servers.c.host, servers.c.pid,
+                                                              servers.c.heartbeat_at)):
+            if server_id == self.server_id:
+                continue
+            if _now() - beat > SERVER_STALE_S or (host == self._host and not _process_alive(pid)):
+                dead.append(server_id)
+        return dead
+
+    def mark_interrupted(self) -> int:
+        """Runs left queued or running by an app server that is gone become "interrupted"."""
+        with writing(self.engine) as conn:
+            dead = self._dead_servers(conn)
+            if not dead:
+                return 0
+            changed = conn.execute(update(runs).where(runs.c.server_id.in_(dead),
+                                                      runs.c.status.in_(("queued", "running")))
+                                   .values(status="interrupted", ended_at=runs.c.updated_at, updated_at=_now(),
+                                           error="Interrupted: the app server stopped while this run was training. "
+                                                 "Its curve up to then is kept; train it again to finish it.")).rowcount
+            conn.execute(delete(servers).where(servers.c.id.in_(dead)))
+        return changed
+
+
+def _process_alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
