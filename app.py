@@ -9,7 +9,8 @@ import streamlit as st
 # and a new visitor should see the page begin at once (bench/app_start.py measures both).
 st.set_page_config(page_title="mllab · Data", page_icon="🔭", layout="wide")
 st.title("Data")
-st.caption("Choose the data to learn from. Everything stays in this browser session.")
+st.caption("Choose the data to learn from. Your data, settings and runs are kept in this workspace: the link "
+           "in the sidebar reopens them after a refresh, tomorrow or on another device.")
 
 from mllab import charts
 from mllab.datasets import BUILTIN_DATASETS, check_target, class_balance, load_builtin, markdown_escape
@@ -17,12 +18,13 @@ from mllab.errors import DataError
 from mllab.io import MAX_UPLOAD_BYTES, SUPPORTED_EXTENSIONS, describe_formats, pick_uploads, read_uploads, server_folder
 from mllab.prepare import default_choices, find_identifier_columns, optional_columns, structural_columns
 from mllab.training import get_engine
-from ui import data as loading, session
+from ui import data as loading, session, workspace
 from ui.cleaning_panel import cleaning_panel
 from ui.explore_panel import explore_tabs, preview, samples
 from ui.nav import sidebar
 from ui.task import task_choice
 
+workspace.open_workspace()
 # Start the training workers now, in the background, so they are warm by the time the user
 # presses Train. This returns at once.
 engine = get_engine()
@@ -74,8 +76,13 @@ elif source == UPLOAD:
         token, chosen, note, upload_source = st.session_state["upload-choice"]
         if note:
             st.warning(note)
-        loading.load_once(token, lambda: read_uploads([(uploads[i].name, uploads[i].getvalue()) for i in chosen]),
-                          previous, upload_source)
+        if loading.load_once(token, lambda: read_uploads([(uploads[i].name, uploads[i].getvalue()) for i in chosen]),
+                             previous, upload_source):
+            workspace.keep_uploads([(uploads[i].name, uploads[i].getvalue()) for i in chosen])
+    elif previous is not None and session.data_source().get("kind") == "upload":
+        names = ", ".join(f["name"] for f in session.data_source().get("files", []))
+        st.caption(f"Using {markdown_escape(names)}, kept in this workspace: no need to upload it again. "
+                   "Choose another file to replace it.")
 else:
     try:
         files = server_folder.list_files(server_root)
@@ -198,5 +205,6 @@ if target_ok:
     samples(raw, dataset, target, key)
 explore_tabs(dataset, target, key, structural_columns(raw))
 
+workspace.remember_data()
 if target_ok:
-    st.page_link("pages/1_Train.py", label="Next: train a model", icon=":material/arrow_forward:")
+    workspace.page_link("pages/1_Train.py", label="Next: train a model", icon=":material/arrow_forward:")

@@ -8,7 +8,7 @@ from mllab.models import FAMILIES, families_for
 from mllab.params import applicable
 from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
 from mllab.training import TrainingSpec, ValidationConfig, get_engine, new_run
-from ui import session
+from ui import session, workspace
 from ui.inspection_model_panel import active_learning_curve, learning_curve_panel, sync_learning_curves
 from ui.model_summary import layer_summary_panel
 from ui.nav import sidebar
@@ -20,6 +20,7 @@ from ui.validation_panel import live_fold_scores, validation_settings
 from ui.verdict_panel import boundary_settings, live_boundary_panel
 
 st.set_page_config(page_title="mllab · Train", page_icon="🔭", layout="wide")
+workspace.open_workspace()
 engine = get_engine()
 owner = session.owner_id()
 session.sync_runs(engine, owner)
@@ -118,8 +119,10 @@ if train_clicked and active is None and not measuring:
             st.error(str(err))
     else:
         choices = session.cleaning_choices()
-        session.runs().append(new_run(len(session.runs()) + 1, job_id, spec, session.data_source(),
-                                      choices.as_dict() if choices is not None else {}))
+        number = max((r.number for r in session.runs()), default=0) + 1
+        run = new_run(number, job_id, spec, session.data_source(), choices.as_dict() if choices is not None else {})
+        session.runs().append(run)
+        workspace.record_run(run, engine)
         st.rerun()  # redraw with Train disabled and Stop enabled for the new run
 
 
@@ -162,3 +165,6 @@ with output:
         learning_curve_panel(latest, dataset, target, task, engine, owner)
     else:
         st.info("Set the hyperparameters and press Train. Curves appear here as the model learns.")
+
+workspace.remember_data()
+workspace.remember_settings()

@@ -3,24 +3,25 @@
 import streamlit as st
 
 from mllab.training import get_engine, runs_table
-from ui import session
+from ui import session, workspace
 from ui.nav import sidebar
 from ui.results import evaluation_panel, run_header
 from ui.verdict_panel import SWITCH_KEY, load_run_settings
 
 st.set_page_config(page_title="mllab · Runs", page_icon="🔭", layout="wide")
+workspace.open_workspace()
 engine = get_engine()
 owner = session.owner_id()
 session.sync_runs(engine, owner)
 sidebar(engine)
 
 if st.session_state.pop(SWITCH_KEY, False):  # a verdict button set the Train page up for the next run
-    st.switch_page("pages/1_Train.py")
+    workspace.switch_page("pages/1_Train.py")
 st.title("Runs")
 runs = session.runs()
 if not runs:
     st.info("No runs yet in this session. Train a model and it appears here.")
-    st.page_link("pages/1_Train.py", label="Go to the Train page", icon=":material/arrow_forward:")
+    workspace.page_link("pages/1_Train.py", label="Go to the Train page", icon=":material/arrow_forward:")
     st.stop()
 
 table = runs_table(runs)
@@ -54,7 +55,7 @@ run_header(run)
 if st.button("Load these settings into the Train page", key="reopen-settings",
              help="Sets the model, hyperparameters and preprocessing as they were for this run."):
     load_run_settings(run)
-    st.switch_page("pages/1_Train.py")
+    workspace.switch_page("pages/1_Train.py")
 if not run.finished:
     st.info("This run is still training; its live curves are on the Train page.")
 evaluation_panel(run, key=f"runs-{run.number}", from_runs_page=True)

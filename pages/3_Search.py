@@ -8,7 +8,7 @@ from mllab.models import FAMILIES, families_for
 from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
 from mllab.training import (MAX_CANDIDATES, SearchSpec, TrainingSpec, ValidationConfig, get_engine, grid_size,
                             new_search_record, scorers_for)
-from ui import session
+from ui import session, workspace
 from ui.nav import sidebar
 from ui.params import set_widget_values
 from ui.presets import applied_step_note
@@ -18,6 +18,7 @@ from ui.task import dataset_target_and_task_or_stop, set_task
 from ui.validation_panel import validation_settings
 
 st.set_page_config(page_title="mllab · Search", page_icon="🔭", layout="wide")
+workspace.open_workspace()
 engine = get_engine()
 owner = session.owner_id()
 session.sync_runs(engine, owner)
@@ -142,7 +143,10 @@ with output:
             st.session_state.family = latest.family
             set_widget_values(FAMILIES[latest.family].params, f"hp-{latest.family}", best.params)
             set_widget_values(PREPROCESSING_SCHEMA, "pp", latest.preprocessing)
-            st.switch_page("pages/1_Train.py")
+            workspace.switch_page("pages/1_Train.py")
     else:
         st.info("Tick Vary next to the hyperparameters to try, set their ranges and press Run search. Each "
                 "candidate is scored by cross-validation; the table of results appears here.")
+
+workspace.remember_data()
+workspace.remember_settings()

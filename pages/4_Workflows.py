@@ -6,11 +6,12 @@ from mllab.datasets import BUILTIN_DATASETS
 from mllab.models import FAMILIES
 from mllab.presets import WORKFLOWS
 from mllab.training import get_engine
-from ui import session
+from ui import session, workspace
 from ui.nav import sidebar
 from ui.presets import apply_step, loaded_data_fits
 
 st.set_page_config(page_title="mllab · Workflows", page_icon="🔭", layout="wide")
+workspace.open_workspace()
 engine = get_engine()
 session.sync_runs(engine, session.owner_id())
 sidebar(engine)

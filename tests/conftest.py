@@ -1,8 +1,12 @@
 import os
 import sys
+import tempfile
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 # TensorFlow's C++ start-up chatter hides test output; errors still show.
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+# The app's workspace store goes to a folder of this test run, never the user's own
+# (~/.local/share/mllab); app servers the browser tests start inherit it.
+os.environ.setdefault("MLLAB_DATA_DIR", tempfile.mkdtemp(prefix="mllab-test-store-"))

@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mllab.datasets import markdown_escape
-from ui import session
+from ui import session, workspace
 from ui.inspection_model_panel import active_learning_curve, sync_learning_curves
 from ui.search_session import active_search, sync_searches
 
@@ -16,11 +16,13 @@ PAGES = (("app.py", "Data", ":material/table_view:"), ("pages/1_Train.py", "Trai
 
 
 def sidebar(engine) -> None:
+    workspace.notices()
     with st.sidebar:
         st.markdown("### mllab")
         for path, label, icon in PAGES:
-            st.page_link(path, label=label, icon=icon)
+            workspace.page_link(path, label=label, icon=icon)
         st.divider()
+        _workspace_link()
         dataset = session.current_dataset()
         if dataset is not None:
             st.caption(f"Data: {markdown_escape(dataset.name)}")
@@ -37,6 +39,19 @@ def sidebar(engine) -> None:
             st.caption(f"Training workers: ready ({where})")
         else:
             st.caption("Training workers: starting…")
+
+
+def _workspace_link() -> None:
+    """The address that reopens this workspace anywhere: a refresh, a bookmark, another device."""
+    token = workspace.token()
+    if token is None:
+        st.caption("Work is kept in this tab only (the run store is not available).")
+        return
+    with st.popover("Copy my workspace link", icon=":material/link:", width="stretch"):
+        base = (st.context.url or "").split("?")[0]
+        st.code(f"{base}?{workspace.TOKEN_PARAM}={token}", language=None, wrap_lines=True)
+        st.caption("Anyone with this link opens this workspace: its data, settings and runs. Keep it to yourself; "
+                   "bookmark it to come back, or open it on another device.")
 
 
 @st.fragment(run_every=10)

@@ -10,7 +10,7 @@ from mllab.models import FAMILIES
 from mllab.prepare import PREPROCESSING_SCHEMA
 from mllab.presets import Step, Workflow, find_step, full_settings, load_workflow_data
 from mllab.training import VALIDATION_SCHEMA
-from ui import session
+from ui import session, workspace
 from ui.params import set_widget_values
 from ui.task import set_task
 
@@ -55,13 +55,13 @@ def apply_step(workflow: Workflow, step: Step, on_loaded_data: bool = False) -> 
     st.session_state[APPLIED_KEY] = (workflow.key, step.key, dataset.name)
     if step.search is not None:
         _set_search(step, settings)
-        st.switch_page("pages/3_Search.py")
+        workspace.switch_page("pages/3_Search.py")
     st.session_state["family"] = step.family
     st.session_state["keep-model"] = step.keep_model
     set_widget_values(FAMILIES[step.family].params, f"hp-{step.family}", settings["params"])
     set_widget_values(PREPROCESSING_SCHEMA, "pp", settings["preprocessing"])
     set_widget_values(VALIDATION_SCHEMA, "val", settings["validation"])
-    st.switch_page("pages/1_Train.py")
+    workspace.switch_page("pages/1_Train.py")
 
 
 def _set_search(step: Step, settings: dict) -> None:

@@ -16,7 +16,11 @@ CLEANING_WIDGET_PREFIX = "clean-"
 
 
 def owner_id() -> str:
-    """An id for this browser session: the engine shows a job only to the session that owns it."""
+    """Who owns this session's jobs: its workspace (so a refresh or a second tab of it sees a run still
+    going), or a per-session id when the store is not in use. The engine shows a job only to its owner."""
+    workspace = st.session_state.get("workspace")
+    if workspace and workspace[1]:
+        return workspace[1]
     if "owner" not in st.session_state:
         st.session_state.owner = uuid.uuid4().hex
     return st.session_state.owner
@@ -104,6 +108,24 @@ def sync_runs(engine, owner: str) -> None:
     It also tells the engine this session is still here, so its run is not stopped as abandoned.
     """
     sync_records(engine, owner, runs())
+    # A run that ended while another tab of the workspace was watching: that tab took the engine's
+    # state; the store has its end.
+    from ui import workspace
+
+    for i, run in enumerate(runs()):
+        if not run.finished and run.store_id and _job_gone(engine, run.job_id, owner):
+            stored = workspace.reload_run(run)
+            if stored is not None and stored.finished:
+                stored.dataset = run.dataset
+                runs()[i] = stored
+
+
+def _job_gone(engine, job_id: str, owner: str) -> bool:
+    try:
+        engine.job(job_id, owner)
+    except KeyError:
+        return True
+    return False
 
 
 def sync_records(engine, owner: str, records) -> None:

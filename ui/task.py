@@ -13,7 +13,7 @@ import streamlit as st
 from mllab.datasets import TASKS, TASK_LABELS, Dataset, check_target, looks_like_redshift, suggest_task
 from mllab.errors import UserError
 from mllab.params import Param, not_applicable
-from ui import session
+from ui import session, workspace
 
 CHOICES_KEY = "task-choices"  # {(dataset name, target): (task, target is a redshift)}
 
@@ -38,14 +38,14 @@ def dataset_target_and_task_or_stop() -> tuple[Dataset, str, str, bool]:
     dataset, target = session.current_dataset(), session.current_target()
     if dataset is None or target is None:
         st.info("Choose a dataset and its target column on the Data page first.")
-        st.page_link("app.py", label="Go to the Data page", icon=":material/arrow_back:")
+        workspace.page_link("app.py", label="Go to the Data page", icon=":material/arrow_back:")
         st.stop()
     task, redshift = current_task(dataset, target)
     try:
         check_target(dataset.frame, target, task=task)
     except UserError as err:
         st.error(str(err))
-        st.page_link("app.py", label="Pick another target on the Data page", icon=":material/arrow_back:")
+        workspace.page_link("app.py", label="Pick another target on the Data page", icon=":material/arrow_back:")
         st.stop()
     return dataset, target, task, redshift
 
