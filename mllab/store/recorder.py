@@ -35,8 +35,10 @@ class StoreWriter:
         self._thread = threading.Thread(target=self._loop, name="mllab-store-writer", daemon=True)
         self._thread.start()
 
-    def put(self, run_id: str, kind: str, call: Callable[[], None]) -> None:
-        """Queue one write. `kind` "steps" writes of one run are merged by the caller's closure order."""
+    def put(self, run_id: str, kind: str, call) -> None:
+        """Queue one write: for `kind` "steps", `call` is an `append_many` batch entry; otherwise a function.
+        Steps queued together are written first, then the ends in the order they came (a run's end is
+        queued after its last steps, so it lands after them)."""
         self._idle.clear()
         self._queue.put((run_id, kind, call))
 
@@ -60,8 +62,12 @@ class StoreWriter:
                     batch.append(self._queue.get_nowait())
                 except queue.Empty:
                     break
+            steps = [call for _, kind, call in batch if kind == "steps"]
+            if steps:  # every run's new steps in one transaction
+                self._safely(lambda: run_records.append_many(self.store, steps), clears_fault=True)
             for _, kind, call in batch:
-                self._safely(call, clears_fault=kind != "flush")
+                if kind != "steps":
+                    self._safely(call, clears_fault=kind != "flush")
             self._safely(self.store.heartbeat, clears_fault=False)
             if self._queue.empty():
                 self._idle.set()
@@ -107,13 +113,9 @@ class RunRecorder:
             self._queue_steps(steps, status)
 
     def _queue_steps(self, steps: list[dict], status: str | None) -> None:
-        store, run_id, part, first = self._writer.store, self._run_id, self._part, self._seq
+        first = self._seq
         self._seq += len(steps)
-
-        def write_steps():
-            run_records.append_steps(store, run_id, part, first, steps, status)
-
-        self._writer.put(run_id, "steps", write_steps)
+        self._writer.put(self._run_id, "steps", (self._run_id, self._part, first, steps, status))
 
     def on_finished(self, state) -> None:
         store, workspace, run_id = self._writer.store, self._workspace, self._run_id

@@ -83,18 +83,25 @@ def next_run_number(store: Store, workspace: str) -> int:
 
 def append_steps(store: Store, run_id: str, part: int, first_seq: int, events: list[dict],
                  status: str | None = None) -> None:
+    append_many(store, [(run_id, part, first_seq, events, status)])
+
+
+def append_many(store: Store, batches: list[tuple[str, int, int, list[dict], str | None]]) -> None:
+    """Steps of several runs, (run id, part, first seq, events, new status or None) each, in one
+    transaction: the writer thread sends everything that arrived since its last write at once."""
     now = time.time()
-    rows = _metric_rows(run_id, part, first_seq, events, now)
+    rows = [row for run_id, part, first, events, _ in batches for row in _metric_rows(run_id, part, first, events, now)]
     with writing(store.engine) as conn:
         if rows:
             conn.execute(run_metrics.insert(), rows)
-        values = {"updated_at": now}
-        if status is not None:
-            values["status"] = status
-            if status == "running":
-                values["started_at"] = now
-        conn.execute(update(runs).where(runs.c.id == run_id, runs.c.status.in_(("queued", "running")))
-                     .values(**values))
+        for run_id in dict.fromkeys(b[0] for b in batches):
+            values = {"updated_at": now}
+            for _, _, _, _, status in (b for b in batches if b[0] == run_id and b[4] is not None):
+                values["status"] = status
+                if status == "running":
+                    values["started_at"] = now
+            conn.execute(update(runs).where(runs.c.id == run_id, runs.c.status.in_(("queued", "running")))
+                         .values(**values))
 
 
 def finish_run(store: Store, workspace: str, run_id: str, status: str, history: list[dict],
