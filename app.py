@@ -206,5 +206,6 @@ if target_ok:
 explore_tabs(dataset, target, key, structural_columns(raw))
 
 workspace.remember_data()
+workspace.remember_records()
 if target_ok:
     workspace.page_link("pages/1_Train.py", label="Next: train a model", icon=":material/arrow_forward:")

@@ -142,10 +142,13 @@ def _event_time(event: dict) -> float | None:
     return None
 
 
-def run_mllab(engine, spec, owner: str = "bench") -> dict:
-    """Submit on the engine; follow the job from the app side until it ends."""
+def run_mllab(engine, spec, owner: str = "bench", observe=None) -> dict:
+    """Submit on the engine; follow the job from the app side until it ends. `observe(job_id)`, when
+    given, returns an observer to attach (bench/store_sessions.py: the run store's recorder)."""
     started = time.perf_counter()
     job = engine.submit(spec, owner)
+    if observe is not None:
+        engine.observe(job, observe(job))
     arrivals: dict[int, float] = {}
     deadline = time.monotonic() + 1200
     while True:

@@ -40,6 +40,7 @@ BENCHMARKS = (
     ("memory", "Worker memory after many sequential Keras runs, recycled vs never restarted"),
     ("watching", "Server CPU while browsers watch live runs vs the workers' training CPU"),
     ("first_page", "Server CPU and time per new browser session on the Data page vs a hello-world app"),
+    ("store_sessions", "The workspace store: per-epoch time with it recording, and 40 sessions x 3 jobs stored"),
 )
 
 # (benchmark, figure, comparison, goal, description); comparison "<=" or ">="
@@ -62,6 +63,9 @@ GOALS = (
     ("first_page", "session_cpu_s", "<=", 0.25, "Server CPU seconds per new browser session on the Data page "
                                                 "(built-in digits)"),
     ("first_page", "ready_ratio", "<=", 2.0, "New session -> Data page ready / hello-world app"),
+    ("store_sessions", "epoch_ratio_store", "<=", 1.03, "CNN time per epoch, engine with the run store / plain Keras"),
+    ("store_sessions", "all_stored", ">=", 1.0, "40 sessions x 3 jobs at once: every run stored once, in its own "
+                                                "workspace (1 = yes)"),
 )
 
 # Figures shown without a goal: what the ratios are made of.
@@ -87,6 +91,9 @@ INFO = {
                    "hello_session_cpu_max_s", "session_cpu_ratio", "ready_s", "hello_ready_s", "crowd_last_ready_s",
                    "hello_crowd_last_ready_s", "crowd_ratio", "crowd_session_cpu_s", "hello_crowd_session_cpu_s",
                    "idle_cpu_share", "hello_idle_cpu_share", "session_cpu_net_s", "hello_session_cpu_net_s"),
+    "store_sessions": ("cnn_epochs", "plain_epoch_s", "stored_epoch_s", "unstored_epoch_s", "epoch_ratio_no_store",
+                       "sessions", "runs_each", "jobs", "with_store_s", "without_store_s", "sessions_ratio",
+                       "stored_runs", "mismatched_workspaces", "failures"),
     "concurrency": ("sessions", "jobs_run", "jobs_completed", "sequential_s", "sequential_gap_per_job_s",
                     "concurrent_s", "idle_rerun_s",
                     "busy_rerun_s", "busy_rerun_max_s", "busy_reruns"),

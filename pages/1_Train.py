@@ -168,3 +168,4 @@ with output:
 
 workspace.remember_data()
 workspace.remember_settings()
+workspace.remember_records()

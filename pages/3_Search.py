@@ -150,3 +150,4 @@ with output:
 
 workspace.remember_data()
 workspace.remember_settings()
+workspace.remember_records()

@@ -27,15 +27,22 @@ def free_port() -> int:
 
 
 @contextlib.contextmanager
-def streamlit_server(log_path: Path):
+def streamlit_server(log_path: Path, env: dict | None = None, started: list | None = None):
+    """Serve the app; `env` adds variables (a data folder of its own), `started` receives the process.
+
+    The server leads a process group of its own, with its training workers in it, so a test can
+    kill the whole server with -9 as an administrator's `kill -9` of a service would.
+    """
     port = free_port()
-    env = {**os.environ, "MLLAB_WORKERS": "2", "TF_CPP_MIN_LOG_LEVEL": "2"}
+    env = {**os.environ, "MLLAB_WORKERS": "2", "TF_CPP_MIN_LOG_LEVEL": "2", **(env or {})}
     with open(log_path, "w") as log:
         process = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless", "true",
              "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
         )
+    if started is not None:
+        started.append(process)
     url = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 90
@@ -51,11 +58,12 @@ def streamlit_server(log_path: Path):
             time.sleep(0.3)
         yield url
     finally:
-        process.terminate()
-        try:
-            process.wait(20)
-        except subprocess.TimeoutExpired:
-            process.kill()
+        if process.poll() is None:
+            process.terminate()
+            try:
+                process.wait(20)
+            except subprocess.TimeoutExpired:
+                process.kill()
 
 
 def wait_idle(page, timeout: float = 60_000) -> None:

@@ -15,7 +15,7 @@ from ui.verdict_panel import (baseline_delta, baseline_help, boundary_tab, calib
                               verdict_panel)
 
 STATUS_TEXT = {"queued": "Queued", "running": "Training", "completed": "Finished", "stopped": "Stopped",
-               "failed": "Failed"}
+               "failed": "Failed", "interrupted": "Interrupted"}
 
 
 def learning_curves(run: Run, key: str) -> None:

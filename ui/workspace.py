@@ -23,6 +23,7 @@ from mllab.datasets import load_builtin
 from mllab.errors import DataError
 from mllab.io import read_uploads, server_folder
 from mllab.prepare import CleaningChoices, apply_cleaning
+from mllab.store.codec import CodecError, decode, encode
 from mllab.store import (RETENTION_DAYS_ENV, RunRecorder, Store, StoreError, StoreWriter, create_run, delete_run,
                          load_runs, update_run_meta)
 from mllab.training import Run
@@ -185,6 +186,36 @@ def _is_search_setting(key: str) -> bool:
     return key.startswith("search-") and not key.startswith(("search-live", "search-table", "search-chart"))
 
 
+# Searches and learning curves, kept whole once finished (a running one is the engine's until then).
+RECORD_KEYS = ("searches", "learning-curves")
+
+
+def remember_records() -> None:
+    """Keep the session's finished searches and learning curves (called at the end of the pages that
+    start them); written when one has finished since the last write."""
+    for key in RECORD_KEYS:
+        records = [r for r in st.session_state.get(key, []) if r.finished]
+        signature = tuple((r.job_id, r.status) for r in records)
+        if st.session_state.get(f"{_SAVED}-{key}", ()) == signature:
+            continue
+        if _write(lambda: store().put_value(workspace_id(), key, {"codec": encode(records)})):
+            st.session_state[f"{_SAVED}-{key}"] = signature
+
+
+def _restore_records(values: dict) -> None:
+    for key in RECORD_KEYS:
+        stored = values.get(key)
+        if not stored:
+            continue
+        try:
+            records = decode(stored["codec"])
+        except (CodecError, KeyError, TypeError, ValueError):
+            st.session_state[_NOTICE] = f"This workspace's {key.replace('-', ' ')} could not be read back."
+            continue
+        st.session_state[key] = records
+        st.session_state[f"{_SAVED}-{key}"] = tuple((r.job_id, r.status) for r in records)
+
+
 def record_run(run: Run, engine) -> None:
     """Store a run just submitted, and have the engine's events written to it."""
     _, writer, _ = _store()
@@ -222,7 +253,7 @@ def reload_run(run: Run) -> Run | None:
 
 def _restore(the_store: Store, workspace: str) -> None:
     values = the_store.values(workspace)
-    st.session_state[_SAVED] = dict(values)
+    st.session_state[_SAVED] = {k: v for k, v in values.items() if k not in RECORD_KEYS}
     data = values.get("data")
     if data:
         try:
@@ -231,6 +262,7 @@ def _restore(the_store: Store, workspace: str) -> None:
             st.session_state[_NOTICE] = f"This workspace's data could not be opened again: {err}"
     for key, value in (values.get("settings") or {}).items():
         st.session_state[key] = value
+    _restore_records(values)
     runs = load_runs(the_store, workspace)
     current = session.current_dataset()
     for run in runs:  # the inspection tabs look a run's rows up in the data it was trained on

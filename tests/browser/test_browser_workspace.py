@@ -1,0 +1,84 @@
+"""The workspace in a real browser: F5 on every page, the link in a new browser context, and a
+server killed with -9 during a run, then started again. The server here is its own (it is killed),
+with a store folder of its own."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import time
+from urllib.parse import parse_qs, urlparse
+
+from playwright.sync_api import expect
+
+from browser_support import TIMEOUT_MS, chart_with_title, choose, go_to, press, streamlit_server, wait_idle
+
+
+def _open(browser, url):
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    wait_idle(page)
+    return context, page
+
+
+def _tile(page, label: str) -> str:
+    tile = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(f"^{re.escape(label)}$"))).first
+    expect(tile).to_be_visible()
+    return tile.locator('[data-testid="stMetricValue"]').inner_text()
+
+
+def test_refresh_a_second_browser_and_kill_9_lose_nothing(browser, tmp_path):
+    env = {"MLLAB_DATA_DIR": str(tmp_path / "store")}
+    started = []
+    with streamlit_server(tmp_path / "first.log", env=env, started=started) as url:
+        context, page = _open(browser, url)
+        expect(page.get_by_role("heading", name=re.compile("Handwritten digits", re.I))).to_be_visible()
+        token = parse_qs(urlparse(page.url).query)["ws"][0]
+        go_to(page, "Train")
+        choose(page, "Model", "Random forest")
+        press(page, "Train")
+        accuracy = _tile(page, "Test accuracy")
+        assert float(accuracy) >= 0.9
+
+        # F5 on every page: the same data, run and figures.
+        for name in ("Data", "Runs", "Train"):
+            go_to(page, name)
+            assert parse_qs(urlparse(page.url).query)["ws"] == [token]  # the token stays in the URL
+            page.reload()
+            wait_idle(page)
+            if name == "Data":
+                expect(page.get_by_role("heading", name=re.compile("Handwritten digits", re.I))).to_be_visible()
+            else:
+                assert _tile(page, "Test accuracy") == accuracy
+        train_url = page.url
+
+        # The link on another device: a browser context that shares nothing with the first.
+        other, second = _open(browser, train_url)
+        assert _tile(second, "Test accuracy") == accuracy
+        other.close()
+
+        # A run going when the server is killed with -9 (with its workers: the whole process group).
+        choose(page, "Model", "MLP (neural network)")
+        press(page, "Train")
+        # The progress bar's text counts epochs: wait for the third (recorded as they arrive).
+        expect(page.get_by_text(re.compile(r"epoch ([3-9]|\d\d+) of \d+")).first).to_be_visible()
+        time.sleep(1)
+        os.killpg(started[0].pid, signal.SIGKILL)
+        started[0].wait(30)
+        context.close()
+
+    with streamlit_server(tmp_path / "second.log", env=env) as url:
+        context, page = _open(browser, f"{url}/Runs?ws={token}")
+        # The interrupted run, shown last, keeps its curve so far and says what happened.
+        expect(page.get_by_text(re.compile("Interrupted: the app server stopped")).first).to_be_visible()
+        expect(chart_with_title(page, "Loss").first).to_be_visible()
+        # The finished one is intact, with its figures.
+        choose(page, "Open a run", "Run 1")
+        assert _tile(page, "Test accuracy") == accuracy
+        page.get_by_role("tab", name="Confusion matrix").click()
+        expect(chart_with_title(page, "Confusion").first).to_be_visible()
+        context.close()
