@@ -75,27 +75,29 @@ st.dataframe(
         "Validation": st.column_config.TextColumn(width="medium"),
     },
 )
-labels = dict(zip((r.number for r in shown), run_labels(shown)))
-by_number = {r.number: r for r in shown}
-
 # -- compare ---------------------------------------------------------------------------------------
-st.subheader("Compare runs")
-if run_edits.COMPARE_KEY not in st.session_state:  # the last two finished runs, until the user chooses
-    st.session_state[run_edits.COMPARE_KEY] = [r.number for r in shown if r.finished][-2:]
-chosen_numbers = st.multiselect("Compare runs", list(labels), key=run_edits.COMPARE_KEY,
-                                format_func=lambda n: labels.get(n, f"Run {n}"),
-                                placeholder="Choose runs to compare", label_visibility="collapsed")
-compared = [by_number[n] for n in chosen_numbers if n in by_number]
-if not compared:
-    st.caption("Choose runs above to overlay their learning curves and see their settings and scores side by side.")
-else:
+@st.fragment
+def compare_section(shown, labels: dict[int, str]) -> None:
+    """The runs chosen for comparing: their curves overlaid, the settings that differ, their scores side by
+    side. A fragment: choosing runs or a curve redraws only this part, not the opened run's panels."""
+    by_number = {r.number: r for r in shown}
+    st.subheader("Compare runs")
+    if run_edits.COMPARE_KEY not in st.session_state:  # the last two finished runs, until the user chooses
+        st.session_state[run_edits.COMPARE_KEY] = [r.number for r in shown if r.finished][-2:]
+    chosen_numbers = st.multiselect("Compare runs", list(labels), key=run_edits.COMPARE_KEY,
+                                    format_func=lambda n: labels.get(n, f"Run {n}"),
+                                    placeholder="Choose runs to compare", label_visibility="collapsed")
+    compared = [by_number[n] for n in chosen_numbers if n in by_number]
+    if not compared:
+        st.caption("Choose runs above to overlay their learning curves and see their settings and scores side by "
+                   "side.")
+        return
     choices = curve_choices(compared)
     common = [c for c in choices if all(draws_curve(r, c) for r in compared)]
     titles = {title: (key, title) for key, title in reversed(choices)}  # the first pair of each title wins
     title_options = list(dict.fromkeys(title for _, title in choices))
-    default = (common or choices)[0][1]
     if st.session_state.get("compare-curve") not in title_options:
-        st.session_state["compare-curve"] = default
+        st.session_state["compare-curve"] = (common or choices)[0][1]
     chosen_title = st.radio("Curve", title_options, key="compare-curve", horizontal=True)
     choice = titles[chosen_title]
     drawn = [r for r in compared if draws_curve(r, choice)]
@@ -116,20 +118,21 @@ else:
         notes.append("A run still training shows its curve so far.")
     for note in notes:
         st.caption(markdown_escape(note))
-
-    if len(compared) >= 2:
-        st.markdown("**Settings that differ**")
-        diff = settings_diff(compared)
-        if diff.empty:
-            st.info(same_settings_sentence(compared))
-        else:
-            st.dataframe(diff, hide_index=True, width="stretch")
-        st.markdown("**Scores side by side**")
-        scores = metrics_side_by_side(compared)
-        st.dataframe(scores, hide_index=True, width="stretch",
-                     column_config={labels[r.number]: st.column_config.NumberColumn(format="%.4g") for r in compared})
-    else:
+    if len(compared) < 2:
         st.caption("Choose a second run to see how their settings and scores differ.")
+        return
+    st.markdown("**Settings that differ**")
+    diff = settings_diff(compared)
+    if diff.empty:
+        st.info(same_settings_sentence(compared))
+    else:
+        st.dataframe(diff, hide_index=True, width="stretch")
+    st.markdown("**Scores side by side**")
+    st.dataframe(metrics_side_by_side(compared), hide_index=True, width="stretch",
+                 column_config={labels[r.number]: st.column_config.NumberColumn(format="%.4g") for r in compared})
+
+
+compare_section(shown, dict(zip((r.number for r in shown), run_labels(shown))))
 
 # -- one run ---------------------------------------------------------------------------------------
 st.divider()
