@@ -51,8 +51,10 @@ if len(shown) < len(runs):
     st.caption(f"Showing {len(shown)} of {len(runs)} runs.")
 
 table = runs_table(shown)
+# The user's tags and notes take room only once some run has them.
+empty = [c for c in ("Tags", "Note") if not table[c].astype(bool).any()]
 st.dataframe(
-    table, hide_index=True, width="stretch",
+    table, hide_index=True, width="stretch", column_order=[c for c in table.columns if c not in empty],
     column_config={
         "Tags": st.column_config.TextColumn(width="small"),
         "Note": st.column_config.TextColumn(width="medium"),
@@ -75,19 +77,29 @@ st.dataframe(
         "Validation": st.column_config.TextColumn(width="medium"),
     },
 )
+def _score_text(metric: str, value) -> str:
+    if value is None or value != value:
+        return ""
+    if metric == "Outliers":
+        return f"{value:.1%}"
+    if metric == "Duration (s)":
+        return f"{value:.1f}"
+    return f"{value:.4g}" if metric in ("RMSE", "MAE", "NMAD") else f"{value:.3f}"
+
+
 # -- compare ---------------------------------------------------------------------------------------
 @st.fragment
 def compare_section(shown, labels: dict[int, str]) -> None:
     """The runs chosen for comparing: their curves overlaid, the settings that differ, their scores side by
     side. A fragment: choosing runs or a curve redraws only this part, not the opened run's panels."""
-    by_number = {r.number: r for r in shown}
     st.subheader("Compare runs")
     if run_edits.COMPARE_KEY not in st.session_state:  # the last two finished runs, until the user chooses
         st.session_state[run_edits.COMPARE_KEY] = [r.number for r in shown if r.finished][-2:]
     chosen_numbers = st.multiselect("Compare runs", list(labels), key=run_edits.COMPARE_KEY,
                                     format_func=lambda n: labels.get(n, f"Run {n}"),
                                     placeholder="Choose runs to compare", label_visibility="collapsed")
-    compared = [by_number[n] for n in chosen_numbers if n in by_number]
+    # In the table's order, so a run keeps its colour whatever order it was picked in.
+    compared = [r for r in shown if r.number in set(chosen_numbers)]
     if not compared:
         st.caption("Choose runs above to overlay their learning curves and see their settings and scores side by "
                    "side.")
@@ -128,8 +140,10 @@ def compare_section(shown, labels: dict[int, str]) -> None:
     else:
         st.dataframe(diff, hide_index=True, width="stretch")
     st.markdown("**Scores side by side**")
-    st.dataframe(metrics_side_by_side(compared), hide_index=True, width="stretch",
-                 column_config={labels[r.number]: st.column_config.NumberColumn(format="%.4g") for r in compared})
+    scores = metrics_side_by_side(compared)
+    for column in (labels[r.number] for r in compared):  # each row in its own units, as the runs table has them
+        scores[column] = [_score_text(metric, value) for metric, value in zip(scores["Metric"], scores[column])]
+    st.dataframe(scores, hide_index=True, width="stretch")
 
 
 compare_section(shown, dict(zip((r.number for r in shown), run_labels(shown))))

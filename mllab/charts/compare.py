@@ -73,10 +73,13 @@ def overlaid_curves(runs_histories: Sequence[RunHistory], metric: str, title: st
         x_title = f"Step, not the same unit: {by_unit}"
     layout = _layout(f"{title} ({STYLE_NOTE})", HEIGHT + 60, legend_on_top=False)
     layout["margin"].update(t=70)
+    layout["showlegend"] = True  # Plotly hides the legend of a single trace, and with it the run's name
     xaxis = dict(_AXIS, title=dict(_AXIS["title"], text=x_title))
     yaxis = dict(_AXIS, title=dict(_AXIS["title"], text=title))
     if "accuracy" in metric.lower():
-        yaxis["range"] = [0, 1.02]
+        # From a little under the lowest point: the differences between the runs are what the chart is for.
+        lowest = min((min(t.y) for t in traces), default=0.0)
+        yaxis["range"] = [max(0.0, lowest - 0.05), 1.02]
     else:
         yaxis.update(rangemode="tozero", exponentformat="none")
     fig = _attach_template(go.Figure(data=traces, layout=dict(layout, xaxis=xaxis, yaxis=yaxis)))

@@ -63,6 +63,8 @@ def test_the_last_two_runs_are_compared_curves_overlaid_and_only_differing_setti
     assert list(diff.columns) == ["Setting", "Run 1", "Run 2"]
     scores = next(f for f in _frames(at) if "Metric" in f.columns)
     assert scores["Metric"][0] == "Test accuracy" and list(scores.columns[1:3]) == ["Run 1", "Run 2"]
+    accuracy = at.session_state["runs"][1].result.evaluation.accuracy
+    assert scores["Run 2"][0] == f"{accuracy:.3f}"
     # The same two runs twice over: no difference, a sentence instead of a table.
     twin = dataclasses.replace(at.session_state["runs"][0], number=4, job_id="page-job-4")
     at.session_state["runs"] = [*at.session_state["runs"], twin]

@@ -146,6 +146,7 @@ def test_runs_counted_in_different_steps_get_one_figure_each_and_keep_their_colo
                                             "Run 2 · training"]
     # Logistic regression reports no validation curve: its training curve alone, dotted, in the second colour.
     assert [(t.name, t.line.dash) for t in iterations.data] == [("Run 3 · training", "dot")]
+    assert iterations.layout.showlegend  # a lone trace keeps its legend: the run's name
     assert len({trees.data[0].line.color, iterations.data[0].line.color, trees.data[2].line.color}) == 3
     together = overlaid_curves(chosen, "accuracy", "Accuracy")
     assert together.layout.xaxis.title.text == "Step, not the same unit: Trees for Run 1, Run 2; Iteration for Run 3"
