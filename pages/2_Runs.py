@@ -136,7 +136,7 @@ def compare_section(shown, labels: dict[int, str]) -> None:
     st.markdown("**Settings that differ**")
     diff = settings_diff(compared)
     if diff.empty:
-        st.info(same_settings_sentence(compared))
+        st.info(markdown_escape(same_settings_sentence(compared)))
     else:
         st.dataframe(diff, hide_index=True, width="stretch")
     st.markdown("**Scores side by side**")
@@ -179,7 +179,7 @@ def _delete(doomed) -> None:
     except UserError as err:
         st.session_state[ERROR_KEY] = str(err)
     else:
-        st.session_state[MESSAGE_KEY] = f"{name} deleted."
+        st.session_state[MESSAGE_KEY] = f"{markdown_escape(name)} deleted."
     st.session_state.pop(CONFIRM_KEY, None)
 
 
@@ -200,7 +200,7 @@ with st.expander("Name, note and tags", expanded=False):
     st.text_area("Note", key=note_key, placeholder="What you tried and what you saw",
                  on_change=_edit, args=(run_edits.set_note, run, note_key, lambda r: r.note))
 if error := st.session_state.pop(ERROR_KEY, None):
-    st.error(error)
+    st.error(markdown_escape(error))  # it may quote the name or tag the user typed
 
 buttons = st.columns([3, 1])
 if buttons[0].button("Load these settings into the Train page", key="reopen-settings",
@@ -208,6 +208,8 @@ if buttons[0].button("Load these settings into the Train page", key="reopen-sett
     load_run_settings(run)
     workspace.switch_page("pages/1_Train.py")
 shown_name = markdown_escape(run.name)
+if st.session_state.get(CONFIRM_KEY) not in (None, run.number):  # asked about another run, then moved on
+    st.session_state.pop(CONFIRM_KEY)
 if st.session_state.get(CONFIRM_KEY) == run.number:
     st.warning(f"Delete {shown_name}? Its curves, figures and settings go from this session and cannot be brought "
                "back.")
@@ -215,7 +217,8 @@ if st.session_state.get(CONFIRM_KEY) == run.number:
     yes.button(f"Yes, delete {shown_name}", key="delete-yes", type="primary", on_click=_delete, args=(run,))
     no.button("Cancel", key="delete-cancel", on_click=lambda: st.session_state.pop(CONFIRM_KEY, None))
 else:
-    buttons[1].button(f"Delete {shown_name}", key="delete-run", icon=":material/delete:", on_click=_ask_delete, args=(run.number,),
+    buttons[1].button(f"Delete {shown_name}", key="delete-run", icon=":material/delete:", on_click=_ask_delete,
+                      args=(run.number,),
                       disabled=not run.finished, help=None if run.finished else "Stop the run before deleting it.")
 if not run.finished:
     st.info("This run is still training; its live curves are on the Train page.")

@@ -1,6 +1,7 @@
 """Stage 7, training: a run's settings and checks (spec), the hold-out and K-fold runners, the
 validation schemes and scorers, hyperparameter search, the learning curve by training-set size,
-the Dask engine that runs them on workers, the session's run records and the kept-model export.
+the Dask engine that runs them on workers, the session's run records, comparing runs (compare.py)
+and the kept-model export.
 
 May import every stage below: datasets, io, prepare, models, evaluation (never charts or the pages).
 """

@@ -91,7 +91,8 @@ def _setting_rows(runs: Sequence[Run]) -> list[tuple[str, list[str], list]]:
         for param in FAMILIES[family].params:
             seen.setdefault(param.name, param)
     for name, param in seen.items():
-        per_family = {f: next((p for p in FAMILIES[f].params if p.name == name), None) for f in {r.family for r in runs}}
+        per_family = {f: next((p for p in FAMILIES[f].params if p.name == name), None)
+                      for f in {r.family for r in runs}}
         rows.append((param.label, [_hyperparameter(r, per_family[r.family]) for r in runs],
                      [_hyperparameter_key(r, per_family[r.family]) for r in runs]))
     for values in ([(p.label, [_preprocessing(r, p) for r in runs]) for p in PREPROCESSING_SCHEMA]

@@ -101,14 +101,19 @@ def test_filters_hide_the_runs_that_do_not_match(trained):
     assert not at.dataframe and "No run matches these filters" in texts(at)
 
 
+NAME = "Shallow [forest](http://x.org)"  # markdown in a name stays text
+
+
 def test_rename_note_and_tags_land_on_the_run_and_in_the_table(trained):
     at = _runs_page(trained)
     at.selectbox(key="open-run").set_value("Run 2").run()
-    at.text_input(key="run-title-2").set_value("  Shallow   forest ").run()
+    at.text_input(key="run-title-2").set_value("  Shallow   [forest](http://x.org) ").run()
     assert not at.exception
     run = at.session_state["runs"][1]
-    assert run.title == "Shallow forest" and list(_table(at)["Run"]) == ["Run 1", "Shallow forest", "Run 3"]
-    assert at.selectbox(key="open-run").value == "Shallow forest"  # the renamed run stays open
+    assert run.title == NAME and list(_table(at)["Run"]) == ["Run 1", NAME, "Run 3"]
+    assert at.selectbox(key="open-run").value == NAME  # the renamed run stays open
+    # The name is the user's text: shown as typed, never as a link.
+    assert any(m.value.startswith(r"**Shallow \[forest\]\(http://x\.org\)** · Random forest") for m in at.markdown)
     at.text_area(key="run-note-2").set_value("Depth 3 is enough for iris.")
     at.multiselect(key="run-tags-2").set_value(["forest", " Forest ", "iris, depth"]).run()
     assert run.note == "Depth 3 is enough for iris." and run.tags == ("forest", "iris", "depth")
@@ -116,12 +121,12 @@ def test_rename_note_and_tags_land_on_the_run_and_in_the_table(trained):
     assert table["Tags"][1] == "forest, iris, depth" and table["Note"][1] == "Depth 3 is enough for iris."
     assert at.multiselect(key="run-tags-2").value == ["forest", "iris", "depth"]
     at.multiselect(key="filter-tags").set_value(["depth"]).run()
-    assert list(_table(at)["Run"]) == ["Shallow forest"]
+    assert list(_table(at)["Run"]) == [NAME]
     # A name of the runs' numbers is refused with a sentence; an empty one brings "Run 2" back.
     at.multiselect(key="filter-tags").set_value([])
     at.text_input(key="run-title-2").set_value("Run 1").run()
-    assert "belong to the runs' numbers" in texts(at) and run.title == "Shallow forest"
-    assert at.text_input(key="run-title-2").value == "Shallow forest"
+    assert "belong to the runs' numbers" in texts(at) and run.title == NAME
+    assert at.text_input(key="run-title-2").value == NAME
     at.text_input(key="run-title-2").set_value("").run()
     assert run.title is None and list(_table(at)["Run"]) == ["Run 1", "Run 2", "Run 3"]
     assert at.selectbox(key="open-run").value == "Run 2"
@@ -140,6 +145,7 @@ def test_delete_asks_for_a_confirmation_then_removes_the_run(trained):
     at.button(key="delete-yes").click().run()
     assert not at.exception
     assert [r.number for r in at.session_state["runs"]] == [1, 2]
-    assert list(_table(at)["Run"]) == ["Run 1", "Run 2"] and "Run 3 deleted." in [s.value for s in at.success]
+    assert list(_table(at)["Run"]) == ["Run 1", "Run 2"]
+    assert any(s.value.startswith("Run 3 deleted") for s in at.success)
     assert at.multiselect(key="compare-runs").value == [2]  # the deleted run is no longer compared
     assert at.selectbox(key="open-run").value == "Run 2"
