@@ -4,6 +4,7 @@ hall. Only the pages draw them, so training workers never import Plotly.
 May import: mllab.evaluation, mllab.prepare, mllab.datasets, mllab.errors. No Streamlit here.
 """
 
+from mllab.charts.compare import RunHistory, STYLE_NOTE, overlaid_curve_figures, overlaid_curves, run_colour
 from mllab.charts.curves import (BASELINE_LABEL, TEST_SCORE_LABEL, TRAINING_SCORE_LABEL, learning_curves,
                                  training_size_figure)
 from mllab.charts.data import (ALL_LABEL, class_balance_figure, correlation_figure, histogram_figure,
@@ -22,6 +23,7 @@ from mllab.charts.trust import PERFECT_CALIBRATION_LABEL, boundary_figure, relia
 from mllab.charts.validation import BEST_COLOUR, FOLD_COLOUR, MEAN_COLOUR, candidate_scores_figure, fold_scores_figure
 
 __all__ = [
+    "overlaid_curve_figures", "overlaid_curves", "run_colour", "RunHistory", "STYLE_NOTE",
     "BASELINE_LABEL", "boundary_figure", "PERFECT_CALIBRATION_LABEL", "reliability_figure",
     "ALL_LABEL", "BASE_FONT", "BEST_COLOUR", "candidate_scores_figure", "CELL_TRACE_NAME", "CHANCE_COLOUR",
     "class_balance_figure", "CLASS_PALETTE", "clickable_confusion_figure", "COMPONENT_LABEL",

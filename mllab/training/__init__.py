@@ -1,10 +1,13 @@
 """Stage 7, training: a run's settings and checks (spec), the hold-out and K-fold runners, the
 validation schemes and scorers, hyperparameter search, the learning curve by training-set size,
-the Dask engine that runs them on workers, the session's run records and the kept-model export.
+the Dask engine that runs them on workers, the session's run records, comparing runs (compare.py)
+and the kept-model export.
 
 May import every stage below: datasets, io, prepare, models, evaluation (never charts or the pages).
 """
 
+from mllab.training.compare import (curve_choices, draws_curve, filter_runs, metrics_side_by_side, run_labels,
+                                    same_settings_sentence, settings_diff)
 from mllab.training.engine import Engine, JobState, get_engine
 from mllab.training.learning_curve import LearningCurveRecord, LearningCurveSpec
 from mllab.training.runs import Run, describe_params, new_run, runs_table
@@ -20,4 +23,6 @@ __all__ = [
     "LearningCurveSpec", "MAX_CANDIDATES", "new_run", "new_search_record", "Run", "runs_table", "scheme_param",
     "score_in_text", "scorers_for", "SearchRecord", "SearchSpec", "shown_value", "TrainingSpec", "validate_spec",
     "VALIDATION_SCHEMA", "ValidationConfig",
+    "curve_choices", "draws_curve", "filter_runs", "metrics_side_by_side", "run_labels", "same_settings_sentence",
+    "settings_diff",
 ]

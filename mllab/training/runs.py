@@ -47,12 +47,14 @@ class Run:
     data_source: dict = field(default_factory=dict)
     cleaning: dict = field(default_factory=dict)  # the Data page's CleaningChoices.as_dict() for this run
     store_id: str | None = field(default=None, compare=False)  # its record in the workspace store, once written
-    title: str | None = None  # the user's name for it; "Run N" until then
+    # The user's own words about the run (the Runs page edits them; ui/run_edits.py checks them).
+    title: str | None = None  # the user's name for the run; None = "Run N"
     note: str = ""
     tags: tuple[str, ...] = ()
 
     @property
     def name(self) -> str:
+        """The user's name for the run when given, else "Run N"."""
         return self.title or f"Run {self.number}"
 
     @property
@@ -154,6 +156,8 @@ def runs_table(runs: list[Run]) -> pd.DataFrame:
         summary = run.result.evaluation.summary() if run.result else {}
         rows.append({
             "Run": run.name,
+            "Tags": ", ".join(run.tags),
+            "Note": run.note,
             "Dataset": run.dataset_name,
             "Model": run.family_label,
             "Task": run.task.capitalize(),
