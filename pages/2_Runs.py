@@ -223,3 +223,5 @@ else:
 if not run.finished:
     st.info("This run is still training; its live curves are on the Train page.")
 evaluation_panel(run, key=f"runs-{run.number}", from_runs_page=True)
+
+workspace.remember_records()

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mllab import charts
+from mllab.datasets import markdown_escape
 from mllab.errors import UserError
 from mllab.evaluation import top_features
 from mllab.prepare import PreprocessConfig
@@ -83,9 +84,9 @@ def _busy_reason(run: Run, dataset, target: str, task: str) -> str | None:
     if active_learning_curve() is not None:
         return "A learning curve is already being measured."
     if run.status == "failed":
-        return f"{run.name} failed, so there are no working settings to measure."
+        return f"{markdown_escape(run.name)} failed, so there are no working settings to measure."
     if dataset is None or dataset.name != run.dataset_name or target != run.target or task != run.task:
-        return (f"The data chosen now is not what {run.name} trained on; load that dataset and target again, "
+        return (f"The data chosen now is not what {markdown_escape(run.name)} trained on; load that dataset and target again, "
                 "or train a new run.")
     return None
 
@@ -97,7 +98,7 @@ def learning_curve_panel(run: Run, dataset, target: str, task: str, engine, owne
     whether the curve has finished; while it runs, the live fragment reruns the page when it ends."""
     record = next((r for r in reversed(learning_curves_asked()) if r.run_number == run.number), None)
     with st.expander("Learning curve: score against training-set size", expanded=True):
-        st.caption(f"Trains {run.name}'s settings again on 10%, 20%, 40%, 70% and 100% of its training rows "
+        st.caption(f"Trains {markdown_escape(run.name)}'s settings again on 10%, 20%, 40%, 70% and 100% of its training rows "
                    "(the hold-out split, stratified subsets) and scores each model on its training rows and on "
                    "the test rows: does more data help?")
         reason = _busy_reason(run, dataset, target, task)

@@ -46,7 +46,7 @@ def _curve_figure(run: Run, metric: str, title: str, step_label: str):
 
 
 def run_header(run: Run) -> None:
-    st.markdown(f"**{run.name}** · {run.family_label} on {markdown_escape(run.dataset_name)} "
+    st.markdown(f"**{markdown_escape(run.name)}** · {run.family_label} on {markdown_escape(run.dataset_name)} "
                 f"(target: {markdown_escape(run.target)})")
 
 

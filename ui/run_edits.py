@@ -29,12 +29,15 @@ _NUMBERED = re.compile(r"run\s*\d+", re.IGNORECASE)
 
 
 def _persist(run: Run, deleted: bool) -> None:
-    """Where an edit becomes lasting. Does nothing for now: runs live in the session only.
+    """Where an edit becomes lasting: the run's title, note and tags are written to the workspace store,
+    or the run is removed from it. A store that cannot be written leaves a sentence for the page
+    (ui.workspace) and the edit stands in this tab."""
+    from ui import workspace
 
-    The workspace store (issue 15) wires this to the store: write the run's title, note and tags (or
-    remove the run when `deleted`). Every edit function here calls it exactly once, after the in-memory
-    change; a store that cannot be written should raise a UserError with a sentence, which the page shows.
-    """
+    if deleted:
+        workspace.forget_run(run)
+    else:
+        workspace.save_run_meta(run)
 
 
 def _one_line(text: str) -> str:

@@ -76,7 +76,7 @@ def apply_action(run: Run, action, switch: bool) -> None:
     if action.validation:
         set_widget_values(VALIDATION_SCHEMA, "val", dict(action.validation))
     st.session_state[MESSAGE_KEY] = ("success", f"Done: {action.label[0].lower()}{action.label[1:]}, with the other "
-                                                f"settings of {run.name}. Press Train for the next run.")
+                                                f"settings of {markdown_escape(run.name)}. Press Train for the next run.")
     if switch:
         st.session_state[SWITCH_KEY] = True
 

@@ -46,6 +46,18 @@ def test_a_refresh_shows_the_same_data_settings_and_runs():
     runs = _reopen(token, "pages/2_Runs.py")
     table = runs.dataframe[0].value
     assert list(table["Run"]) == ["Run 1"] and list(table["Status"]) == ["Completed"]
+    # The user's name, note and tags are the workspace's too.
+    runs.text_input(key="run-title-1").set_value("Wine, logistic").run()
+    runs.text_area(key="run-note-1").set_value("one column left out").run()
+    runs.multiselect(key="run-tags-1").set_value(["lecture"]).run()
+    again = _reopen(token, "pages/2_Runs.py")
+    assert list(again.dataframe[0].value["Run"]) == ["Wine, logistic"]
+    assert again.text_area(key="run-note-1").value == "one column left out"
+    assert again.multiselect(key="run-tags-1").value == ["lecture"]
+    # A deleted run stays deleted.
+    again.button(key="delete-run").click().run()
+    again.button(key="delete-yes").click().run()
+    assert "No runs yet" in texts(_reopen(token, "pages/2_Runs.py"))
 
     # Another workspace (a classmate's) sees none of it.
     other = new_app()
