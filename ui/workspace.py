@@ -59,8 +59,11 @@ def _store() -> tuple[Store | None, StoreWriter | None, str | None]:
         return store, StoreWriter(store), None
     except (StoreError, ValueError) as err:
         log.warning("run store unavailable: %s", err)
-        return None, None, (f"{err} Your work is kept in this browser tab only, until the store works again."
-                            if isinstance(err, StoreError) else f"{RETENTION_DAYS_ENV} must be a number of days.")
+        if not isinstance(err, StoreError):
+            return None, None, f"{RETENTION_DAYS_ENV} must be a number of days."
+        cause = str(err).replace(", so this change was not saved", "")
+        return None, None, f"Your work cannot be saved on this server: {cause[0].lower()}{cause[1:]} It is kept in " \
+                           "this browser tab only, until the store works again."
 
 
 def store() -> Store | None:

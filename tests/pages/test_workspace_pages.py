@@ -7,6 +7,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
+from mllab.store import workspace_id_of
 from page_support import TIMEOUT, new_app, texts, train_until_done
 
 
@@ -74,3 +75,59 @@ def test_a_link_that_opens_nothing_starts_a_new_workspace_and_says_so():
         assert not at.exception
         assert any("opens nothing" in i.value for i in at.info)
         assert at.query_params["ws"] != bad and len(at.query_params["ws"]) == 24
+
+
+def _with_store_at(monkeypatch, **env):
+    """Point the app's store elsewhere for one test (the store is one per process, so it is made again)."""
+    from ui import workspace
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    workspace._store.clear()
+
+
+def test_a_damaged_store_gives_a_sentence_and_the_app_works_in_memory(tmp_path, monkeypatch):
+    from ui import workspace
+
+    damaged = tmp_path / "damaged"
+    damaged.mkdir()
+    (damaged / "mllab.sqlite3").write_bytes(b"somebody else's bytes, not a database" * 100)
+    _with_store_at(monkeypatch, MLLAB_DATA_DIR=str(damaged))
+    try:
+        at = new_app()
+        assert not at.exception
+        assert any("damaged" in w.value and "this browser tab" in w.value for w in at.warning)
+        assert "Handwritten digits" in texts(at)
+        at.selectbox(key="builtin-choice").set_value("iris").run()
+        at.switch_page("pages/1_Train.py").run()
+        at.selectbox(key="family").set_value("logistic_regression").run()
+        at.button(key="train-button").click().run()
+        train_until_done(at)  # training and its figures work without the store
+        assert (damaged / "mllab.sqlite3").read_bytes().startswith(b"somebody else's bytes")
+    finally:
+        workspace._store.clear()
+
+
+def test_a_read_only_store_gives_a_sentence_and_loses_nothing(tmp_path, monkeypatch):
+    from mllab.store import Store
+    from ui import workspace
+
+    folder = tmp_path / "read-only"
+    kept = Store(data_dir=folder)
+    token = kept.new_workspace()
+    kept.put_value(kept.open_workspace(token), "target", "species")
+    kept.close()
+    # Root ignores permission bits, so the database is opened read-only the way a read-only mount
+    # would make it: SQLite's own read-only mode gives the same error.
+    _with_store_at(monkeypatch, MLLAB_DATA_DIR=str(folder),
+                   MLLAB_DATABASE_URL=f"sqlite:///file:{folder / 'mllab.sqlite3'}?mode=ro&uri=true")
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+        at.query_params["ws"] = token
+        at.run()
+        assert not at.exception
+        assert any("cannot be written" in w.value for w in [*at.warning, *at.info])
+        assert "Handwritten digits" in texts(at)
+    finally:
+        workspace._store.clear()
+    assert Store(data_dir=folder).values(workspace_id_of(token)) == {"target": "species"}
