@@ -60,6 +60,11 @@ def test_refresh_a_second_browser_and_kill_9_lose_nothing(browser, tmp_path):
         other, second = _open(browser, train_url)
         assert _tile(second, "Test accuracy") == accuracy
         other.close()
+        # Without the link, a browser gets a workspace of its own: none of these runs.
+        stranger, third = _open(browser, f"{url}/Runs")
+        expect(third.get_by_text("No runs yet", exact=False)).to_be_visible()
+        assert parse_qs(urlparse(third.url).query)["ws"] != [token]
+        stranger.close()
 
         # A run going when the server is killed with -9 (with its workers: the whole process group).
         choose(page, "Model", "MLP (neural network)")

@@ -91,3 +91,22 @@ def test_edits_and_delete(store, trained):
     delete_run(store, workspace, run_id)
     assert load_runs(store, workspace) == []
     assert not store._path(sha).exists()  # nobody else kept that model: its file is gone too
+
+
+def test_nothing_a_page_shows_opens_another_workspace(store, trained):
+    """Tokens are 144 random bits; the database keeps only their SHA-256; run ids are random too, so
+    neither a run's number, its job id, nor a neighbour's token leads to another workspace."""
+    from mllab.store import valid_token, workspace_id_of
+    from mllab.store.schema import workspaces
+
+    spec, result = trained
+    tokens = [store.new_workspace() for _ in range(50)]
+    assert len(set(tokens)) == 50 and all(valid_token(t) and len(t) == 24 for t in tokens)
+    with store.engine.connect() as conn:
+        kept = {row[0] for row in conn.execute(workspaces.select().with_only_columns(workspaces.c.id))}
+    assert not kept & set(tokens)  # the tokens themselves are nowhere in the database
+    assert {workspace_id_of(t) for t in tokens} <= kept
+    workspace = store.open_workspace(tokens[0])
+    ids = {create_run(store, workspace, _run(spec, n)) for n in range(1, 6)}
+    assert len(ids) == 5 and all(len(i) == 32 and int(i, 16) for i in ids)  # 128 random bits each
+    assert store.open_workspace(tokens[0][:-1] + ("A" if tokens[0][-1] != "A" else "B")) is None
