@@ -71,6 +71,11 @@ def test_refresh_a_second_browser_and_kill_9_lose_nothing(browser, tmp_path):
         press(page, "Train")
         # The progress bar's text counts epochs: wait for the third (recorded as they arrive).
         expect(page.get_by_text(re.compile(r"epoch ([3-9]|\d\d+) of \d+")).first).to_be_visible()
+        # F5 in the middle of the run: the live curve goes on.
+        page.reload()
+        wait_idle(page)
+        expect(page.get_by_text(re.compile(r"epoch ([4-9]|\d\d+) of \d+")).first).to_be_visible()
+        expect(page.get_by_role("button", name="Stop", exact=True)).to_be_enabled()
         time.sleep(1)
         os.killpg(started[0].pid, signal.SIGKILL)
         started[0].wait(30)
