@@ -70,7 +70,7 @@ def _decode(data: bytes, filename: str) -> tuple[str, str]:
     if controls > max(2, len(sample) // 200):
         raise DataError(f"'{filename}' does not look like a text file (it is full of control characters), "
                         "so it cannot be read as a table. Upload a CSV file.")
-    return text
+    return text, encoding
 
 
 @dataclass

@@ -255,8 +255,7 @@ def export(values: dict, info: DataInfo) -> str:
     kind = "Regressor" if regression else "Classifier"
     weight = "" if regression else \
         f", class_weight={None if values['class_weight'] == 'none' else values['class_weight']!r}"
-    output = ("forest.predict(x_test)  # in one thread, as mllab predicts a regression" if regression
-              else "forest.predict_proba(x_test)")
+    output = "forest.predict(x_test)" if regression else "forest.predict_proba(x_test)"
     return f'''from sklearn.ensemble import RandomForest{kind}
 
 
@@ -267,7 +266,7 @@ def train_model(x_train, y_train, x_test, seed):
         bootstrap=True, random_state=seed, n_jobs=-1)
     forest.fit(x_train, y_train)
     history = out_of_bag_curve(forest, x_train, y_train, seed)
-    forest.set_params(n_jobs=1)
+    forest.set_params(n_jobs=1)  # predicting in one thread adds the trees in one order: the same last digits
     return {output}, history
 
 
