@@ -12,6 +12,7 @@ from collections import Counter
 import pandas as pd
 
 from mllab.datasets import Dataset, load_builtin
+from mllab.errors import UserError
 from mllab.export.steps import Step
 from mllab.prepare.formulas import _BINARY, _UNARY, CONSTANTS, FUNCTIONS, _parse
 
@@ -163,6 +164,9 @@ def data_steps(run, raw: Dataset | None = None, files: dict[str, bytes] | None =
                     + ("" if beside else f" Put the file beside this script under the name {name}."))
             return [_read_step(text, name, original["sha256"], code, astropy=read_as["format"] != "text")], beside, True
     table = raw if raw is not None else trained_on
+    if table is None:
+        raise UserError("The data this run trained on is no longer loaded, so it cannot be written out with the "
+                        "code. Load the same data on the Data page and export the run again.")
     cleaned_only = raw is None
     stem = safe_file_name(run.dataset_name).rsplit(".", 1)[0] or "data"
     name, data, code = _snapshot(table.frame, f"{stem}_{'cleaned' if cleaned_only else 'as_read'}.csv")
