@@ -13,7 +13,7 @@ import pandas as pd
 
 from mllab.datasets import Dataset, load_builtin
 from mllab.errors import UserError
-from mllab.export.steps import Step
+from mllab.export.steps import Step, literal
 from mllab.prepare.formulas import _BINARY, _UNARY, CONSTANTS, FUNCTIONS, _parse
 
 # Uploads read again from the original file, by format; anything else travels as the table mllab read.
@@ -70,8 +70,8 @@ def _snapshot(frame: pd.DataFrame, file_name: str) -> tuple[str, bytes, str]:
     common = Counter(as_text.values()).most_common(1)[0][0] if as_text else "float64"
     others = {c: t for c, t in as_text.items() if t != common}
     data = frame.to_csv(index=False).encode("utf-8")
-    reading = (f"frame = pd.read_csv(path, dtype=defaultdict(lambda: {common!r}, {others!r}), keep_default_na=False, "
-               "na_values=[''])")
+    reading = (f"# Each column's type, as mllab held it ({common} unless listed).\nDTYPES = defaultdict(lambda: {common!r}, "
+               f"{literal(others, 33)})\nframe = pd.read_csv(path, dtype=DTYPES, keep_default_na=False, na_values=[''])")
     try:
         back = pd.read_csv(io.BytesIO(data), dtype=_defaultdict(common, others), keep_default_na=False, na_values=[""])
         exact = back.shape == frame.shape and all(
@@ -105,7 +105,7 @@ lines = [line for line in text.split("\\n") if not line.startswith("#")]
 while lines and not lines[0].strip():
     lines.pop(0)
 lines = lines[{1 if read_as["header_in_body"] else 0}:]
-COLUMNS = {list(read_as["names"])!r}
+COLUMNS = {literal(list(read_as["names"]), 11)}
 frame = pd.read_csv(io.BytesIO("\\n".join(lines).encode("utf-8")), encoding="utf-8", sep={read_as["sep"]!r},
                     header=None, names=COLUMNS, index_col=False, skipinitialspace=True, low_memory=False)'''
                 + ("" if read_as["sep"] == "," else '''
@@ -220,7 +220,7 @@ def cleaning_steps(run, columns: list[str]) -> list[Step]:
     if missing:
         steps.append(Step("Values that mean 'missing'", "Catalogues write values such as -99.99 where a measurement "
                           "is missing. The values chosen on the Data page become missing values (NaN), compared with "
-                          "a small tolerance because float32 files hold -99.99 as -99.98999786.", f'''MISSING = {missing!r}
+                          "a small tolerance because float32 files hold -99.99 as -99.98999786.", f'''MISSING = {literal(missing, 10)}
 for name, marker in MISSING:
     if name not in frame.columns or not pd.api.types.is_numeric_dtype(frame[name]) or frame[name].dtype == bool:
         continue
@@ -259,7 +259,7 @@ frame = frame.assign(**{{{new_name!r}: values}})''')
     if excluded:
         steps.append(Step("Columns left out of the features", "Identifier and coordinate columns name a row rather "
                           "than describe it, so they are left out, with any other column unticked on the Data page.",
-                          f'''EXCLUDED = {excluded!r}
+                          f'''EXCLUDED = {literal(excluded, 11)}
 frame = frame.drop(columns=[c for c in EXCLUDED if c in frame.columns and c != TARGET])'''))
     steps.append(Step("Rows with no target value", "Rows whose target is missing cannot be learned from or "
                       "scored, so they are dropped, with a count.", '''has_target = frame[TARGET].notna()

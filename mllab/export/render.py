@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import json
+import textwrap
 import zipfile
 from dataclasses import dataclass, field
 from importlib import metadata
@@ -97,14 +98,22 @@ def run_steps(run, raw: Dataset | None = None, files: dict[str, bytes] | None = 
     return steps, data_files
 
 
+def _wrapped(text: str, prefix: str = "") -> str:
+    """Markdown as plain text lines of at most 100 characters: bold marks dropped, paragraphs kept."""
+    lines = []
+    for paragraph in text.replace("**", "").split("\n"):
+        lines += textwrap.wrap(paragraph, 100 - len(prefix)) or [""]
+    return "\n".join(f"{prefix}{line}".rstrip() for line in lines)
+
+
 def render_script(steps: list[Step]) -> str:
     parts = []
     for number, step in enumerate(steps):
         if step.notebook_only:
             continue
-        text = "\n".join(f"# {line}".rstrip() for line in step.text.splitlines())
+        text = _wrapped(step.text, "# ")
         if number == 0:
-            parts.append(f'"""{step.title}\n\n{step.text}\n"""\n\n{step.code}\n')
+            parts.append(f'"""{step.title}\n\n{_wrapped(step.text)}\n"""\n\n{step.code}\n')
         else:
             parts.append(f"# {'-' * 96}\n# {step.title}\n{text}\n# {'-' * 96}\n{step.code}\n")
     return "\n\n".join(parts)

@@ -3,6 +3,7 @@ that `render` turns into both the script and the notebook."""
 
 from __future__ import annotations
 
+import pprint
 from dataclasses import dataclass
 
 
@@ -14,6 +15,7 @@ class Step:
     notebook_only: bool = False  # the learning-curve plot: the script prints, the notebook draws
 
 
-def python_literal(value) -> str:
-    """`repr` for the plain values a run records (numbers, text, lists, dicts, None, booleans)."""
-    return repr(value)
+def literal(value, indent: int = 0) -> str:
+    """Python source for the plain values a run records (numbers, text, lists, dicts), in lines of at most
+    100 characters, in the order given."""
+    return pprint.pformat(value, width=100 - indent, compact=True, sort_dicts=False).replace("\n", "\n" + " " * indent)

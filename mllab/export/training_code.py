@@ -3,10 +3,10 @@ pipeline, the family's own model code, the figures the page shows and the learni
 
 from __future__ import annotations
 
-from mllab.export.steps import Step
+from mllab.export.steps import Step, literal
 from mllab.models import FAMILIES
 from mllab.models.base import DataInfo
-from mllab.params import applicable
+from mllab.training.runs import describe_params
 from mllab.training.schemes import ValidationConfig
 from mllab.training.scoring import scorers_for
 
@@ -229,14 +229,13 @@ def training_steps(run) -> list[Step]:
     steps = [Step("Target and features", "The target column " + (
         "holds the classes, numbered in sorted order (numbers numerically)." if task == "classification" else
         "holds the numbers to predict.") + " Every other column is a feature.",
-        f"NOT_FEATURES = {not_features!r}\nFEATURES = [c for c in frame.columns if c != TARGET and c not in NOT_FEATURES]\n"
+        f"NOT_FEATURES = {literal(not_features, 15)}\nFEATURES = [c for c in frame.columns if c != TARGET and c not in NOT_FEATURES]\n\n\n"
         + (LABELS_CODE if task == "classification" else TARGET_VALUES_CODE))]
     stratified = pre["stratify"] and task == "classification"
     steps.append(Step("Preprocessing", "Imputation, scaling, one-hot encoding and PCA as chosen on the Train page, "
                       "fitted on the training rows only, so nothing about the rows a model is scored on leaks into it.",
                       preprocessing_code(pre)))
-    settings = ", ".join(f"{p.label.split(' (')[0]} {run.params.get(p.name, p.default)!r}"
-                         for p in applicable(family.params, task) if p.inactive_reason(run.params) is None)
+    settings = describe_params(run.family, run.params, task)
     steps.append(Step(f"The model: {family.label}", f"{family.description}\n\nSettings: {settings}.",
                       family.export(dict(run.params), info)))
     steps.append(Step("The figures the page shows", "Test figures in the page's words: accuracy, macro F1, ROC AUC, "

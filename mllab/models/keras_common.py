@@ -436,7 +436,10 @@ def export_code(values: dict, info: DataInfo, name: str, layers: list[LayerSpec]
     source for the input shape, in terms of `x_train`; rows are reshaped to it.
     """
     regression = info.task == "regression"
+    import pprint
+
     layer_rows = ",\n    ".join(repr((spec.name, spec.kind, dict(spec.options))) for spec in layers)
+    hyperparameters = pprint.pformat(dict(values), width=82, sort_dicts=False).replace("\n", "\n" + " " * 18)
     loss = "mean_squared_error" if regression else "binary_crossentropy" if info.n_classes == 2 else \
         "sparse_categorical_crossentropy"
     return f'''import math
@@ -444,7 +447,7 @@ def export_code(values: dict, info: DataInfo, name: str, layers: list[LayerSpec]
 import keras
 import tensorflow as tf
 
-HYPERPARAMETERS = {dict(values)!r}
+HYPERPARAMETERS = {hyperparameters}
 # The layers, in order: (name, Keras layer class, its settings). The output layer is made below.
 LAYERS = [
     {layer_rows},
