@@ -211,6 +211,11 @@ def formula_code(expression: str, columns: list[str]) -> str:
     return code(tree)
 
 
+def _comment(text: str) -> str:
+    """User text (a formula, a name) made safe for one comment line."""
+    return "".join(ch if ch.isprintable() else " " for ch in str(text))
+
+
 def cleaning_steps(run, columns: list[str]) -> list[Step]:
     """The Data page's choices, in the order mllab applies them. `columns` are the table's columns as read."""
     choices = dict(run.cleaning or {})
@@ -244,9 +249,10 @@ for name, marker in MISSING:
             try:
                 expression = formula_code(item["expression"], known)
             except Exception:  # noqa: BLE001 - the page left this column out with a note
-                lines.append(f"# {new_name} = {item['expression']}: left out on the Data page (the formula did not work).")
+                lines.append(f"# {_comment(new_name)} = {_comment(item['expression'])}: left out on the Data page "
+                             "(the formula did not work).")
                 continue
-            lines.append(f'''# {new_name} = {item["expression"]}
+            lines.append(f'''# {_comment(new_name)} = {_comment(item["expression"])}
 with np.errstate(all="ignore"):
     values = np.broadcast_to(np.asarray({expression}, dtype=float), (len(frame),)).copy()
 values[np.isinf(values)] = np.nan  # a division by zero or log10(0): missing, as on the page

@@ -82,17 +82,23 @@ def run_steps(run, raw: Dataset | None = None, files: dict[str, bytes] | None = 
     if family.export is None:
         raise UserError(f"{family.label} cannot be written out as code yet.")
     read, data_files, clean = data_steps(run, raw, files)
-    columns = list((raw if raw is not None else run.dataset).frame.columns) if (raw or run.dataset) else []
+    # The columns the formulas may name: the table as read (or, failing that, what cleaning kept and left out).
+    known = raw if raw is not None else run.dataset
+    read_names = list((getattr(run.dataset, "read_as", None) or {}).get("names", ()))
+    columns = read_names or ([str(c) for c in known.frame.columns] if known is not None else [])
     if run.data_source.get("kind") == "builtin":
         from mllab.datasets import load_builtin
 
-        columns = list(load_builtin(run.data_source["key"]).frame.columns)
+        columns = [str(c) for c in load_builtin(run.data_source["key"]).frame.columns]
+    columns += [str(c) for c in (run.cleaning or {}).get("excluded", ()) if str(c) not in columns]
     header = Step(f"{run.name}: {family.label} on {run.dataset_name}",
                   f"This reproduces {run.name} of mllab: {family.label} predicting **{run.target}** "
                   f"({run.task}). It reads the same data, cleans it as the Data page did, splits it with the same "
                   f"seed, and trains and scores the same model, printing the figures the page showed. It uses plain "
                   f"pandas, NumPy, scikit-learn{', astropy' if 'astropy' in read[0].code else ''}"
-                  f"{' and Keras' if family.deep else ''}: change anything and run it again.",
+                  f"{' and Keras' if family.deep else ''}: change anything and run it again."
+                  + (" The run was stopped before the end; this code trains to the end of its settings, so its "
+                     "figures can differ from the page's." if run.status == "stopped" else ""),
                   PREAMBLE + "\n" + settings_code(run))
     steps = [header, *read, *(cleaning_steps(run, columns) if clean else []), *training_steps(run)]
     return steps, data_files
@@ -101,6 +107,8 @@ def run_steps(run, raw: Dataset | None = None, files: dict[str, bytes] | None = 
 def _wrapped(text: str, prefix: str = "") -> str:
     """Markdown as plain text lines of at most 100 characters: bold marks dropped, paragraphs kept."""
     lines = []
+    # Names from the user (files, columns) reach these comments: no character may end a comment line.
+    text = "".join(ch if ch.isprintable() or ch == "\n" else " " for ch in text)
     for paragraph in text.replace("**", "").split("\n"):
         lines += textwrap.wrap(paragraph, 100 - len(prefix)) or [""]
     return "\n".join(f"{prefix}{line}".rstrip() for line in lines)
@@ -112,10 +120,10 @@ def render_script(steps: list[Step]) -> str:
         if step.notebook_only:
             continue
         text = _wrapped(step.text, "# ")
-        if number == 0:
-            parts.append(f'"""{step.title}\n\n{_wrapped(step.text)}\n"""\n\n{step.code}\n')
+        if number == 0:  # comments, not a docstring: a file name may hold three quotes
+            parts.append(f"{_wrapped(step.title, '# ')}\n#\n{text}\n\n{step.code}\n")
         else:
-            parts.append(f"# {'-' * 96}\n# {step.title}\n{text}\n# {'-' * 96}\n{step.code}\n")
+            parts.append(f"# {'-' * 96}\n{_wrapped(step.title, '# ')}\n{text}\n# {'-' * 96}\n{step.code}\n")
     return "\n\n".join(parts)
 
 

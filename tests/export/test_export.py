@@ -272,3 +272,17 @@ def test_every_model_family_writes_its_own_part_of_the_export():
         assert "train_model" in tree.co_names or "def train_model(" in code
         assert "mllab" not in code.replace("as mllab", "")
         del namespace
+
+
+def test_names_from_the_user_stay_text_in_the_code(exported):
+    import ast
+    import copy
+
+    run = copy.copy(exported["upload_csv_markers_formula"]["run"])
+    run.dataset_name = 'evil"""\nimport os\nos.system("echo owned")\n"""'
+    run.cleaning = {**run.cleaning, "derived": [{"name": "x", "expression": "Glucose\rimport os"}]}
+    script = export_run(run).script
+    tree = ast.parse(script)
+    imported = {alias.name for node in ast.walk(tree) if isinstance(node, ast.Import) for alias in node.names}
+    assert "os" not in imported
+    assert not any(isinstance(node, ast.Attribute) and node.attr == "system" for node in ast.walk(tree))
