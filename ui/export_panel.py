@@ -49,7 +49,8 @@ def code_download(run: Run) -> None:
         if not st.button("Write this run as code", key=f"{key}-make", icon=":material/code:"):
             return
     try:
-        export = _export(run)
+        with st.spinner("Writing the run as code…"):
+            export = _export(run)
     except UserError as err:
         st.warning(str(err))
         return

@@ -70,8 +70,9 @@ def _snapshot(frame: pd.DataFrame, file_name: str) -> tuple[str, bytes, str]:
     common = Counter(as_text.values()).most_common(1)[0][0] if as_text else "float64"
     others = {c: t for c, t in as_text.items() if t != common}
     data = frame.to_csv(index=False).encode("utf-8")
-    reading = (f"# Each column's type, as mllab held it ({common} unless listed).\nDTYPES = defaultdict(lambda: {common!r}, "
-               f"{literal(others, 33)})\nframe = pd.read_csv(path, dtype=DTYPES, keep_default_na=False, na_values=[''])")
+    reading = (f"# Each column's type, as mllab held it ({common} unless listed).\n"
+               f"DTYPES = defaultdict(lambda: {common!r}, {literal(others, 33)})\n"
+               "frame = pd.read_csv(path, dtype=DTYPES, keep_default_na=False, na_values=[''])")
     try:
         back = pd.read_csv(io.BytesIO(data), dtype=_defaultdict(common, others), keep_default_na=False, na_values=[""])
         exact = back.shape == frame.shape and all(
@@ -124,7 +125,8 @@ frame = tidy_columns(table.to_pandas(index=False))''')
     if fmt == "votable":
         return (f'''from astropy.io.votable import parse
 
-table = list(parse(str(path), verify="ignore").iter_tables())[{int(read_as.get("table", 0))}].to_table(use_names_over_ids=True)
+tables = list(parse(str(path), verify="ignore").iter_tables())
+table = tables[{int(read_as.get("table", 0))}].to_table(use_names_over_ids=True)
 frame = tidy_columns(table.to_pandas(index=False))''')
     if fmt == "ecsv":
         return '''from astropy.table import Table
@@ -158,7 +160,8 @@ def data_steps(run, raw: Dataset | None = None, files: dict[str, bytes] | None =
             beside = {name: files[original["name"]]} if files and original["name"] in files else {}
             how = {"text": "as text: the delimiter, the header and the '#' comment lines as mllab found them",
                    "fits": f"through astropy, the table in HDU {read_as.get('hdu')}",
-                   "votable": "through astropy's VOTable parser", "ecsv": "through astropy's ECSV reader"}[read_as["format"]]
+                   "votable": "through astropy's VOTable parser",
+                   "ecsv": "through astropy's ECSV reader"}[read_as["format"]]
             text = (f"The uploaded file **{original['name']}** ({original['size']:,} bytes), read {how}. Its SHA-256 "
                     "is checked first: a file changed by even one byte stops the script with a sentence naming it."
                     + ("" if beside else f" Put the file beside this script under the name {name}."))
@@ -225,7 +228,8 @@ def cleaning_steps(run, columns: list[str]) -> list[Step]:
     if missing:
         steps.append(Step("Values that mean 'missing'", "Catalogues write values such as -99.99 where a measurement "
                           "is missing. The values chosen on the Data page become missing values (NaN), compared with "
-                          "a small tolerance because float32 files hold -99.99 as -99.98999786.", f'''MISSING = {literal(missing, 10)}
+                          "a small tolerance because float32 files hold -99.99 as -99.98999786.",
+                          f'''MISSING = {literal(missing, 10)}
 for name, marker in MISSING:
     if name not in frame.columns or not pd.api.types.is_numeric_dtype(frame[name]) or frame[name].dtype == bool:
         continue

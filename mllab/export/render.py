@@ -40,6 +40,7 @@ class RunExport:
     requirements: str
     readme: str
     data_files: dict[str, bytes] = field(default_factory=dict)
+    _zip: bytes | None = field(default=None, init=False, repr=False, compare=False)
 
     @property
     def script_name(self) -> str:
@@ -50,6 +51,9 @@ class RunExport:
         return f"{self.stem}.ipynb"
 
     def zip_bytes(self) -> bytes:
+        """The zip of every file, in one folder named after the run (made once: the page asks on every rerun)."""
+        if self._zip is not None:
+            return self._zip
         buffer = io.BytesIO()
         with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
             folder = self.stem
@@ -59,7 +63,8 @@ class RunExport:
             archive.writestr(f"{folder}/README.md", self.readme)
             for name, data in self.data_files.items():
                 archive.writestr(f"{folder}/{name}", data)
-        return buffer.getvalue()
+        self._zip = buffer.getvalue()
+        return self._zip
 
     def write_to(self, folder) -> None:
         """The files into a folder (as the zip unpacks them), for tests and the command line."""

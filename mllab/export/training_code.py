@@ -33,7 +33,8 @@ has_target = values.notna() & np.isfinite(values.to_numpy(dtype=float, na_value=
 labels = values[has_target].to_numpy(dtype=np.float64)
 features = frame.loc[has_target, FEATURES].reset_index(drop=True)
 CLASS_NAMES, N_CLASSES = [], 0
-print(f"{len(labels):,} rows, {len(FEATURES)} feature columns, target {TARGET} from {labels.min():g} to {labels.max():g}")'''
+print(f"{len(labels):,} rows, {len(FEATURES)} feature columns, "
+      f"target {TARGET} from {labels.min():g} to {labels.max():g}")'''
 
 
 def preprocessing_code(pre: dict) -> str:
@@ -42,6 +43,7 @@ def preprocessing_code(pre: dict) -> str:
     pca = (f'\n    steps.append(("pca", PCA(n_components={pre["pca_components"]}, random_state=SEED)))'
            if pre["pca_components"] else "")
     one_hot = pre["one_hot"]
+    text_columns = "most frequent value, then one 0/1 column per category (at most 30)" if one_hot else "left out"
     return f'''from sklearn.compose import ColumnTransformer
 from sklearn.decomposition import PCA
 from sklearn.impute import SimpleImputer
@@ -51,7 +53,7 @@ from sklearn.preprocessing import MaxAbsScaler, MinMaxScaler, OneHotEncoder, Sta
 
 def make_preprocessor(x):
     """Numeric columns: fill missing values with the {pre["imputation"]}, then scale ({pre["scaling"]}).
-    Text columns: {"most frequent value, then one 0/1 column per category (at most 30)" if one_hot else "left out"}.{" Then PCA." if pca else ""}"""
+    Text columns: {text_columns}.{" Then PCA." if pca else ""}"""
     numeric = [c for c in x.columns if pd.api.types.is_numeric_dtype(x[c]) and not pd.api.types.is_bool_dtype(x[c])]
     categorical = [c for c in x.columns if c not in numeric]
     transformers = []
@@ -131,7 +133,8 @@ HOLDOUT_CODE = '''from sklearn.model_selection import train_test_split
 x_train, x_test, y_train, y_test = train_test_split(
     features, labels, test_size=TEST_FRACTION, random_state=SEED, stratify=labels if STRATIFY else None)
 train_matrix, test_matrix = preprocess(x_train, x_test)
-print(f"{len(y_train):,} training rows, {len(y_test):,} test rows, {train_matrix.shape[1]:,} features after preprocessing.")
+print(f"{len(y_train):,} training rows, {len(y_test):,} test rows, "
+      f"{train_matrix.shape[1]:,} features after preprocessing.")
 output, history = train_model(train_matrix, np.asarray(y_train), test_matrix, SEED)
 if TASK == "classification":
     report_classification(np.asarray(y_test), np.asarray(output, dtype=float), "Test")
@@ -141,9 +144,11 @@ else:
 
 def kfold_code(validation: ValidationConfig, task: str, redshift: bool) -> str:
     k, repeats = validation.n_folds, validation.n_repeats
+    n_repeats = repeats if validation.scheme == "repeated_kfold" else 1
     stratified = task == "classification" and validation.scheme in ("stratified_kfold", "repeated_kfold")
     if validation.scheme == "repeated_kfold":
-        splitter = f"Repeated{'Stratified' if stratified else ''}KFold(n_splits={k}, n_repeats={repeats}, random_state=SEED)"
+        kind = "RepeatedStratifiedKFold" if stratified else "RepeatedKFold"
+        splitter = f"{kind}(n_splits={k}, n_repeats={repeats}, random_state=SEED)"
     else:
         splitter = f"{'Stratified' if stratified else ''}KFold(n_splits={k}, shuffle=True, random_state=SEED)"
     formulas = {"accuracy": "float(np.mean(t == p))",
@@ -181,7 +186,7 @@ for number_, (train_rows, test_rows) in enumerate(splitter.split(np.zeros(len(la
     predicted = output.argmax(axis=1) if TASK == "classification" else output.reshape(-1)
     scores = {{name: score(labels[test_rows], predicted) for name, score, _ in SCORERS}}
     fold_scores.append(scores)
-    print(f"Fold {{fold}}" + (f", repeat {{repeat}}" if {repeats if validation.scheme == "repeated_kfold" else 1} > 1 else "")
+    print(f"Fold {{fold}}" + (f", repeat {{repeat}}" if {n_repeats} > 1 else "")
           + ": " + ", ".join(f"{{name}} {{shown(scores[name], fmt)}}" for name, _, fmt in SCORERS))
     if repeat == 1:
         out_of_fold[test_rows] = output if TASK == "classification" else output.reshape(-1, 1)
@@ -229,7 +234,8 @@ def training_steps(run) -> list[Step]:
     steps = [Step("Target and features", "The target column " + (
         "holds the classes, numbered in sorted order (numbers numerically)." if task == "classification" else
         "holds the numbers to predict.") + " Every other column is a feature.",
-        f"NOT_FEATURES = {literal(not_features, 15)}\nFEATURES = [c for c in frame.columns if c != TARGET and c not in NOT_FEATURES]\n\n\n"
+        f"NOT_FEATURES = {literal(not_features, 15)}\n"
+        "FEATURES = [c for c in frame.columns if c != TARGET and c not in NOT_FEATURES]\n\n\n"
         + (LABELS_CODE if task == "classification" else TARGET_VALUES_CODE))]
     stratified = pre["stratify"] and task == "classification"
     steps.append(Step("Preprocessing", "Imputation, scaling, one-hot encoding and PCA as chosen on the Train page, "

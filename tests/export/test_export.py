@@ -61,7 +61,8 @@ def _catalogue_csv() -> bytes:
 def _upload(name: str, data: bytes, family: str, params: dict, target: str, task="classification", choices=None):
     raw = read_upload(name, data)
     choices = choices(raw) if choices else clean_with_defaults(raw, target).choices
-    source = {"kind": "upload", "files": [{"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}]}
+    described = {"name": name, "sha256": hashlib.sha256(data).hexdigest(), "size": len(data)}
+    source = {"kind": "upload", "files": [described]}
     run = _train(raw, choices, source, family, params, task, target)
     return run, raw, {name: data}
 
