@@ -152,6 +152,10 @@ def data_steps(run, raw: Dataset | None = None, files: dict[str, bytes] | None =
         return [_read_step(text, name, hashlib.sha256(data).hexdigest(), code)], {name: data}, True
     read_as = dict(getattr(trained_on, "read_as", None) or (raw.read_as if raw is not None else {}) or {})
     uploads = source.get("files") or []
+    if kind == "upload" and read_as.get("format") == "idx":
+        step, beside = _idx_step(read_as, uploads, files)
+        if step is not None:
+            return [step], beside, True
     if kind == "upload" and len(uploads) == 1:
         original = uploads[0]
         code = reading_code(read_as, original["name"])
@@ -179,6 +183,51 @@ def data_steps(run, raw: Dataset | None = None, files: dict[str, bytes] | None =
             f"{'after the Data page cleaning' if cleaned_only else 'exactly as mllab read it'} comes as a file beside "
             f"this one ({name}), checked by its SHA-256.")
     return [_read_step(text, name, hashlib.sha256(data).hexdigest(), code)], {name: data}, not cleaned_only
+
+
+IDX_CODE = '''IDX_TYPES = {0x08: "u1", 0x09: "i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}
+
+
+def read_idx(path):
+    """An MNIST-style IDX file (gzipped or not) as a NumPy array in the machine's byte order."""
+    data = path.read_bytes()
+    if data[:2] == b"\\x1f\\x8b":
+        data = gzip.decompress(data)
+    ndim = data[3]
+    dims = [int.from_bytes(data[4 + 4 * i:8 + 4 * i], "big") for i in range(ndim)]
+    dtype = np.dtype(IDX_TYPES[data[2]])
+    array = np.frombuffer(data, dtype=dtype, count=int(np.prod(dims)), offset=4 + 4 * ndim).reshape(dims)
+    return array.astype(dtype.newbyteorder("="))
+
+
+images = np.concatenate([read_idx(data_file(name, sha256)) for name, sha256 in IMAGE_FILES])
+labels = np.concatenate([read_idx(data_file(name, sha256)) for name, sha256 in LABEL_FILES])
+if images.ndim == 3:
+    images = images[..., None]
+n, height, width, channels = images.shape
+if channels == 1:
+    names = [f"px_{r}_{c}" for r in range(height) for c in range(width)]
+else:
+    names = [f"px_{r}_{c}_{ch}" for r in range(height) for c in range(width) for ch in range(channels)]
+frame = pd.DataFrame(images.reshape(n, -1), columns=names)
+frame["label"] = labels'''
+
+
+def _idx_step(read_as: dict, uploads: list[dict], files: dict[str, bytes] | None):
+    """IDX images and labels uploaded side by side (MNIST's four files): read with NumPy, pixel by pixel."""
+    by_name = {f["name"]: f for f in uploads}
+    pairs = [tuple(pair) for pair in read_as.get("pairs", ())]
+    if not pairs or {n for pair in pairs for n in pair} != set(by_name):
+        return None, {}
+    listed = [(safe_file_name(n), by_name[n]["sha256"]) for pair in pairs for n in pair]
+    images, labels = listed[0::2], listed[1::2]
+    beside = {safe_file_name(n): files[n] for n in by_name if files and n in files}
+    text = (f"The uploaded IDX files {', '.join(f['name'] for f in uploads)}: images and their labels, each pair "
+            "read in the order mllab read them and put one after the other, each image a row of pixels. Each file's "
+            "SHA-256 is checked first." + ("" if beside else " Put the files beside this script under these names."))
+    code = (CHECK_CODE + f"\n\nimport gzip\n\nIMAGE_FILES = {literal(images, 14)}\nLABEL_FILES = {literal(labels, 14)}\n"
+            + IDX_CODE + '\nprint(f"Read {n:,} images of {height}x{width} pixels.")')
+    return Step("The data", text, code), beside
 
 
 def _read_step(text: str, name: str, sha256: str, code: str, astropy: bool = False) -> Step:

@@ -87,6 +87,25 @@ def _parquet_table() -> bytes:
     return buffer.getvalue()
 
 
+def _idx_run():
+    """Fashion-MNIST as MNIST comes: training and test images and labels, the training pair gzipped."""
+    import gzip
+
+    from idx_samples import fashion_idx
+    from mllab.io.upload import read_uploads
+
+    train_images, train_labels, _, _ = fashion_idx(300)
+    test_images, test_labels, _, _ = fashion_idx(100, skip=300)
+    files = {"train-images-idx3-ubyte.gz": gzip.compress(train_images, mtime=0),
+             "train-labels-idx1-ubyte.gz": gzip.compress(train_labels, mtime=0),
+             "t10k-images-idx3-ubyte": test_images, "t10k-labels-idx1-ubyte": test_labels}
+    raw = read_uploads(list(files.items()))
+    choices = clean_with_defaults(raw, "label").choices
+    source = {"kind": "upload", "files": [{"name": n, "sha256": hashlib.sha256(d).hexdigest(), "size": len(d)}
+                                          for n, d in files.items()]}
+    return _train(raw, choices, source, "random_forest", {"n_estimators": 30}, target="label"), raw, files
+
+
 def _with_formula(raw):
     choices = clean_with_defaults(raw, "Outcome").choices
     return choices.replace(missing=tuple(sorted(set(choices.missing) | {("BMI", -99.99)})),
@@ -105,6 +124,7 @@ CASES = {
     "mlp_classification": lambda: (_builtin("pima", "mlp", {"epochs": 3}),),
     "cnn_images": lambda: (_builtin("digits", "cnn", {"epochs": 1, "conv_blocks": 1, "filters": 4,
                                                      "dense_units": 8}),),
+    "idx_images": _idx_run,
     "upload_csv_markers_formula": lambda: _upload("pima_catalogue.csv", _catalogue_csv(), "random_forest",
                                                   {"n_estimators": 30}, "Outcome", choices=_with_formula),
 }
@@ -199,6 +219,10 @@ def test_astropy_and_other_formats_are_read_as_mllab_read_them(exported):
     assert 'Table.read(path, hdu=1, format="fits"' in fits["export"].script
     assert "alcohol: 3 values of -99.99 made missing." in fits["stdout"]
     assert "EXCLUDED = ['OBJID']" in fits["export"].script
+    idx = exported["idx_images"]
+    assert set(idx["export"].data_files) == {"train-images-idx3-ubyte.gz", "train-labels-idx1-ubyte.gz",
+                                             "t10k-images-idx3-ubyte", "t10k-labels-idx1-ubyte"}
+    assert "Read 400 images of 28x28 pixels." in idx["stdout"]
     parquet = exported["forest_regression_parquet"]
     assert set(parquet["export"].data_files) == {"iris_as_read.csv"}
     assert "iris.parquet (SHA-256" in parquet["export"].script
