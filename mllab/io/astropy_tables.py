@@ -24,12 +24,15 @@ def _from_astropy(name: str, fmt: str, table, *, notes=(), axis_hint=None, read_
     for a table of plain columns, whose reading is astropy's own `to_pandas`."""
     notes = list(notes)
     scalar_names, arrays, units = [], {}, {}
+    plain = True  # every column a plain 1-D one, so astropy's to_pandas alone repeats this reading
     for column in table.colnames:
         values = table[column]
         unit = getattr(values, "unit", None)
         if unit is not None and str(unit):
             units[column] = str(unit)
         shape = getattr(values, "shape", ())
+        is_object = getattr(values, "dtype", None) is not None and values.dtype == object
+        plain = plain and len(shape) <= 1 and not is_object
         if len(shape) > 1 and int(np.prod(shape[1:])) > 1:
             arrays[column] = _as_float_matrix(values) if len(shape) == 2 else np.ma.filled(np.ma.asarray(values), 0)
         elif len(shape) > 1:
@@ -51,7 +54,7 @@ def _from_astropy(name: str, fmt: str, table, *, notes=(), axis_hint=None, read_
     if arrays:
         return _signal_from_arrays(name, fmt, frame, arrays, units=units, notes=notes, axis_hint=axis_hint)
     dataset = _table_dataset(name, fmt, frame, units, notes)
-    dataset.read_as = dict(read_as or {})
+    dataset.read_as = dict(read_as or {}) if plain else {}
     return dataset
 
 
