@@ -8,6 +8,7 @@ from mllab import charts
 from mllab.datasets import markdown_escape
 from mllab.models import FAMILIES
 from mllab.training import Run, describe_params
+from ui.export_panel import code_download
 from ui.inspection_model_panel import importance_tab
 from ui.inspection_panel import confusion_panel, misclassified_panel, samples_panel
 from ui.validation_panel import cross_validation_panel
@@ -137,6 +138,7 @@ def settings_details(run: Run) -> None:
     if run.model_summary:
         st.code(run.model_summary, language=None)
     model_download(run)
+    code_download(run)
 
 
 def model_download(run: Run) -> None:

@@ -230,6 +230,16 @@ def record_run(run: Run, engine) -> None:
     _write(write)
 
 
+def kept_file(sha256: str) -> bytes | None:
+    """The bytes of a file this workspace keeps (an upload), or None."""
+    if workspace_id() is None or store() is None:
+        return None
+    try:
+        return store().read_file(workspace_id(), sha256)
+    except StoreError:
+        return None
+
+
 def save_run_meta(run: Run) -> None:
     if run.store_id:
         _write(lambda: update_run_meta(store(), workspace_id(), run.store_id, title=run.title or "", note=run.note,

@@ -5,7 +5,7 @@ the text in its description.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
@@ -30,6 +30,11 @@ class Dataset:
     task: str | None = None
     # Columns holding redshifts: a regression on one of them also reports the photometric-redshift figures.
     redshift_columns: tuple[str, ...] = ()
+    # How a reader read the file, as plain values, so the code export (mllab.export) reads it the same
+    # way: {"format": "text", "encoding", "sep", "names", "header_in_body"}, {"format": "fits", "hdu"},
+    # {"format": "votable", "table"}, {"format": "ecsv"} or {"format": "idx", "pairs": [[images, labels]]};
+    # empty when the reading is not one of those.
+    read_as: dict = field(default_factory=dict)
 
     def feature_columns(self, target: str | None) -> list[str]:
         """Every column except the target and the identifier columns, in the frame's order.

@@ -19,15 +19,20 @@ from mllab.io.limits import MAX_CELL_VALUES, _Context
 # ---- astropy: FITS, VOTable, ECSV, HDF5 tables -------------------------------------------------
 
 
-def _from_astropy(name: str, fmt: str, table, *, notes=(), axis_hint=None) -> Dataset:
+def _from_astropy(name: str, fmt: str, table, *, notes=(), axis_hint=None, read_as: dict | None = None) -> Dataset:
+    """The Dataset of an astropy table; `read_as` (how it was read, for the code export) is kept only
+    for a table of plain columns, whose reading is astropy's own `to_pandas`."""
     notes = list(notes)
     scalar_names, arrays, units = [], {}, {}
+    plain = True  # every column a plain 1-D one, so astropy's to_pandas alone repeats this reading
     for column in table.colnames:
         values = table[column]
         unit = getattr(values, "unit", None)
         if unit is not None and str(unit):
             units[column] = str(unit)
         shape = getattr(values, "shape", ())
+        is_object = getattr(values, "dtype", None) is not None and values.dtype == object
+        plain = plain and len(shape) <= 1 and not is_object
         if len(shape) > 1 and int(np.prod(shape[1:])) > 1:
             arrays[column] = _as_float_matrix(values) if len(shape) == 2 else np.ma.filled(np.ma.asarray(values), 0)
         elif len(shape) > 1:
@@ -48,7 +53,9 @@ def _from_astropy(name: str, fmt: str, table, *, notes=(), axis_hint=None) -> Da
         frame = pd.DataFrame(index=range(len(table)))
     if arrays:
         return _signal_from_arrays(name, fmt, frame, arrays, units=units, notes=notes, axis_hint=axis_hint)
-    return _table_dataset(name, fmt, frame, units, notes)
+    dataset = _table_dataset(name, fmt, frame, units, notes)
+    dataset.read_as = dict(read_as or {}) if plain else {}
+    return dataset
 
 
 def _read_votable(name: str, data: bytes, ctx: _Context) -> Dataset:
@@ -72,10 +79,11 @@ def _read_votable(name: str, data: bytes, ctx: _Context) -> Dataset:
     tables = list(votable.iter_tables())
     if not tables:
         raise DataError(f"'{_shown(name)}' is a VOTable without any TABLE. Upload one that holds a table.")
-    chosen = next((t for t in tables if t.array is not None and len(t.array) > 0), tables[0])
+    chosen_index = next((i for i, t in enumerate(tables) if t.array is not None and len(t.array) > 0), 0)
+    chosen = tables[chosen_index]
     notes = [f"The file has {len(tables)} tables; the first with rows was read."] if len(tables) > 1 else []
     table = chosen.to_table(use_names_over_ids=True)
-    return _from_astropy(name, "VOTable", table, notes=notes)
+    return _from_astropy(name, "VOTable", table, notes=notes, read_as={"format": "votable", "table": chosen_index})
 
 
 def _read_ecsv(name: str, data: bytes, ctx: _Context) -> Dataset:
@@ -96,4 +104,4 @@ def _read_ecsv(name: str, data: bytes, ctx: _Context) -> Dataset:
                                 f"values per row, more than the {MAX_CELL_VALUES:,} mllab accepts. Upload a smaller "
                                 "table.")
     table = Table.read(lines, format="ascii.ecsv")
-    return _from_astropy(name, "ECSV", table)
+    return _from_astropy(name, "ECSV", table, read_as={"format": "ecsv"})

@@ -112,7 +112,8 @@ def _fits_content(name: str, data: bytes) -> Dataset | _Spectrum:
         if len(with_rows) > 1:
             extname = hdus[index].name or f"HDU {index}"
             notes.append(f"The file has {len(with_rows)} tables; the first ({markdown_escape(extname)}) was read.")
-        return _from_astropy(name, "FITS", table, notes=notes, axis_hint=_fits_axis_elsewhere(hdus, index))
+        return _from_astropy(name, "FITS", table, notes=notes, axis_hint=_fits_axis_elsewhere(hdus, index),
+                             read_as={"format": "fits", "hdu": index})
     for hdu in hdus:
         if isinstance(hdu, (fits.PrimaryHDU, fits.ImageHDU)) and hdu.data is not None:
             values = np.asarray(hdu.data)

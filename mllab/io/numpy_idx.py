@@ -183,4 +183,7 @@ def _read_idx_members(name: str, members: dict[str, bytes], *, among: str | None
     if len({x.shape[1:] for x in xs}) != 1:
         raise DataError(f"The image files {among} hold images of different sizes.")
     notes = [f"Read from {', '.join(parts)}; mllab makes its own train/test split."]
-    return _image_dataset(name, "IDX", np.concatenate(xs), np.concatenate(ys), notes=notes, origin=origin)
+    dataset = _image_dataset(name, "IDX", np.concatenate(xs), np.concatenate(ys), notes=notes, origin=origin)
+    # For the code export: which files were read, in this order (images, labels), gzipped or not.
+    dataset.read_as = {"format": "idx", "pairs": [list(pair) for pair in pairs]}
+    return dataset

@@ -37,7 +37,7 @@ _COMMENT_LINE = re.compile(r"^#[^\n]*(?:\n|\Z)", re.MULTILINE)
 _NUMBER_WITH_DECIMAL_COMMA = re.compile(r"^\s*[+-]?\d*,?\d+(?:[eE][+-]?\d+)?\s*$")
 
 
-def _decode(data: bytes, filename: str) -> str:
+def _decode(data: bytes, filename: str) -> tuple[str, str]:
     for magic, what in _MAGIC:
         if data.startswith(magic):
             raise DataError(f"'{filename}' looks like {what}, not a CSV text file. Save or export the data "
@@ -45,6 +45,7 @@ def _decode(data: bytes, filename: str) -> str:
     # Excel's "Unicode text" export is UTF-16 with a byte-order mark; it legitimately contains NUL bytes.
     if data.startswith((b"\xff\xfe", b"\xfe\xff")):
         try:
+            encoding = "utf-16"
             text = data.decode("utf-16")
         except UnicodeDecodeError:
             raise DataError(f"'{filename}' starts like a UTF-16 text file but cannot be decoded as one. "
@@ -62,13 +63,14 @@ def _decode(data: bytes, filename: str) -> str:
             except UnicodeDecodeError:
                 continue
         else:
+            encoding = "latin-1"
             text = data.decode("latin-1")  # never fails: every byte is a character
     sample = text[:65536]
     controls = sum(1 for ch in sample if ord(ch) < 32 and ch not in "\t\n\r\f\v")
     if controls > max(2, len(sample) // 200):
         raise DataError(f"'{filename}' does not look like a text file (it is full of control characters), "
                         "so it cannot be read as a table. Upload a CSV file.")
-    return text
+    return text, encoding
 
 
 @dataclass
@@ -227,7 +229,7 @@ def read_csv_upload(filename: str, data: bytes, max_bytes: int = 200 * 1024 * 10
     if not data.strip():
         raise DataError(f"The file '{filename}' is empty. Upload a CSV file with a header row and at least two "
                         "rows of data.")
-    text = _decode(data, filename)
+    text, encoding = _decode(data, filename)
     # One kind of line end from here on, so lines can be found with "\n" and the comment pattern
     # below works. Windows "\r\n" files are common, old Mac "\r"-only files rare.
     if "\r" in text:
@@ -275,6 +277,8 @@ def read_csv_upload(filename: str, data: bytes, max_bytes: int = 200 * 1024 * 10
         name=filename, frame=frame, target=None, kind="table",
         description=f"Uploaded file {markdown_escape(filename)}: {n_rows:,} rows and {n_cols} columns.",
         source="upload",
+        read_as={"format": "text", "encoding": encoding, "sep": sep, "names": names,
+                 "header_in_body": header_in_body},
     )
 
 

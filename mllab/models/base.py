@@ -120,6 +120,11 @@ class ModelFamily:
     # The learning curves the page draws, per task, as (history key, chart title) pairs, where the
     # usual loss and accuracy (MSE and MAE for a regression) say less than another measure.
     curves: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = ()
+    # The family's part of a run's code export (mllab.export): `export(values, info)` returns Python
+    # source that defines `train_model(x_train, y_train, x_test, seed) -> (test output, history)` in plain
+    # scikit-learn or Keras (no mllab), training exactly as `train` does; the test output is class
+    # probabilities (rows x classes) or predicted values, the history one dict per curve point.
+    export: Callable[[dict, DataInfo], str] | None = None
 
     def curves_for(self, task: str) -> tuple[tuple[str, str], ...]:
         """(history key, chart title) of each learning curve the page draws for this task."""

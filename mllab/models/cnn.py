@@ -123,6 +123,16 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
                      reshape=lambda x: x.reshape((len(x), *input_shape)))
 
 
+def export(values: dict, info: DataInfo) -> str:
+    """This family's part of a run's code export: the same layers, trained as `keras_common` trains them."""
+    from mllab.models.keras_common import export_code
+
+    _, layers = architecture(values, info)
+    image = info.kind == "image"
+    shape = repr(tuple(info.image_shape)) if image else "(x_train.shape[1], 1)"
+    return export_code(values, info, "cnn_2d" if image else "cnn_1d", layers, shape)
+
+
 FAMILY = ModelFamily(
     key="cnn",
     label="CNN (convolutional network)",
@@ -136,4 +146,5 @@ FAMILY = ModelFamily(
     data_kinds=frozenset({"image", "signal"}),
     rules=rules,
     architecture=architecture,
+    export=export,
 )

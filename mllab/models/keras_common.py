@@ -425,3 +425,166 @@ class _TargetScale:
                 return reporter.should_stop()
 
         return InTargetUnits()
+
+
+def export_code(values: dict, info: DataInfo, name: str, layers: list[LayerSpec], input_shape: str) -> str:
+    """The Keras families' part of a run's code export: this module's training, written out in plain Keras.
+
+    It seeds and builds the model as `fit_keras` and `build_model` do (the run's seed for Python, NumPy and
+    TensorFlow, deterministic kernels, one seed per initialiser and random layer in build order, the
+    same tf.data batches), so on a CPU the same seed gives the same network. `input_shape` is Python
+    source for the input shape, in terms of `x_train`; rows are reshaped to it.
+    """
+    regression = info.task == "regression"
+    import pprint
+
+    layer_rows = ",\n    ".join(repr((spec.name, spec.kind, dict(spec.options))) for spec in layers)
+    hyperparameters = pprint.pformat(dict(values), width=82, sort_dicts=False).replace("\n", "\n" + " " * 18)
+    loss = "mean_squared_error" if regression else "binary_crossentropy" if info.n_classes == 2 else \
+        "sparse_categorical_crossentropy"
+    return f'''import math
+
+import keras
+import tensorflow as tf
+
+HYPERPARAMETERS = {hyperparameters}
+# The layers, in order: (name, Keras layer class, its settings). The output layer is made below.
+LAYERS = [
+    {layer_rows},
+]
+WEIGHTED_KINDS = {_WEIGHTED_KINDS!r}  # get the chosen initialiser and the L1/L2 penalties
+SEEDED_KINDS = {_SEEDED_KINDS!r}  # get a seed of their own
+
+
+class LayerSeeds:
+    """One seed per initialiser and random layer, counted up from seed x 1000 in the order they are built."""
+
+    def __init__(self, seed):
+        self.next = seed * 1000
+
+    def __call__(self):
+        self.next += 1
+        return self.next
+
+    def initializer(self, name="glorot_uniform"):
+        template = keras.initializers.get(name)
+        return type(template).from_config({{**template.get_config(), "seed": self()}})
+
+
+def build_model(input_shape, seeds):
+    values = HYPERPARAMETERS
+    layers = [keras.Input(shape=input_shape)]
+    for name, kind, options in LAYERS:
+        extra = {{}}
+        if name == "output":  # float32 output, Glorot-initialised, no penalty
+            layers.append(keras.layers.Dense(**options, name="output", dtype="float32",
+                                             kernel_initializer=seeds.initializer()))
+            continue
+        if kind in WEIGHTED_KINDS:
+            l1, l2 = values.get("l1", 0.0), values.get("l2", 0.0)
+            extra["kernel_initializer"] = seeds.initializer(values.get("initialiser", "glorot_uniform"))
+            extra["kernel_regularizer"] = keras.regularizers.L1L2(l1=l1, l2=l2) if l1 > 0 or l2 > 0 else None
+        if kind in SEEDED_KINDS:
+            extra["seed"] = seeds()
+        layers.append(getattr(keras.layers, kind)(name=name, **options, **extra))
+    return keras.Sequential(layers, name={name!r})
+
+
+def make_optimiser():
+    values = HYPERPARAMETERS
+    rate = values["learning_rate"]
+    if values["optimiser"] == "sgd":
+        return keras.optimizers.SGD(learning_rate=rate, momentum=values.get("momentum", 0.0),
+                                    nesterov=values.get("nesterov", False))
+    if values["optimiser"] == "rmsprop":
+        return keras.optimizers.RMSprop(learning_rate=rate)
+    if values["optimiser"] == "adagrad":
+        return keras.optimizers.Adagrad(learning_rate=rate)
+    return keras.optimizers.Adam(learning_rate=rate)
+
+
+def learning_rate_at(epoch, _rate=None):
+    """The learning rate of epoch `epoch` (0 = the first) under the chosen schedule."""
+    values = HYPERPARAMETERS
+    rate, schedule = values["learning_rate"], values.get("lr_schedule", "constant")
+    if schedule == "step":
+        return rate * values["lr_drop_factor"] ** (epoch // values["lr_drop_every"])
+    if schedule == "exponential":
+        return rate * values["lr_decay_rate"] ** epoch
+    if schedule == "cosine":
+        return rate * 0.5 * (1.0 + math.cos(math.pi * epoch / values["epochs"]))
+    return rate
+
+
+def training_batches(x, y, batch_size, validation_split, seed):
+    """Shuffled training batches (a new order each epoch) and the validation batches: the last share of
+    the rows, as Keras's validation_split takes them."""
+    rows = len(x)
+    split_at = int(math.ceil(rows * (1.0 - validation_split))) if validation_split > 0 else rows
+    x_all, y_all = tf.constant(x), tf.constant(y)
+
+    def gather(indices):
+        return tf.gather(x_all, indices), tf.gather(y_all, indices)
+
+    training = (tf.data.Dataset.range(split_at).shuffle(split_at, seed=seed, reshuffle_each_iteration=True)
+                .batch(batch_size).map(gather).prefetch(2))
+    validation = None
+    if split_at < rows:
+        validation = tf.data.Dataset.range(split_at, rows).batch(batch_size).map(gather)
+    return training, validation
+
+
+def train_model(x_train, y_train, x_test, seed):
+    """Train the network on the CPU, deterministically, and predict the test rows."""
+    values = HYPERPARAMETERS
+    keras.backend.clear_session()
+    keras.utils.set_random_seed(seed)
+    tf.config.experimental.enable_op_determinism()
+    keras.mixed_precision.set_global_policy("float32")
+    input_shape = {input_shape}
+    x_train = np.asarray(x_train, dtype=np.float32).reshape((len(x_train), *input_shape))
+    x_test = np.asarray(x_test, dtype=np.float32).reshape((len(x_test), *input_shape))
+    regression = {regression}
+    if regression:  # the network learns the target standardised, and answers in its units
+        mean, std = float(np.mean(y_train)), float(np.std(y_train)) or 1.0
+        y_fit = ((np.asarray(y_train, dtype=np.float64) - mean) / std).astype("float32")
+    else:
+        y_fit = y_train.astype("float32" if N_CLASSES == 2 else "int64")
+    validation_split = values.get("validation_split", 0.0)
+    callbacks = []
+    if values.get("lr_schedule", "constant") != "constant":
+        callbacks.append(keras.callbacks.LearningRateScheduler(learning_rate_at))
+    if values.get("early_stopping"):
+        callbacks.append(keras.callbacks.EarlyStopping(
+            monitor="val_loss" if validation_split > 0 else "loss", patience=values["patience"], mode="min",
+            restore_best_weights=values["restore_best"]))
+    class_weight = None
+    if values.get("class_weight") == "balanced" and not regression:  # scikit-learn's balanced weights
+        counts = np.bincount(y_train.astype(np.int64), minlength=N_CLASSES)
+        present = counts > 0
+        class_weight = {{int(c): float(len(y_train) / (present.sum() * counts[c])) for c in np.flatnonzero(present)}}
+    with tf.device("/CPU:0"):
+        model = build_model(input_shape, LayerSeeds(seed))
+        model.compile(optimizer=make_optimiser(), loss={loss!r}, metrics=[{"'mae'" if regression else "'accuracy'"}])
+        training, validation = training_batches(x_train, y_fit, values["batch_size"], validation_split, seed)
+        fitted = model.fit(training, validation_data=validation, shuffle=False, epochs=values["epochs"], verbose=0,
+                           callbacks=callbacks, class_weight=class_weight)
+        output = np.concatenate([np.asarray(model(tf.constant(x_test[start:start + 1024]), training=False))
+                                 for start in range(0, len(x_test), 1024)]).astype(np.float64)
+    model.summary()
+    logs = fitted.history
+    history = [{{"step": epoch + 1, **{{key: float(series[epoch]) for key, series in logs.items()}}}}
+               for epoch in range(len(logs.get("loss", [])))]
+    if regression:  # the curves in the target's units, as the page draws them
+        for point in history:
+            for key in ("loss", "val_loss"):
+                if key in point:
+                    point[key] *= std ** 2
+            for key in ("mae", "val_mae"):
+                if key in point:
+                    point[key] *= std
+        return output[:, 0] * std + mean, history
+    if N_CLASSES == 2:  # one sigmoid unit: P(class 1)
+        return np.column_stack([1.0 - output[:, 0], output[:, 0]]), history
+    return output, history
+'''

@@ -98,6 +98,43 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
                       notes=notes, predictor=model.predict_proba, model=model)
 
 
+def export(values: dict, info: DataInfo) -> str:
+    """This family's part of a run's code export: the same chunks of solver iterations, warm-started, as
+    `train` fits them (a restarted solver does not end exactly where one long run would)."""
+    penalty = values["penalty"]
+    l1_ratio = {"l2": 0.0, "l1": 1.0, "elasticnet": values["l1_ratio"], "none": 0.0}[penalty]
+    total = values["max_iter"]
+    chunk = total if values["solver"] == "liblinear" else max(1, math.ceil(total / CURVE_STEPS))
+    c_value = "math.inf" if penalty == "none" else repr(values["C"])
+    weight = repr("balanced" if values.get("class_weight") == "balanced" else None)
+    return f'''import math
+import warnings
+
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.linear_model import LogisticRegression
+from sklearn.metrics import log_loss
+
+
+def train_model(x_train, y_train, x_test, seed):
+    """Fit in chunks of {chunk} solver iterations (at most {total}), each warm-started from the last, until it converges."""
+    model = LogisticRegression(C={c_value}, l1_ratio={l1_ratio!r}, solver={values["solver"]!r}, max_iter={chunk},
+                               warm_start=True, random_state=seed, class_weight={weight})
+    labels = np.arange(N_CLASSES)
+    history, done, converged = [], 0, False
+    while done < {total} and not converged:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", ConvergenceWarning)
+            model.fit(x_train, y_train)
+        done += int(np.max(model.n_iter_))
+        converged = not any(issubclass(w.category, ConvergenceWarning) for w in caught)
+        proba = model.predict_proba(x_train)
+        history.append({{"step": done, "loss": float(log_loss(y_train, proba, labels=labels)),
+                        "accuracy": float((proba.argmax(1) == y_train).mean())}})
+    print(f"The solver {{'converged' if converged else 'had not converged'}} after {{done}} iterations.")
+    return model.predict_proba(x_test), history
+'''
+
+
 FAMILY = ModelFamily(
     key="logistic_regression",
     label="Logistic regression",
@@ -107,4 +144,5 @@ FAMILY = ModelFamily(
     train=train,
     step_label="Iteration",
     rules=rules,
+    export=export,
 )

@@ -106,6 +106,14 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
     return fit_keras(build, values, data, info, reporter, device, seed)
 
 
+def export(values: dict, info: DataInfo) -> str:
+    """This family's part of a run's code export: the same layers, trained as `keras_common` trains them."""
+    from mllab.models.keras_common import export_code
+
+    _, layers = architecture(values, info)
+    return export_code(values, info, "mlp", layers, "(x_train.shape[1],)")
+
+
 FAMILY = ModelFamily(
     key="mlp",
     label="MLP (neural network)",
@@ -118,4 +126,5 @@ FAMILY = ModelFamily(
     deep=True,
     architecture=architecture,
     tasks=frozenset({"classification", "regression"}),
+    export=export,
 )

@@ -248,6 +248,69 @@ class _CurvePredictions:
         return point
 
 
+def export(values: dict, info: DataInfo) -> str:
+    """This family's part of a run's code export: one plain fit (growing the trees in warm-started steps, as
+    `train` does, gives the same forest), and the out-of-bag curve from each tree's bootstrap sample."""
+    regression = info.task == "regression"
+    kind = "Regressor" if regression else "Classifier"
+    weight = "" if regression else \
+        f", class_weight={None if values['class_weight'] == 'none' else values['class_weight']!r}"
+    output = "forest.predict(x_test)" if regression else "forest.predict_proba(x_test)"
+    return f'''from sklearn.ensemble import RandomForest{kind}
+
+
+def train_model(x_train, y_train, x_test, seed):
+    """Grow the forest, draw its out-of-bag curve, predict the test rows."""
+    forest = RandomForest{kind}(n_estimators={values["n_estimators"]}, max_depth={values["max_depth"] or None},
+        min_samples_leaf={values["min_samples_leaf"]}, max_features={_max_features(values["max_features"], regression)!r}{weight},
+        bootstrap=True, random_state=seed, n_jobs=-1)
+    forest.fit(x_train, y_train)
+    history = out_of_bag_curve(forest, x_train, y_train, seed)
+    forest.set_params(n_jobs=1)  # predicting in one thread adds the trees in one order: the same last digits
+    return {output}, history
+
+
+def out_of_bag_curve(forest, x_train, y_train, seed):
+    """Training and out-of-bag scores against the number of trees, on at most {SCORE_ROWS:,} training rows:
+    each row's out-of-bag vote counts only the trees whose bootstrap sample left it out."""
+    n_rows = len(y_train)
+    rows = np.random.default_rng(seed).choice(n_rows, size=min({SCORE_ROWS}, n_rows), replace=False)
+    x, y = np.asarray(x_train[rows], dtype=np.float32), y_train[rows]
+    total = len(forest.estimators_)
+    every = max(1, total // {CURVE_POINTS})
+    regression = {regression}
+    width = 1 if regression else len(forest.classes_)
+    all_sum, oob_sum, oob_count = np.zeros((len(y), width)), np.zeros((len(y), width)), np.zeros(len(y))
+    history = []
+    for n_trees, (tree, drawn) in enumerate(zip(forest.estimators_, forest.estimators_samples_), start=1):
+        out = tree.predict(x).reshape(-1, 1) if regression else tree.predict_proba(x)
+        left_out = np.ones(n_rows, dtype=bool)
+        left_out[drawn] = False
+        left_out = left_out[rows]
+        all_sum += out
+        oob_sum[left_out] += out[left_out]
+        oob_count += left_out
+        if n_trees % every and n_trees != total:
+            continue
+        counted = oob_count > 0  # early on some rows have no out-of-bag tree yet
+        if regression:
+            train_error = all_sum[:, 0] / n_trees - y
+            point = {{"step": n_trees, "loss": float(np.mean(train_error ** 2)),
+                      "mae": float(np.mean(np.abs(train_error)))}}
+            if counted.any():
+                oob_error = oob_sum[counted, 0] / oob_count[counted] - y[counted]
+                point.update(val_loss=float(np.mean(oob_error ** 2)), val_mae=float(np.mean(np.abs(oob_error))))
+        else:
+            accuracy = float(np.mean(all_sum.argmax(axis=1) == y))
+            point = {{"step": n_trees, "error": 1.0 - accuracy, "accuracy": accuracy}}
+            if counted.any():
+                val_accuracy = float(np.mean(oob_sum[counted].argmax(axis=1) == y[counted]))
+                point.update(val_error=1.0 - val_accuracy, val_accuracy=val_accuracy)
+        history.append(point)
+    return history
+'''
+
+
 FAMILY = ModelFamily(
     key="random_forest",
     label="Random forest",
@@ -260,4 +323,5 @@ FAMILY = ModelFamily(
     tasks=frozenset({"classification", "regression"}),
     # scikit-learn's own picture of a forest learning: the out-of-bag error against the number of trees.
     curves=(("classification", (("error", "Error rate"), ("accuracy", "Accuracy"))),),
+    export=export,
 )

@@ -15,7 +15,8 @@ CORE = ROOT / "mllab"
 
 # The stages, lowest first. A module may import its own stage and those before it in this list;
 # errors and params (the settings schema) are the foundation every stage stands on.
-STAGES = ["foundation", "datasets", "io", "prepare", "models", "evaluation", "charts", "training", "store", "presets"]
+STAGES = ["foundation", "datasets", "io", "prepare", "models", "evaluation", "charts", "training", "store", "export",
+          "presets"]
 FOUNDATION = {"mllab", "mllab.errors", "mllab.params"}
 MAX_LINES = 600
 
@@ -97,6 +98,14 @@ def test_no_module_is_past_about_600_lines():
     assert not long, f"modules over {MAX_LINES} lines: {long}"
 
 
+def test_nothing_in_the_core_imports_the_code_export():
+    # The export writes a finished run out as code: only the pages call it.
+    modules = core_modules()
+    wrong = [f"{m} imports {t}" for m, p in modules.items() if stage_of(m) != "export"
+             for t in imported_modules(p, modules) if stage_of(t) == "export"]
+    assert not wrong, "; ".join(wrong)
+
+
 def test_every_stage_says_what_lives_there_and_what_it_may_import():
     for package in sorted(p.parent for p in CORE.glob("*/__init__.py")):
         doc = ast.get_docstring(ast.parse((package / "__init__.py").read_text())) or ""
@@ -115,7 +124,7 @@ def test_the_core_never_imports_streamlit_and_tensorflow_only_where_deep_models_
 
 def test_importing_any_stage_pulls_in_neither_streamlit_nor_tensorflow():
     code = ("import sys, mllab, mllab.datasets, mllab.io, mllab.prepare, mllab.models, mllab.evaluation, "
-            "mllab.charts, mllab.training, mllab.presets; "
+            "mllab.charts, mllab.training, mllab.export, mllab.presets; "
             "bad = [m for m in ('streamlit', 'tensorflow', 'keras') if m in sys.modules]; "
             "print(bad); sys.exit(1 if bad else 0)")
     result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=300)
