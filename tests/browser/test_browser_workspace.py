@@ -32,7 +32,8 @@ def _tile(page, label: str) -> str:
 
 
 def test_refresh_a_second_browser_and_kill_9_lose_nothing(browser, tmp_path):
-    env = {"MLLAB_DATA_DIR": str(tmp_path / "store")}
+    # One training worker: this server only ever trains one run at a time (and starts twice).
+    env = {"MLLAB_DATA_DIR": str(tmp_path / "store"), "MLLAB_WORKERS": "1"}
     started = []
     with streamlit_server(tmp_path / "first.log", env=env, started=started) as url:
         context, page = _open(browser, url)
