@@ -116,7 +116,7 @@ def open_workspace() -> None:
             st.session_state[_STATE] = (new_token, the_store.open_workspace(new_token))
             st.query_params[TOKEN_PARAM] = new_token
             return
-        _reset_session(keep=())
+        _reset_session()
         st.session_state[_STATE] = (wanted, opened)
         _restore(the_store, opened)
     except StoreError as err:
@@ -124,11 +124,10 @@ def open_workspace() -> None:
         st.session_state[_NOTICE] = f"{err} Your work is kept in this browser tab only."
 
 
-def _reset_session(keep) -> None:
-    """Another workspace opened in this tab (a pasted link): nothing of the previous one stays."""
+def _reset_session() -> None:
+    """Another workspace opened in this session: nothing of the previous one stays."""
     for key in list(st.session_state):
-        if key not in keep:
-            del st.session_state[key]
+        del st.session_state[key]
 
 
 def notices() -> None:
@@ -256,7 +255,7 @@ def reload_run(run: Run) -> Run | None:
     if not run.store_id or store() is None:
         return None
     try:
-        return next((r for r in load_runs(store(), workspace_id()) if r.store_id == run.store_id), None)
+        return next(iter(load_runs(store(), workspace_id(), run.store_id)), None)
     except StoreError:
         return None
 

@@ -186,11 +186,15 @@ def _history(rows) -> list[dict]:
     return [steps[seq] for seq in sorted(steps)]
 
 
-def load_runs(store: Store, workspace: str) -> list[Run]:
-    """Every run of the workspace, oldest first, with its curve and results."""
+def load_runs(store: Store, workspace: str, run_id: str | None = None) -> list[Run]:
+    """Every run of the workspace, oldest first, with its curve and results; with `run_id`, only that
+    run (a page following one run need not decode all the others)."""
     store.mark_interrupted()
+    chosen = runs.c.workspace_id == workspace
+    if run_id is not None:
+        chosen = chosen & (runs.c.id == run_id)
     with reading(store.engine) as conn:
-        records = conn.execute(select(runs).where(runs.c.workspace_id == workspace).order_by(runs.c.number)).all()
+        records = conn.execute(select(runs).where(chosen).order_by(runs.c.number)).all()
         ids = [r.id for r in records]
         metric_rows = conn.execute(select(run_metrics).where(run_metrics.c.run_id.in_(ids))
                                    .order_by(run_metrics.c.run_id, run_metrics.c.part, run_metrics.c.seq)).all() \

@@ -110,3 +110,14 @@ def test_nothing_a_page_shows_opens_another_workspace(store, trained):
     ids = {create_run(store, workspace, _run(spec, n)) for n in range(1, 6)}
     assert len(ids) == 5 and all(len(i) == 32 and int(i, 16) for i in ids)  # 128 random bits each
     assert store.open_workspace(tokens[0][:-1] + ("A" if tokens[0][-1] != "A" else "B")) is None
+
+
+def test_one_run_can_be_read_back_alone(store, trained):
+    spec, result = trained
+    workspace = store.open_workspace(store.new_workspace())
+    first = create_run(store, workspace, _run(spec, 1))
+    second = create_run(store, workspace, _run(spec, 2))
+    finish_run(store, workspace, second, "completed", result.history, result, None, None)
+    [alone] = load_runs(store, workspace, second)
+    assert alone.store_id == second and alone.status == "completed" and alone.result is not None
+    assert load_runs(store, store.open_workspace(store.new_workspace()), first) == []  # not another workspace's
