@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -81,8 +82,16 @@ def choose(page, label: str, option: str) -> None:
 
 
 def go_to(page, name: str) -> None:
-    """Open a page from the sidebar's menu."""
-    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=re.compile(name, re.I)).click()
+    """Open a page from the sidebar's menu, and wait until that page (not the one before it) has run.
+
+    Waiting only for the script to be idle raced the navigation: the old page was still idle when
+    the click returned, so a reload right after reloaded the old page.
+    """
+    link = page.locator('[data-testid="stSidebar"]').get_by_role("link", name=re.compile(name, re.I))
+    # Streamlit writes the main page's link as a bare "?ws=…"; it opens the app's root, not the current path.
+    target = "/" + urllib.parse.urlparse(link.get_attribute("href")).path.lstrip("/")
+    link.click()
+    page.wait_for_url(lambda url: urllib.parse.urlparse(url).path == target)
     wait_idle(page)
 
 
