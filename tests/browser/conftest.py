@@ -13,9 +13,23 @@ ARTIFACTS = ROOT / "artifacts"
 expect.set_options(timeout=TIMEOUT_MS)
 
 
+SERVER_LOG_TAIL = 6000  # characters of the shared server's log printed under a failed test
+server_logs: list = []  # the shared server's log file, once it has started
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    # Keeps each phase's report on the test, so the page fixture's teardown knows whether the test failed.
+    outcome = yield
+    report = outcome.get_result()
+    setattr(item, f"report_{report.when}", report)
+
+
 @pytest.fixture(scope="package")
 def server(tmp_path_factory):
-    with streamlit_server(tmp_path_factory.mktemp("server") / "streamlit.log") as url:
+    log_path = tmp_path_factory.mktemp("server") / "streamlit.log"
+    with streamlit_server(log_path) as url:
+        server_logs.append(log_path)
         yield url
 
 
@@ -38,3 +52,9 @@ def page(browser, server, request):
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{request.node.name}.png"), full_page=True)
     context.close()
+    failed = getattr(request.node, "report_call", None)
+    if failed is not None and failed.failed and server_logs:
+        # A browser test that times out shows only the page; what the server was doing is in its log
+        # (a CI run once waited 10 minutes for a tile with nothing else to go on).
+        print(f"--- the shared server's log, last {SERVER_LOG_TAIL} characters ---")
+        print(server_logs[-1].read_text(errors="replace")[-SERVER_LOG_TAIL:])
