@@ -72,10 +72,15 @@ def wait_idle(page, timeout: float = 60_000) -> None:
     page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]', timeout=timeout)
 
 
+def widget(page, kind: str, label: str):
+    """The Streamlit widget of this kind ("stSelectbox", "stSlider", …) whose label is exactly `label`."""
+    return page.locator(f'[data-testid="{kind}"]').filter(
+        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(f"^{re.escape(label)}$")))
+
+
 def choose(page, label: str, option: str) -> None:
     """Pick an option of the selectbox with this label."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(f"^{re.escape(label)}$")))
+    box = widget(page, "stSelectbox", label)
     box.locator('[role="combobox"]').first.click()
     page.get_by_role("option", name=option, exact=True).click()
     wait_idle(page)

@@ -6,18 +6,13 @@ import re
 
 from playwright.sync_api import expect
 
-from browser_support import wait_idle
+from browser_support import choose, go_to, press, wait_idle
 
 
 def test_clicking_a_confusion_cell_shows_its_test_samples(page):
-    page.locator('[data-testid="stSidebar"]').get_by_role("link", name=re.compile("Train", re.I)).click()
-    wait_idle(page)
-    model = page.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile("^Model$")))
-    model.locator('[role="combobox"]').first.click()
-    page.get_by_role("option", name="Logistic regression", exact=True).click()
-    wait_idle(page)
-    page.get_by_role("button", name="Train", exact=True).click()
+    go_to(page, "Train")
+    choose(page, "Model", "Logistic regression")
+    press(page, "Train")
     expect(page.get_by_text("Test accuracy", exact=True)).to_be_visible()  # the tile; the verdict says it too
     wait_idle(page)
     page.get_by_role("tab", name="Confusion matrix").click()

@@ -12,7 +12,7 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from browser_support import TIMEOUT_MS, chart_with_title, choose, go_to, press, streamlit_server, wait_idle
+from browser_support import TIMEOUT_MS, chart_with_title, choose, go_to, press, streamlit_server, wait_idle, widget
 
 
 def _open(browser, url):
@@ -34,9 +34,7 @@ def _tile(page, label: str) -> str:
 def _open_run(page, name: str) -> None:
     """Pick a run in "Open a run" by typing its name: the sidebar's 10-second heartbeat may redraw the
     page while a dropdown list is open, which closed the list under a click."""
-    box = page.locator('[data-testid="stSelectbox"]').filter(
-        has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile("^Open a run$")))
-    combo = box.locator('[role="combobox"]').first
+    combo = widget(page, "stSelectbox", "Open a run").locator('[role="combobox"]').first
     for _ in range(3):
         combo.click()
         page.keyboard.type(name)
