@@ -170,6 +170,23 @@ def _start_workers_without_the_page() -> None:
     spawn.get_preparation_data = get_preparation_data
 
 
+def _keep_restarting_workers_registered() -> None:
+    """Keep the local cluster from closing, for good, a worker that its nanny is restarting.
+
+    When a worker leaves the scheduler, a LocalCluster waits `distributed.deploy.lost-worker-timeout`
+    (15 s) and then closes that worker's nanny if no worker of the same name is registered at that
+    instant. Recycling restarts workers often: a worker recycled twice within 15 s is absent for a
+    moment, so the check from its first restart closed it, the cluster had one worker fewer, and
+    with both gone a run waited forever for a free worker (CI's hung CNN and photo-z runs). Here a
+    nanny restarts its own worker, so no worker is "lost"; the setting is read when a worker leaves,
+    so it is set for the process rather than only while the cluster starts. `_replace_lost_workers`
+    still brings back one lost some other way.
+    """
+    import dask
+
+    dask.config.set({"distributed.deploy.lost-worker-timeout": "3650 days"})
+
+
 def _plain_failure(exc: BaseException) -> str:
     if isinstance(exc, UserError):
         return str(exc)
@@ -210,6 +227,7 @@ class Engine:
         self._last_seen: dict[str, float] = {}
         self._baseline_rss: dict[str, int] = {}  # worker address -> memory after its first Keras run
         self._recycling: set[str] = set()
+        self._next_replacement_at = 0.0
         self._jobs: dict[str, JobState] = {}
         self._futures: dict[str, object] = {}
         self._queues: dict[str, object] = {}
@@ -239,6 +257,7 @@ class Engine:
                 _start_workers_without_the_page()
                 # A job whose worker dies (killed, out of memory) fails at once with a message,
                 # instead of being re-run from scratch on another worker up to three times.
+                _keep_restarting_workers_registered()
                 with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
                     self._cluster = LocalCluster(
                         n_workers=self.n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
@@ -354,6 +373,7 @@ class Engine:
     def _poll(self) -> None:
         if not self._ready.is_set():
             return
+        self._replace_lost_workers()
         with self._lock:
             active = [j for j in self._jobs.values() if not j.finished]
         self._stop_abandoned(active)
@@ -397,6 +417,21 @@ class Engine:
         # Places in the queue, counted after this round's starts so they are never one behind.
         for position, state in enumerate((j for j in waiting if j.job_id not in self._futures), start=1):
             state.queue_position = position
+
+    def _replace_lost_workers(self) -> None:
+        """Start again a local worker whose nanny the cluster closed: the engine's capacity is the
+        number of workers it was asked for, and a run must never wait for a worker that will not
+        come back. (A department's own scheduler manages its own workers.)"""
+        cluster = self._cluster
+        if cluster is None or self._closed.is_set() or cluster.status.name not in ("created", "running"):
+            return
+        now = time.monotonic()
+        if len(cluster.workers) >= self.n_workers or now < self._next_replacement_at:
+            return
+        self._next_replacement_at = now + 30  # a new worker takes seconds to register: ask once per 30 s
+        log.warning("the local cluster has %d of its %d workers: starting the missing ones",
+                    len(cluster.workers), self.n_workers)
+        cluster.scale(self.n_workers)
 
     def _free_workers(self, slots: dict[str, int]) -> list[str]:
         """One entry per free thread of every worker the scheduler knows, but not those being recycled."""
@@ -490,6 +525,8 @@ class Engine:
         self._recycling.add(address)  # no job is sent there from now on
 
         def restart():
+            if self._closed.is_set():
+                return
             try:
                 # Wait until the worker no longer holds the run's result (the app has its copy):
                 # a worker that left holding it would make the scheduler compute the job again.
@@ -498,6 +535,8 @@ class Engine:
                     time.sleep(0.1)
                 self._client.restart_workers([address], timeout=120, raise_for_error=False)
             except Exception:  # the worker may be gone already; its replacement registers anyway
+                if self._closed.is_set():  # the engine closed meanwhile: nothing to restart
+                    return
                 log.warning("restarting worker %s failed", address, exc_info=True)
             finally:
                 self._baseline_rss.pop(address, None)

@@ -274,3 +274,51 @@ def test_a_worker_whose_memory_grew_is_recycled_between_runs_without_losing_one(
         assert all(len(j.history) == 2 for j in recycling.jobs_of("lab"))
     finally:
         recycling.close()
+
+
+def test_a_worker_the_cluster_closed_is_started_again_and_runs_the_waiting_job():
+    # What LocalCluster did in CI: it closed, for good, a nanny whose worker was being recycled
+    # (see engine._keep_restarting_workers_registered); with both workers gone a run waited forever.
+    healing = Engine(n_workers=1)
+    try:
+        assert healing.wait_ready(120), healing.start_error
+        deadline = time.monotonic() + 120
+        while healing.devices() is None and time.monotonic() < deadline:  # the start-up query is done
+            time.sleep(0.2)
+        cluster = healing._cluster
+        [name] = list(cluster.workers)
+
+        async def close_the_nanny_as_the_cluster_did():
+            await cluster.workers.pop(name).close()
+
+        cluster.sync(close_the_nanny_as_the_cluster_did)
+        job_id = healing.submit(_spec(params={"n_estimators": 20}), owner="lab")
+        state = _wait(healing, job_id, "lab", timeout=120)
+        assert state.status == "completed", state.error
+        assert state.result.evaluation.accuracy >= 0.9
+        assert len(healing._client.nthreads()) == 1
+    finally:
+        healing.close()
+
+
+def test_recycling_two_workers_over_and_over_keeps_both():
+    # In CI a worker recycled twice within 15 s was closed by the cluster, and then the other one too.
+    recycling = Engine(n_workers=2, recycle_growth=0.0)
+    try:
+        assert recycling.wait_ready(120), recycling.start_error
+        spec = _spec("mlp", {"epochs": 1, "batch_size": 64}, dataset="wine")
+        workers_used = set()
+        for _ in range(4):
+            jobs = {owner: recycling.submit(spec, owner=owner) for owner in ("a", "b")}
+            for owner, job_id in jobs.items():
+                state = _wait(recycling, job_id, owner, timeout=120)
+                assert state.status == "completed", state.error
+                workers_used.add(state.worker_address)
+        assert len(workers_used) >= 4, f"workers were not recycled: {workers_used}"
+        deadline = time.monotonic() + 60
+        while len(recycling._client.nthreads()) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(recycling._client.nthreads()) == 2
+        assert len(recycling._cluster.workers) == 2
+    finally:
+        recycling.close()
