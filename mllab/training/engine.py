@@ -16,12 +16,13 @@ import threading
 import time
 import traceback
 import uuid
-from dataclasses import dataclass, field
 
 from mllab.errors import UserError
 from mllab.models import FAMILIES
 from mllab.training.holdout import run_training
+from mllab.training.jobs import JobObserver, JobState, _plain_failure, _tell  # noqa: F401 (JobObserver: re-exported)
 from mllab.training.learning_curve import LearningCurveSpec, run_learning_curve_job, validate_learning_curve
+from mllab.training.prediction import PredictionSpec, run_prediction, validate_prediction
 from mllab.training.search import SearchSpec, run_search, validate_search
 from mllab.training.spec import TrainingResult, TrainingSpec, validate_spec
 
@@ -38,48 +39,8 @@ DEFAULT_ABANDON_AFTER_S = 60.0
 # its run ends (bench/memory.py measures it).
 RECYCLE_GROWTH_ENV = "MLLAB_RECYCLE_GROWTH"
 DEFAULT_RECYCLE_GROWTH = 0.08
-TERMINAL = frozenset({"completed", "stopped", "failed"})
 
 log = logging.getLogger(__name__)
-
-
-@dataclass
-class JobState:
-    job_id: str
-    owner: str
-    submitted_at: float
-    status: str = "queued"  # queued -> running -> completed | stopped | failed
-    message: str = "Waiting for a free training worker"
-    history: list[dict] = field(default_factory=list)
-    total_steps: int | None = None
-    model_summary: str | None = None
-    result: TrainingResult | None = None
-    error: str | None = None
-    started_at: float | None = None
-    finished_at: float | None = None
-    stop_requested_at: float | None = None
-    queue_position: int | None = None  # 1 = next to start, while waiting for a free worker
-    worker_pid: int | None = None
-    worker_address: str | None = None  # the Dask worker it was sent to
-    worker_rss: int | None = None  # that worker's memory when the run ended
-    deep_runs_on_worker: int = 0  # Keras runs that worker had done by then
-    # Finished parts of a job made of parts (the folds of a K-fold run, the candidates of a search),
-    # as their "part_done" events, so a page can list them while the rest still runs.
-    parts_done: list[dict] = field(default_factory=list)
-    # The latest decision-boundary map an MLP sent while training ({"epoch", "map"}), for the live panel.
-    live_boundary: dict | None = None
-
-    @property
-    def finished(self) -> bool:
-        return self.status in TERMINAL
-
-    @property
-    def progress(self) -> float:
-        if self.status == "completed":
-            return 1.0
-        if not self.history or not self.total_steps:
-            return 0.0
-        return min(1.0, self.history[-1]["step"] / self.total_steps)
 
 
 def _progress_queue_name(job_id: str) -> str:
@@ -117,7 +78,7 @@ def run_job(spec: TrainingSpec, job_id: str) -> TrainingResult:
     try:
         return _runner(spec)(spec, reporter)
     finally:
-        if FAMILIES[spec.family].deep:
+        if FAMILIES.get(spec.family) is not None and FAMILIES[spec.family].deep:  # a prediction may load a network
             _deep_runs_here += 1
         import psutil
 
@@ -129,12 +90,16 @@ def _runner(spec):
     learning curve."""
     if isinstance(spec, LearningCurveSpec):
         return run_learning_curve_job
+    if isinstance(spec, PredictionSpec):
+        return run_prediction
     return run_search if isinstance(spec, SearchSpec) else run_training
 
 
 def _validator(spec):
     if isinstance(spec, LearningCurveSpec):
         return validate_learning_curve
+    if isinstance(spec, PredictionSpec):
+        return validate_prediction
     return validate_search if isinstance(spec, SearchSpec) else validate_spec
 
 
@@ -185,36 +150,6 @@ def _keep_restarting_workers_registered() -> None:
     import dask
 
     dask.config.set({"distributed.deploy.lost-worker-timeout": "3650 days"})
-
-
-def _plain_failure(exc: BaseException) -> str:
-    if isinstance(exc, UserError):
-        return str(exc)
-    name = type(exc).__name__
-    if name == "KilledWorker":
-        return ("The training worker stopped unexpectedly, most likely out of memory. Your data and other runs "
-                "are safe: try again, perhaps with a smaller model, batch or dataset.")
-    if isinstance(exc, MemoryError):
-        return "Training ran out of memory. Try a smaller model, batch or dataset."
-    return f"Training failed: {exc or name}. Your data and other runs are safe; check the settings and try again."
-
-
-class JobObserver:
-    """What the engine tells an observer of a job, from its watcher thread: both calls must return at
-    once (the run store's recorder queues the writes for its own thread)."""
-
-    def on_events(self, state: JobState, events: list[dict]) -> None:
-        """Events drained from the job's queue, in order, after `state` took them in."""
-
-    def on_finished(self, state: JobState) -> None:
-        """The job ended: `state` holds its status, history, result or error."""
-
-
-def _tell(method, *args) -> None:
-    try:
-        method(*args)
-    except Exception:  # an observer's fault must never stop the watcher or the job
-        log.exception("job observer failed")
 
 
 class Engine:
@@ -294,7 +229,8 @@ class Engine:
 
     # -- jobs -----------------------------------------------------------------------------
     def submit(self, spec: TrainingSpec, owner: str, observer=None) -> str:
-        """Validate and queue a job (a TrainingSpec, a search.SearchSpec or a learning_curve.LearningCurveSpec);
+        """Validate and queue a job (a TrainingSpec, a search.SearchSpec, a learning_curve.LearningCurveSpec or a
+        prediction.PredictionSpec);
         raises UserError at once for settings that cannot work.
 
         `observer`, when given, hears of the job as the engine does (see `JobObserver`): the run store
@@ -302,7 +238,8 @@ class Engine:
         """
         self.touch(owner)
         if any(not j.finished for j in self.jobs_of(owner)):
-            raise UserError("You already have a run in progress (a training run, a search or a learning curve). "
+            raise UserError("You already have a run in progress (a training run, a search, a learning curve or a "
+                            "prediction). "
                             "Wait for it to finish or press Stop on its page, then start again.")
         _validator(spec)(spec)
         if spec.device == "GPU" and self._devices is not None and not self.gpu_available():

@@ -123,6 +123,10 @@ def export_model(spec, data, outcome, metrics: dict) -> ModelFile:
         "input_columns": data.input_columns,
         "model_inputs": data.feature_names,
         "class_names": data.class_names,
+        # What mllab's Predict page checks new rows against (mllab.training.prediction).
+        "kind": spec.dataset.kind,
+        "image_shape": list(spec.dataset.image_shape) if spec.dataset.image_shape else None,
+        "redshift": bool(getattr(spec, "redshift", False)),
         "test_metrics": metrics,
     }
     if outcome.target_scale is not None:

@@ -1,0 +1,332 @@
+"""Use what was trained: a run's kept model applied to rows nobody labelled, on a training worker.
+
+A kept model is the zip that mllab.training.model_export writes (the fitted preprocessing and the
+model, with model_info.json). It is mllab's own file, written by a worker and kept in the
+workspace store; still, it is opened as if it were not: skops rebuilds only the types listed in
+TRUSTED_SKOPS_TYPES and Keras loads in safe mode, so no file can make a worker run code.
+
+The rows go through the run's own cleaning (markers made missing, the new columns' formulas) and
+then its fitted preprocessing, in chunks, with progress and Stop between chunks. When they carry
+the run's target, the model is also evaluated on them: Weka's "supplied test set".
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import tempfile
+import time
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from mllab.datasets import Dataset
+from mllab.errors import DataError, UserError
+from mllab.prepare.cleaning import CleaningChoices, apply_cleaning
+from mllab.prepare.preprocessing import class_name
+
+CHUNK_ROWS = 50_000
+MAX_PREDICTED_ROWS = 5_000_000
+# Every type a kept model's skops files hold beyond what skops trusts by itself (found with
+# skops.io.get_untrusted_types on each family's files; tests/training/test_prediction.py checks them).
+TRUSTED_SKOPS_TYPES = frozenset({"numpy.dtype", "sklearn.tree._tree.Tree"})
+MAX_MODEL_MEMBER_BYTES = 512 * 1024 ** 2  # a member of the zip, unpacked: kept models are refused past 200 MB
+
+
+@dataclass
+class PredictionSpec:
+    """What a prediction job is given: the run's kept model, the run's cleaning and the rows."""
+
+    model_zip: bytes
+    rows: Dataset
+    cleaning: dict = field(default_factory=dict)  # the run's CleaningChoices.as_dict()
+    run_name: str = "the run"
+    device: str = "CPU"  # TrainingSpec's field names, so the engine treats every job alike
+    family: str = ""
+
+
+@dataclass
+class PredictionResult:
+    status: str  # "completed" or "stopped" (then `table` holds the rows predicted so far)
+    table: pd.DataFrame  # the rows' own columns carried along, then the prediction and probabilities
+    task: str
+    target: str
+    class_names: list[str]
+    prediction_column: str
+    probability_columns: list[str]
+    n_rows: int
+    notes: list[str] = field(default_factory=list)
+    evaluation: object | None = None  # an Evaluation or RegressionEvaluation when the rows carry the target
+    n_evaluated: int = 0
+    duration_s: float = 0.0
+    history: list[dict] = field(default_factory=list)  # the engine's TrainingResult field, unused here
+
+    @property
+    def counts(self) -> dict[str, int]:
+        """Rows per predicted class, in the class order."""
+        if self.task == "regression":
+            return {}
+        predicted = self.table[self.prediction_column].astype(str)
+        return {name: int((predicted == name).sum()) for name in self.class_names}
+
+    def top_probability(self) -> np.ndarray:
+        if not self.probability_columns:
+            return np.empty(0)
+        return self.table[self.probability_columns].to_numpy(dtype=float).max(axis=1)
+
+
+def probability_column(name: str) -> str:
+    """A column name every output format accepts (FITS, VOTable, Parquet): P_<class>, letters and digits."""
+    cleaned = "".join(ch if ch.isalnum() else "_" for ch in str(name)).strip("_") or "class"
+    return f"P_{cleaned}"
+
+
+# -- the kept model ------------------------------------------------------------------------------
+@dataclass
+class KeptModel:
+    info: dict
+    preprocessor: object
+    model: object
+    keras: bool
+
+    @property
+    def task(self) -> str:
+        return self.info.get("task", "classification")
+
+    @property
+    def input_columns(self) -> list[str]:
+        return [str(c) for c in self.info.get("input_columns", [])]
+
+    @property
+    def class_names(self) -> list[str]:
+        return [str(c) for c in self.info.get("class_names") or []]
+
+
+def model_info(model_zip: bytes) -> dict:
+    """model_info.json of a kept model (what it expects and what it predicts), without loading the model."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(model_zip)) as archive:
+            return json.loads(_member(archive, "model_info.json"))
+    except (zipfile.BadZipFile, KeyError, ValueError) as err:
+        raise DataError(f"The run's kept model cannot be read ({err}). Train the run again with "
+                        "'Keep the trained model' on.") from None
+
+
+def _member(archive: zipfile.ZipFile, name: str) -> bytes:
+    member = archive.getinfo(name)
+    if member.file_size > MAX_MODEL_MEMBER_BYTES:
+        raise DataError(f"The kept model's {name} is larger than any model mllab keeps.")
+    return archive.read(member)
+
+
+def _skops(data: bytes, what: str):
+    import skops.io as sio
+
+    untrusted = set(sio.get_untrusted_types(data=data))
+    if untrusted - TRUSTED_SKOPS_TYPES:
+        raise DataError(f"The kept {what} holds types mllab does not load ({', '.join(sorted(untrusted))}); "
+                        "it was not written by this version of mllab. Train the run again to use it.")
+    return sio.loads(data, trusted=sorted(untrusted))
+
+
+def load_kept_model(model_zip: bytes) -> KeptModel:
+    """Open a kept model's zip (on a worker: Keras is imported only for a network)."""
+    info = model_info(model_zip)
+    with zipfile.ZipFile(io.BytesIO(model_zip)) as archive:
+        names = set(archive.namelist())
+        preprocessor = _skops(_member(archive, "preprocessing.skops"), "preprocessing")
+        if "model.keras" in names:
+            from mllab.models.keras_common import import_tensorflow
+
+            import_tensorflow()
+            import keras
+
+            with tempfile.TemporaryDirectory(prefix="mllab-kept-model-") as folder:
+                path = Path(folder) / "model.keras"
+                path.write_bytes(_member(archive, "model.keras"))
+                model = keras.saving.load_model(path, compile=False, safe_mode=True)
+            return KeptModel(info, preprocessor, model, keras=True)
+        if "model.skops" not in names:
+            raise DataError("The kept model's zip holds no model file. Train the run again to use it.")
+        return KeptModel(info, preprocessor, _skops(_member(archive, "model.skops"), "model"), keras=False)
+
+
+# -- the rows ------------------------------------------------------------------------------------
+def _listed(names, limit: int = 6) -> str:
+    names = [str(n) for n in names]
+    shown = ", ".join(names[:limit])
+    return shown + (f" and {len(names) - limit} more" if len(names) > limit else "")
+
+
+def _numeric_inputs(preprocessor) -> list[str]:
+    columns = preprocessor.named_steps["columns"]
+    return [str(c) for name, _, cols in columns.transformers_ if name == "numeric" for c in cols]
+
+
+def _image_note(info: dict, rows: Dataset, expected: int) -> str:
+    shape = info.get("image_shape")
+    trained = f"{shape[0]}×{shape[1]} images" if shape else f"{expected} pixel columns"
+    given = (f"{rows.image_shape[0]}×{rows.image_shape[1]} images" if rows.image_shape
+             else f"{len(rows.frame.columns)} columns")
+    return (f"The model was trained on {trained}; these are {given}. Predict images of the size it was "
+            "trained on (the Data page's image size scales a zip of images when it is read).")
+
+
+def check_rows(kept_info: dict, numeric: list[str], rows: Dataset, cleaning: dict) -> tuple[pd.DataFrame, list[str]]:
+    """The rows cleaned as the run's data was, checked against what the model expects.
+
+    Returns the cleaned frame and notes for the page. Raises DataError naming what is missing or of
+    another type; columns the model does not use are carried along, never refused.
+    """
+    if rows.frame.empty:
+        raise DataError("There are no rows to predict: the file holds a header but no data.")
+    if len(rows.frame) > MAX_PREDICTED_ROWS:
+        raise DataError(f"{len(rows.frame):,} rows are more than the {MAX_PREDICTED_ROWS:,} mllab predicts at once. "
+                        "Split the file and predict each part.")
+    choices = CleaningChoices.from_dict(cleaning or {})
+    # Only what changes values: excluded columns are carried along, and rows without a target are
+    # exactly the ones to predict.
+    cleaned = apply_cleaning(dataclasses.replace(rows, target=None), choices.replace(target=None, excluded=()))
+    frame, notes = cleaned.dataset.frame, list(cleaned.notes)
+    expected = [str(c) for c in kept_info.get("input_columns", [])]
+    columns = {str(c): c for c in frame.columns}
+    missing = [c for c in expected if c not in columns]
+    if missing:
+        if kept_info.get("kind") == "image" or rows.kind == "image":
+            raise DataError(_image_note(kept_info, rows, len(expected)))
+        raise DataError(f"These rows lack {len(missing)} column{'s' if len(missing) != 1 else ''} the model was "
+                        f"trained on: {_listed(missing)}. Predict rows with the same columns as the run's data "
+                        "(other columns may be added; they are carried along).")
+    if rows.kind == "image" and kept_info.get("kind") == "image" and len(rows.frame.columns) - 1 > len(expected) + 1:
+        notes.append(_image_note(kept_info, rows, len(expected)))
+    for column in numeric:
+        values = frame[columns[column]]
+        if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):
+            continue
+        numbers = pd.to_numeric(values, errors="coerce")
+        text = int((numbers.isna() & values.notna()).sum())
+        if text == int(values.notna().sum()) and text:
+            raise DataError(f"The column {column} holds text here ({_listed(values.dropna().astype(str).unique(), 3)}), "
+                            "but numbers in the run's data. Check that it is the same kind of file.")
+        if text:
+            notes.append(f"{text:,} values of {column} are not numbers; they were treated as missing.")
+        frame = frame.assign(**{columns[column]: numbers})
+    extra = [c for c in frame.columns if str(c) not in set(expected)]
+    if extra and len(extra) <= 20:
+        notes.append(f"Carried along, not used by the model: {_listed(extra)}.")
+    elif extra:
+        notes.append(f"{len(extra)} columns the model does not use are carried along.")
+    return frame, notes
+
+
+def _carried_columns(frame: pd.DataFrame, rows: Dataset, inputs: list[str]) -> list:
+    """The rows' own columns kept in the result: all of a table's (a catalogue row stays whole); of
+    images and signals, only those that are not pixels or samples (identifiers, coordinates, labels)."""
+    if rows.kind in ("image", "signal") or len(inputs) > 200:
+        used = set(inputs)
+        return [c for c in frame.columns if str(c) not in used]
+    return list(frame.columns)
+
+
+# -- the job -------------------------------------------------------------------------------------
+def _predict_chunk(kept: KeptModel, frame: pd.DataFrame) -> np.ndarray:
+    x = np.asarray(kept.preprocessor.transform(frame[kept.input_columns]), dtype=np.float32)
+    if kept.keras:
+        from mllab.models.keras_common import class_probabilities
+
+        shape = tuple(kept.model.input_shape[1:])
+        output = np.asarray(kept.model.predict(x.reshape((len(x), *shape)), verbose=0, batch_size=1024),
+                            dtype=np.float64)
+        if kept.task == "regression":
+            scale, offset = kept.info.get("target_scale") or (1.0, 0.0)
+            return output[:, 0] * scale + offset
+        return class_probabilities(output, len(kept.class_names))
+    if kept.task == "regression":
+        return np.asarray(kept.model.predict(x), dtype=np.float64)
+    proba = np.asarray(kept.model.predict_proba(x), dtype=np.float64)
+    if proba.shape[1] != len(kept.class_names):  # a class the training part never held: its column is 0
+        full = np.zeros((len(x), len(kept.class_names)))
+        full[:, np.asarray(kept.model.classes_, dtype=int)] = proba
+        proba = full
+    return proba
+
+
+def validate_prediction(spec: PredictionSpec) -> None:
+    """Raise UserError at once for what cannot work, before a worker is used."""
+    info = model_info(spec.model_zip)
+    if not info.get("input_columns"):
+        raise UserError("The run's kept model does not say which columns it expects. Train the run again.")
+    if spec.rows is None or spec.rows.frame is None:
+        raise UserError("Choose the rows to predict first.")
+
+
+def run_prediction(spec: PredictionSpec, reporter) -> PredictionResult:
+    """Executed on a worker: load the kept model, clean and check the rows, predict them chunk by chunk."""
+    started = time.perf_counter()
+    reporter.report({"type": "status", "message": "Opening the kept model"})
+    kept = load_kept_model(spec.model_zip)
+    frame, notes = check_rows(kept.info, _numeric_inputs(kept.preprocessor), spec.rows, spec.cleaning)
+    target, task, names = str(kept.info.get("target", "")), kept.task, kept.class_names
+    total = len(frame)
+    outputs, stopped = [], False
+    for start in range(0, total, CHUNK_ROWS):
+        if reporter.should_stop():
+            stopped = True
+            break
+        outputs.append(_predict_chunk(kept, frame.iloc[start:start + CHUNK_ROWS]))
+        done = min(total, start + CHUNK_ROWS)
+        reporter.report({"type": "status", "message": f"Predicted {done:,} of {total:,} rows"})
+        reporter.report({"step": done, "total": total})
+    done = sum(len(o) for o in outputs)
+    output = np.concatenate(outputs) if outputs else np.empty((0,) if task == "regression" else (0, len(names)))
+    carried = frame.iloc[:done][_carried_columns(frame, spec.rows, kept.input_columns)].reset_index(drop=True)
+    prediction_column = f"predicted_{target}" if target else "predicted"
+    if task == "regression":
+        table = carried.assign(**{prediction_column: output})
+        probability_columns: list[str] = []
+    else:
+        probability_columns = [probability_column(n) for n in names]
+        if len(set(probability_columns)) < len(probability_columns):  # two classes with the same letters
+            probability_columns = [f"P_{i}_{c[2:]}" for i, c in enumerate(probability_columns)]
+        predicted = pd.Series(np.asarray(names, dtype=object)[output.argmax(axis=1)] if done else [],
+                              dtype=object, name=prediction_column)
+        table = pd.concat([carried, predicted,
+                           pd.DataFrame(output, columns=probability_columns)], axis=1)
+    result = PredictionResult(status="stopped" if stopped else "completed", table=table, task=task, target=target,
+                              class_names=names, prediction_column=prediction_column,
+                              probability_columns=probability_columns, n_rows=done, notes=notes)
+    if stopped:
+        notes.append(f"Stopped after {done:,} of {total:,} rows; the table holds those.")
+    if target and target in frame.columns and done:
+        _evaluate_supplied(result, frame[target].iloc[:done].reset_index(drop=True), output, kept)
+    result.duration_s = time.perf_counter() - started
+    return result
+
+
+def _evaluate_supplied(result: PredictionResult, truth: pd.Series, output: np.ndarray, kept: KeptModel) -> None:
+    """The model's figures on the rows whose target is known (Weka's supplied test set)."""
+    from mllab.evaluation import evaluate, evaluate_regression
+
+    if result.task == "regression":
+        values = pd.to_numeric(truth, errors="coerce").to_numpy(dtype=float, na_value=np.nan)
+        known = np.isfinite(values)
+        if known.sum() >= 2:
+            result.evaluation = evaluate_regression(values[known], output[known],
+                                                    redshift=bool(kept.info.get("redshift")))
+            result.n_evaluated = int(known.sum())
+        return
+    index = {name: i for i, name in enumerate(result.class_names)}
+    codes = np.array([index.get(class_name(v), -1) if pd.notna(v) else -2 for v in truth.to_numpy(dtype=object)])
+    unseen = int((codes == -1).sum())
+    known = codes >= 0
+    if unseen:
+        others = sorted({class_name(v) for v, c in zip(truth, codes) if c == -1})
+        result.notes.append(f"{unseen:,} rows have a {result.target} the model never saw ({_listed(others, 4)}); "
+                            "they are predicted but not counted in the figures.")
+    if known.sum() >= 2:
+        result.evaluation = evaluate(codes[known], output[known], result.class_names)
+        result.n_evaluated = int(known.sum())
