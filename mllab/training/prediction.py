@@ -15,11 +15,9 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import tempfile
 import time
 import zipfile
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -140,16 +138,9 @@ def load_kept_model(model_zip: bytes) -> KeptModel:
         names = set(archive.namelist())
         preprocessor = _skops(_member(archive, "preprocessing.skops"), "preprocessing")
         if "model.keras" in names:
-            from mllab.models.keras_common import import_tensorflow
+            from mllab.models.keras_files import load_keras_model
 
-            import_tensorflow()
-            import keras
-
-            with tempfile.TemporaryDirectory(prefix="mllab-kept-model-") as folder:
-                path = Path(folder) / "model.keras"
-                path.write_bytes(_member(archive, "model.keras"))
-                model = keras.saving.load_model(path, compile=False, safe_mode=True)
-            return KeptModel(info, preprocessor, model, keras=True)
+            return KeptModel(info, preprocessor, load_keras_model(_member(archive, "model.keras")), keras=True)
         if "model.skops" not in names:
             raise DataError("The kept model's zip holds no model file. Train the run again to use it.")
         return KeptModel(info, preprocessor, _skops(_member(archive, "model.skops"), "model"), keras=False)
@@ -236,15 +227,12 @@ def _carried_columns(frame: pd.DataFrame, rows: Dataset, inputs: list[str]) -> l
 def _predict_chunk(kept: KeptModel, frame: pd.DataFrame) -> np.ndarray:
     x = np.asarray(kept.preprocessor.transform(frame[kept.input_columns]), dtype=np.float32)
     if kept.keras:
-        from mllab.models.keras_common import class_probabilities
+        from mllab.models.keras_files import keras_output
 
-        shape = tuple(kept.model.input_shape[1:])
-        output = np.asarray(kept.model.predict(x.reshape((len(x), *shape)), verbose=0, batch_size=1024),
-                            dtype=np.float64)
         if kept.task == "regression":
             scale, offset = kept.info.get("target_scale") or (1.0, 0.0)
-            return output[:, 0] * scale + offset
-        return class_probabilities(output, len(kept.class_names))
+            return keras_output(kept.model, x, 0) * scale + offset
+        return keras_output(kept.model, x, len(kept.class_names))
     if kept.task == "regression":
         return np.asarray(kept.model.predict(x), dtype=np.float64)
     proba = np.asarray(kept.model.predict_proba(x), dtype=np.float64)
