@@ -15,7 +15,7 @@ st.caption("Choose the data to learn from. Your data, settings and runs are kept
 from mllab import charts
 from mllab.datasets import BUILTIN_DATASETS, check_target, class_balance, load_builtin, markdown_escape
 from mllab.errors import DataError
-from mllab.io import MAX_UPLOAD_BYTES, SUPPORTED_EXTENSIONS, describe_formats, pick_uploads, read_uploads, server_folder
+from mllab.io import MAX_UPLOAD_BYTES, describe_formats, pick_uploads, read_uploads, server_folder
 from mllab.prepare import default_choices, find_identifier_columns, optional_columns, structural_columns
 from mllab.training import get_engine
 from ui import data as loading, session, workspace
@@ -31,11 +31,6 @@ engine = get_engine()
 session.sync_runs(engine, session.owner_id())
 
 BUILTIN, UPLOAD, SERVER = "Built-in dataset", "Upload a file", "File on the server"
-# Files mllab does not read but recognises, with advice on what to upload instead (save an .xls
-# as .xlsx, never a pickle, images in a zip of class folders). Accepting them in the uploader lets
-# that advice reach the user, rather than the browser's bare "file type not allowed".
-EXPLAINED_EXTENSIONS = ["xls", "pkl", "pickle", "png", "jpg", "jpeg", "gif", "pdf", "bz2", "xz", "7z", "rar", "tar",
-                        "tgz"]
 server_root = server_folder.folder()
 sources = [BUILTIN, UPLOAD] + ([SERVER] if server_root is not None else [])
 # persist_state: coming back from the Train page must not switch the source (and the data) back.
@@ -55,7 +50,9 @@ elif source == UPLOAD:
     # Several files only for MNIST-style IDX data, which comes as separate images and labels files.
     uploads = st.file_uploader(
         "Data file: a table with one row per object (star, spectrum, image) and a column giving its class",
-        type=SUPPORTED_EXTENSIONS + EXPLAINED_EXTENSIONS, key="upload", accept_multiple_files=True,
+        # No type= list: the browser would refuse other files with a bare "file type not allowed", while
+        # mllab's own reader says what the file looks like and what to upload instead.
+        key="upload", accept_multiple_files=True,
         help=f"{describe_formats()} Up to {MAX_UPLOAD_BYTES // (1024 * 1024)} MB.")
     if uploads:
         # The files' ids change only when the choice changes: which files to read is decided, and their

@@ -172,6 +172,12 @@ def _votable(body: str, prolog: str = "") -> bytes:
 _VOT_FIELDS = '<FIELD name="a" datatype="double"/><FIELD name="b" datatype="char" arraysize="*"/>'
 
 
+# Three rows of Weka's weather.numeric, for the ARFF cases.
+_WEATHER_ARFF = (b"@relation weather\n@attribute outlook {sunny, overcast, rainy}\n@attribute temperature numeric\n"
+                 b"@attribute play {yes, no}\n@data\n% a comment\nsunny,85,no\novercast,83,yes\nrainy,70,yes\n"
+                 b"rainy,65,no\n")
+
+
 # ---- checks for the cases that load -----------------------------------------------------------
 
 
@@ -345,4 +351,14 @@ def cases() -> list[Case]:
         Case("excel-mixed-and-blank", "mixed.xlsx",
              _excel([(None, None, None), ("a", "b", "label"), (1, "x", "p"), ("2", 3.5, "q"), (None, None, None),
                      (4, "y", "p")], sheets=2), "load", _shape(3, 3)),
+        # ---- any other file: the uploader takes every name ----
+        Case("unknown-extension-binary", "notes.xyz", b"\x00\x01XYZ" + junk, "error", mentions=("does not recognise",)),
+        Case("unknown-extension-prose", "notes.xyz", b"Dear colleague,\nthe results follow.\n", "error"),
+        # ---- Weka's ARFF ----
+        Case("arff-weather", "weather.arff", _WEATHER_ARFF, "load", _shape(4, 3)),
+        Case("arff-malformed", "broken.arff", _WEATHER_ARFF.replace(b"sunny,85", b"sunny,hot"), "error",
+             mentions=("line 7", "not a number")),
+        Case("arff-relational", "musk.arff", b"@relation m\n@attribute bag relational\n@attribute f numeric\n"
+             b"@end bag\n@attribute class {0,1}\n@data\n", "error", mentions=("relational",)),
+        Case("arff-binary-junk", "junk.arff", junk, "error", mentions=("binary",)),
     ]

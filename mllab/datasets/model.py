@@ -32,7 +32,8 @@ class Dataset:
     redshift_columns: tuple[str, ...] = ()
     # How a reader read the file, as plain values, so the code export (mllab.export) reads it the same
     # way: {"format": "text", "encoding", "sep", "names", "header_in_body"}, {"format": "fits", "hdu"},
-    # {"format": "votable", "table"}, {"format": "ecsv"} or {"format": "idx", "pairs": [[images, labels]]};
+    # {"format": "votable", "table"}, {"format": "ecsv"}, {"format": "arff"} or
+    # {"format": "idx", "pairs": [[images, labels]]};
     # empty when the reading is not one of those.
     read_as: dict = field(default_factory=dict)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ast
 import hashlib
+import inspect
 import io
 import re
 from collections import Counter
@@ -13,12 +14,13 @@ import pandas as pd
 
 from mllab.datasets import Dataset, load_builtin
 from mllab.errors import UserError
+from mllab.io.arff import arff_frame, arff_lines_with_dates_as_strings, python_date_format
 from mllab.export.steps import Step, literal
 from mllab.prepare.formulas import _BINARY, _UNARY, CONSTANTS, FUNCTIONS, _parse
 
 # Uploads read again from the original file, by format; anything else travels as the table mllab read.
 _EXTENSIONS = {"text": (".csv", ".tsv", ".txt", ".dat", ".tab", ".psv", ".ssv"), "fits": (".fits", ".fit", ".fts"),
-               "votable": (".vot", ".xml", ".votable"), "ecsv": (".ecsv",)}
+               "votable": (".vot", ".xml", ".votable"), "ecsv": (".ecsv",), "arff": (".arff",)}
 _NUMPY_NAMES = {f: getattr(function, "__name__", f) for f, (function, _) in FUNCTIONS.items()}
 
 
@@ -133,7 +135,24 @@ frame = tidy_columns(table.to_pandas(index=False))''')
 
 table = Table.read(path.read_text(encoding="utf-8-sig").splitlines(), format="ascii.ecsv")
 frame = tidy_columns(table.to_pandas(index=False))'''
+    if fmt == "arff":
+        # mllab's own functions, copied: the script reads the file exactly as mllab did.
+        functions = "\n\n".join(inspect.getsource(f) for f in (arff_lines_with_dates_as_strings, python_date_format,
+                                                                arff_frame))
+        return "import re\n\nimport arff\n\n\n" + functions + ARFF_READING_CODE
     return None
+
+
+ARFF_READING_CODE = """
+raw_text = path.read_bytes()
+for encoding in ("utf-8-sig", "cp1252", "latin-1"):  # as mllab decodes it: UTF-8 first, Windows-1252 next
+    try:
+        text = raw_text.decode(encoding)
+        break
+    except UnicodeDecodeError:
+        continue
+lines, dates = arff_lines_with_dates_as_strings(text)
+frame, _ = arff_frame(arff.loads(lines), dates)"""
 
 
 def data_steps(run, raw: Dataset | None = None, files: dict[str, bytes] | None = None):
@@ -165,11 +184,14 @@ def data_steps(run, raw: Dataset | None = None, files: dict[str, bytes] | None =
             how = {"text": "as text: the delimiter, the header and the '#' comment lines as mllab found them",
                    "fits": f"through astropy, the table in HDU {read_as.get('hdu')}",
                    "votable": "through astropy's VOTable parser",
-                   "ecsv": "through astropy's ECSV reader"}[read_as["format"]]
+                   "ecsv": "through astropy's ECSV reader",
+                   "arff": "through liac-arff, nominal attributes as categories in their declared order",
+                   }[read_as["format"]]
             text = (f"The uploaded file **{original['name']}** ({original['size']:,} bytes), read {how}. Its SHA-256 "
                     "is checked first: a file changed by even one byte stops the script with a sentence naming it."
                     + ("" if beside else f" Put the file beside this script under the name {name}."))
-            return [_read_step(text, name, original["sha256"], code, astropy=read_as["format"] != "text")], beside, True
+            return [_read_step(text, name, original["sha256"], code,
+                               astropy=read_as["format"] not in ("text", "arff"))], beside, True
     table = raw if raw is not None else trained_on
     if table is None:
         raise UserError("The data this run trained on is no longer loaded, so it cannot be written out with the "

@@ -161,6 +161,8 @@ def requirements_text(steps: list[Step], data_files: dict[str, bytes], deep: boo
     wanted = ["numpy", "pandas", "scikit-learn"]
     if "astropy" in code:
         wanted.append("astropy")
+    if "import arff" in code:
+        wanted.append("liac-arff")
     if any(name.endswith(".parquet") for name in data_files):
         wanted.append("pyarrow")
     if deep:

@@ -19,6 +19,7 @@ _EXTENSION_KINDS = {
     "fits": "fits", "fit": "fits", "fts": "fits",
     "xml": "votable", "vot": "votable", "votable": "votable",
     "ecsv": "ecsv",
+    "arff": "arff",
     "h5": "hdf5", "hdf5": "hdf5", "hdf": "hdf5",
     "npz": "npz", "npy": "npy",
     "zip": "zip", "gz": "gzip",
@@ -54,7 +55,7 @@ _REFUSED = (
 
 def describe_formats() -> str:
     """One line for the upload page: what can be uploaded."""
-    return ("CSV/TSV/text tables, Excel (.xlsx), Parquet, FITS tables and spectra, VOTable, ECSV, HDF5, "
+    return ("CSV/TSV/text tables, Excel (.xlsx), Parquet, FITS tables and spectra, VOTable, ECSV, Weka's ARFF, HDF5, "
             "NumPy .npz (X and y) or .npy, MNIST-style IDX images with their labels file (choose both, or zip "
             "them), a zip of "
             "images or FITS spectra in one folder per class, or any of these compressed as .gz.")
@@ -102,10 +103,24 @@ def _kind_of(name: str, data: bytes) -> str:
         raise DataError(f"'{_shown(name)}' is named like {article} {what} file but does not start like "
                         "one, so it is damaged or is another kind of file renamed. Export the data again and "
                         "upload the new file.")
+    if ext_kind == "arff":
+        return "arff"  # its reader says what is wrong, line by line
     if ext_kind == "votable":
         raise DataError(f"'{_shown(name)}' is named like a VOTable but does not contain a <VOTABLE> element. "
                         "Upload a VOTable (XML) file, or export the data as CSV.")
+    if ext_kind is None and _ext(name) and _is_binary(data):
+        # The uploader takes any file so that this sentence, rather than the browser's refusal, reaches the user.
+        raise DataError(f"'{_shown(name)}' is a binary file mllab does not recognise: it does not start like any "
+                        f"format mllab reads, and .{_shown(_ext(name), 20)} is not one of their extensions. "
+                        f"Upload one of these instead: {describe_formats()}")
     return "csv"
+
+
+def _is_binary(data: bytes) -> bool:
+    head = data[:4096]
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False  # UTF-16 text, as Excel's "Unicode text" export writes it
+    return b"\x00" in head or sum(1 for byte in head if byte < 32 and byte not in b"\t\n\r\f\v") > len(head) // 20
 
 
 def _text_kind(data: bytes) -> str | None:
@@ -119,6 +134,8 @@ def _text_kind(data: bytes) -> str | None:
     if (lower.startswith(b"<!doctype html") or re.match(rb"<html[\s>]", lower)) and not re.search(rb"[,;\t]",
                                                                                                  first_line):
         return "html"
+    if re.match(rb"(?:%[^\n]*\n|\s)*@relation\b", lower):
+        return "arff"  # Weka's format, whatever the file is named
     if lower.startswith(b"<?xml"):
         return "votable"  # refused there with a clear message when it is not a VOTable
     return None

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 
 from mllab.datasets import Dataset, markdown_escape
 from mllab.errors import DataError
+from mllab.io.arff import _read_arff
 from mllab.io.astropy_tables import _read_ecsv, _read_votable
 from mllab.io.common import _ext, _listed, _plural, _reason, _shown, _size_text
 from mllab.io.fits import _read_fits
@@ -119,10 +120,11 @@ def _read_any(name: str, data: bytes, ctx: _Context) -> Dataset:
     readers = {
         "csv": _read_csv, "parquet": _read_parquet, "xlsx": _read_excel, "fits": _read_fits,
         "votable": _read_votable, "ecsv": _read_ecsv, "hdf5": _read_hdf5, "npz": _read_zip,
-        "npy": _read_npy, "idx": _read_single_idx, "zip": _read_zip, "gzip": _read_gzip,
+        "npy": _read_npy, "idx": _read_single_idx, "zip": _read_zip, "gzip": _read_gzip, "arff": _read_arff,
     }
     what = {"csv": "a text table", "votable": "a VOTable", "ecsv": "an ECSV table", "idx": "an IDX file",
-            "xlsx": "an Excel workbook", "hdf5": "an HDF5 file"}.get(kind, f"a {_BINARY_KINDS.get(kind, kind)} file")
+            "xlsx": "an Excel workbook", "hdf5": "an HDF5 file",
+            "arff": "an ARFF file"}.get(kind, f"a {_BINARY_KINDS.get(kind, kind)} file")
     try:
         with warnings.catch_warnings():
             # astropy and friends warn about every non-standard keyword; none of it is for the user.
