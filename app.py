@@ -19,7 +19,7 @@ from mllab.io import MAX_UPLOAD_BYTES, describe_formats, pick_uploads, read_uplo
 from mllab.prepare import default_choices, find_identifier_columns, optional_columns, structural_columns
 from mllab.training import get_engine
 from ui import data as loading, session, workspace
-from ui.cleaning_panel import cleaning_panel
+from ui.cleaning_panel import cleaning_panel, target_values_section
 from ui.explore_panel import explore_tabs, preview, samples
 from ui.nav import sidebar
 from ui.task import task_choice
@@ -140,6 +140,8 @@ suggested_for = st.session_state.get("cleaning-suggested")
 suggested = suggested_for[1] if suggested_for and suggested_for[0] == digest else \
     find_identifier_columns(raw.frame, optional_columns(raw, target), target)
 
+unknown, left_out = target_values_section(raw, target, task, choices)
+
 kind = raw.kind
 if raw.kind != "image":
     if "clean-signal" not in st.session_state:
@@ -149,7 +151,7 @@ if raw.kind != "image":
                               "and draws sample curves below.")
     kind = "signal" if signal else "table"
 
-choices = cleaning_panel(raw, target, choices, markers, suggested, kind)
+choices = cleaning_panel(raw, target, choices, markers, suggested, kind).replace(unknown=unknown, left_out=left_out)
 session.set_cleaning_choices(choices)
 result = loading.clean(raw, digest, choices)
 dataset = result.dataset

@@ -39,7 +39,7 @@ class Step:
     preprocessing: dict[str, Any] = field(default_factory=dict)
     validation: dict[str, Any] = field(default_factory=dict)
     search: SearchPlan | None = None  # set: the step opens the Search page instead of the Train page
-    keep_model: bool = False  # offer the trained model for download (hold-out steps)
+    keep_model: bool = True  # keep the trained model, to download and to predict with (hold-out steps)
 
 
 @dataclass(frozen=True)

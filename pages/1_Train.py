@@ -62,10 +62,12 @@ with settings:
         hidden_settings_note(PREPROCESSING_SCHEMA, task)
     raw_validation = validation_settings(task=task)
     kfold = raw_validation["scheme"] != "holdout"
+    st.session_state.setdefault("keep-model", True)  # kept by default: the Predict page uses it
     keep_model = st.checkbox(
-        "Keep the trained model for download", key="keep-model", disabled=kfold,
+        "Keep the trained model (to download, and to predict with)", key="keep-model", disabled=kfold,
         help="Packs the fitted preprocessing and model (scikit-learn models with skops, networks in Keras's "
-             "format) into a zip offered under 'Model & settings' once the run ends. "
+             "format) into a zip offered under 'Model & settings' once the run ends, and offered on the Predict "
+             "page. "
              + ("K-fold trains one model per fold: choose hold-out to keep one." if kfold else ""))
     keep_model = keep_model and not kfold
     boundary = boundary_settings(dataset, target, task, kfold)

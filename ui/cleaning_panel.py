@@ -9,13 +9,14 @@ from __future__ import annotations
 
 import hashlib
 
+import pandas as pd
 import streamlit as st
 
 from mllab.datasets import Dataset, markdown_escape
 from mllab.errors import DataError
 from mllab.prepare import (FUNCTIONS, CleaningChoices, DerivedColumn, MissingMarker, add_derived_column, apply_cleaning,
                            count_value, format_value, group_markers, marker_sentence, optional_columns,
-                           parse_marker_value, structural_columns)
+                           parse_marker_value, structural_columns, target_names)
 from ui import session
 
 MESSAGE_KEY = "cleaning-message"     # (level, text) left by a callback for the page to show
@@ -205,3 +206,52 @@ def cleaning_panel(raw: Dataset, target: str | None, choices: CleaningChoices, m
     current = session.cleaning_choices() or choices
     return current.replace(target=target, missing=missing, excluded=excluded,
                            kind=kind if raw.kind != "image" else None)
+
+
+MAX_TARGET_VALUES_LISTED = 100  # beyond this many distinct values the target is not a set of classes
+
+
+def target_values_section(raw: Dataset, target: str, task: str, choices: CleaningChoices) -> tuple[tuple, tuple]:
+    """Target values that mean "not known yet", and classes left out: (unknown, left_out) as class names.
+
+    Their rows are not trained on, and the Predict page offers them for classification: the
+    astronomer's loop of training on the labelled stars to classify the others.
+    """
+    if task != "classification" or target not in raw.frame.columns:
+        return (), ()
+    distinct = pd.unique(raw.frame[target].dropna())
+    if len(distinct) > MAX_TARGET_VALUES_LISTED or len(distinct) < 2:
+        return (), ()
+    names = [n for n in dict.fromkeys(target_names(pd.Series(distinct))) if n is not None]
+    names = sorted(names, key=lambda n: (0, float(n), n) if _is_number(n) else (1, 0.0, n))
+    left, right = st.columns(2)
+    picked = []
+    for column, key, label, wanted, placeholder, help_text in (
+            (left, "target-unknown", f"Values of {target} that mean 'not known yet'", choices.unknown,
+             "None: every row's class is known",
+             "Rows with these values (a -1, 'unknown', '?') are not trained on or scored. Train on the others, then "
+             "classify these on the Predict page."),
+            (right, "target-left-out", "Classes to leave out", choices.left_out, "None: the model learns every class",
+             "Rows of these classes are not trained on (a class too rare to learn, or one to study apart). The "
+             "Predict page can still classify them.")):
+        state = st.session_state.get(key)
+        current = list(wanted) if state is None else list(state)
+        st.session_state[key] = [n for n in dict.fromkeys(current) if n in names]
+        picked.append(tuple(column.multiselect(label, names, key=key, placeholder=placeholder, help=help_text,
+                                               format_func=str)))
+    unknown, left_out = picked
+    if set(unknown) & set(left_out):
+        st.caption("A value chosen in both lists is treated as 'not known yet'.")
+        left_out = tuple(n for n in left_out if n not in unknown)
+    if len(set(unknown) | set(left_out)) >= len(names) - 1:
+        st.error("At least two classes must be left to learn from: take a value out of these lists.")
+        return (), ()
+    return unknown, left_out
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+        return True
+    except ValueError:
+        return False

@@ -11,7 +11,8 @@ from ui.search_session import active_search, sync_searches
 
 # Material icons ship with Streamlit's front end; emoji need a font the viewer may lack.
 PAGES = (("app.py", "Data", ":material/table_view:"), ("pages/1_Train.py", "Train", ":material/model_training:"),
-         ("pages/2_Runs.py", "Runs", ":material/leaderboard:"), ("pages/3_Search.py", "Search", ":material/tune:"),
+         ("pages/2_Runs.py", "Runs", ":material/leaderboard:"), ("pages/5_Predict.py", "Predict", ":material/label:"),
+         ("pages/3_Search.py", "Search", ":material/tune:"),
          ("pages/4_Workflows.py", "Workflows", ":material/school:"))
 
 

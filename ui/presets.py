@@ -57,7 +57,8 @@ def apply_step(workflow: Workflow, step: Step, on_loaded_data: bool = False) -> 
         _set_search(step, settings)
         workspace.switch_page("pages/3_Search.py")
     st.session_state["family"] = step.family
-    st.session_state["keep-model"] = step.keep_model
+    # Kept by default, for the Predict page; a K-fold step trains one model per fold, so none is kept.
+    st.session_state["keep-model"] = step.keep_model and settings["validation"].get("scheme", "holdout") == "holdout"
     set_widget_values(FAMILIES[step.family].params, f"hp-{step.family}", settings["params"])
     set_widget_values(PREPROCESSING_SCHEMA, "pp", settings["preprocessing"])
     set_widget_values(VALIDATION_SCHEMA, "val", settings["validation"])

@@ -145,7 +145,7 @@ def model_download(run: Run) -> None:
     """The trained model as a zip, when the run kept it (see mllab.training.model_export)."""
     model_file = getattr(run.result, "model_file", None) if run.result is not None else None
     if model_file is None:
-        st.caption("To take the trained model away, tick 'Keep the trained model for download' before "
+        st.caption("To take the trained model away or predict with it, tick 'Keep the trained model' before "
                    "training (hold-out runs).")
     elif model_file.refused:
         st.warning(model_file.refused)

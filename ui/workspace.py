@@ -154,6 +154,11 @@ def _write(call) -> bool:
         return False
 
 
+def write_to_store(call) -> bool:
+    """Run a write of a page's own (`call()` uses store() and workspace_id()); a fault becomes the page's sentence."""
+    return _write(call)
+
+
 def remember(key: str, value) -> None:
     """Keep a value in the workspace (written only when it changed since this session last wrote it)."""
     saved = st.session_state.setdefault(_SAVED, {})

@@ -16,6 +16,8 @@ from mllab.charts.evaluation import (CELL_TRACE_NAME, COMPONENT_LABEL, CUMULATIV
                                      confusion_matrix_figure, images_figure, importance_figure, metrics_table,
                                      pca_variance_figure, precision_recall_figure, predicted_vs_true_figure,
                                      probability_figure, residuals_figure, roc_figure)
+from mllab.charts.prediction import (PREDICTED_ROWS_LABEL, TOP_PROBABILITY_LABEL, predicted_counts_figure,
+                                     top_probability_figure)
 from mllab.charts.style import (BASE_FONT, CHANCE_COLOUR, CLASS_PALETTE, EMPTY_CELL, HEIGHT, LINE_WIDTH, MACRO_COLOUR,
                                 MARKER_LIMIT, PALETTE, TEXT_DARK, TITLE_FONT, TRAINING_COLOUR, VALIDATION_COLOUR,
                                 shorten)
@@ -23,6 +25,7 @@ from mllab.charts.trust import PERFECT_CALIBRATION_LABEL, boundary_figure, relia
 from mllab.charts.validation import BEST_COLOUR, FOLD_COLOUR, MEAN_COLOUR, candidate_scores_figure, fold_scores_figure
 
 __all__ = [
+    "PREDICTED_ROWS_LABEL", "TOP_PROBABILITY_LABEL", "predicted_counts_figure", "top_probability_figure",
     "overlaid_curve_figures", "overlaid_curves", "run_colour", "RunHistory", "STYLE_NOTE",
     "BASELINE_LABEL", "boundary_figure", "PERFECT_CALIBRATION_LABEL", "reliability_figure",
     "ALL_LABEL", "BASE_FONT", "BEST_COLOUR", "candidate_scores_figure", "CELL_TRACE_NAME", "CHANCE_COLOUR",

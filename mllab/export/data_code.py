@@ -342,6 +342,26 @@ frame = frame.assign(**{{{new_name!r}: values}})''')
                           "than describe it, so they are left out, with any other column unticked on the Data page.",
                           f'''EXCLUDED = {literal(excluded, 11)}
 frame = frame.drop(columns=[c for c in EXCLUDED if c in frame.columns and c != TARGET])'''))
+    marked = [("not known yet", [str(v) for v in choices.get("unknown", ())]),
+              ("left out", [str(v) for v in choices.get("left_out", ())])]
+    marked = [(what, values) for what, values in marked if values]
+    if marked:
+        lines = ['''def class_name(value):
+    """A target value as mllab names its class: 1.0 and 1 are both "1"."""
+    if isinstance(value, (float, np.floating)) and float(value).is_integer():
+        return str(int(value))
+    return str(value)
+
+
+names = frame[TARGET].map(lambda v: class_name(v) if pd.notna(v) else None)''']
+        for what, values in marked:
+            lines.append(f'''hit = names.isin({literal(values, 15)})
+if hit.any():
+    print(f"{{hit.sum():,}} rows whose {{TARGET}} is {what} were left out.")
+frame, names = frame.loc[~hit].reset_index(drop=True), names.loc[~hit].reset_index(drop=True)''')
+        steps.append(Step("Target values not known yet, and classes left out", "Rows whose target was marked "
+                          "'not known yet' on the Data page, or is a class left out, are not trained on: a model "
+                          "is trained on the others, then used to classify these.", "\n".join(lines)))
     steps.append(Step("Rows with no target value", "Rows whose target is missing cannot be learned from or "
                       "scored, so they are dropped, with a count.", '''has_target = frame[TARGET].notna()
 if not has_target.all():

@@ -8,7 +8,8 @@ May import: mllab.datasets, mllab.errors, mllab.params.
 from mllab.prepare.cleaning import (CleaningChoices, CleaningResult, MissingMarker, apply_cleaning, count_value,
                                     default_choices, find_identifier_columns, find_missing_markers, format_value,
                                     group_markers, looks_like_identifier_name, looks_like_identifier_values,
-                                    marker_sentence, optional_columns, parse_marker_value, structural_columns)
+                                    marker_sentence, not_known_mask, optional_columns, parse_marker_value,
+                                    structural_columns, target_names)
 from mllab.prepare.explore import MAX_SIGNAL_POINTS, SignalSamples, common_prefix, signal_axis
 from mllab.prepare.formulas import FUNCTIONS, DerivedColumn, add_derived_column
 from mllab.prepare.preprocessing import (MAX_ONE_HOT_CATEGORIES, PREPROCESSING_SCHEMA, LabelledData, PreparedData,
@@ -16,6 +17,7 @@ from mllab.prepare.preprocessing import (MAX_ONE_HOT_CATEGORIES, PREPROCESSING_S
                                          label_data, prepare, regression_data, split_columns)
 
 __all__ = [
+    "not_known_mask", "target_names",
     "add_derived_column", "apply_cleaning", "build_preprocessor", "CleaningChoices", "CleaningResult", "common_prefix",
     "count_value", "default_choices", "DerivedColumn", "encoded_width", "find_identifier_columns",
     "find_missing_markers", "fit_and_transform", "format_value", "FUNCTIONS", "group_markers", "label_data",

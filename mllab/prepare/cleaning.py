@@ -58,6 +58,10 @@ class CleaningChoices:
     excluded: tuple[str, ...] = ()
     derived: tuple[DerivedColumn, ...] = ()
     kind: str | None = None
+    # Target values, as class names (class_name(value)): those that mean "not known yet" (the Kepler
+    # table's -1) and classes left out. Their rows are not trained on; the Predict page offers them.
+    unknown: tuple[str, ...] = ()
+    left_out: tuple[str, ...] = ()
 
     def replace(self, **changes) -> "CleaningChoices":
         return dataclasses.replace(self, **changes)
@@ -66,7 +70,8 @@ class CleaningChoices:
         """Plain JSON values: what a run records and the workspace store keeps."""
         return {"target": self.target, "missing": [list(pair) for pair in self.missing],
                 "offered_markers": [list(pair) for pair in self.offered_markers], "excluded": list(self.excluded),
-                "derived": [{"name": d.name, "expression": d.expression} for d in self.derived], "kind": self.kind}
+                "derived": [{"name": d.name, "expression": d.expression} for d in self.derived], "kind": self.kind,
+                "unknown": list(self.unknown), "left_out": list(self.left_out)}
 
     @classmethod
     def from_dict(cls, values: dict) -> "CleaningChoices":
@@ -75,7 +80,8 @@ class CleaningChoices:
                    offered_markers=tuple((str(c), float(v)) for c, v in values.get("offered_markers", ())),
                    excluded=tuple(str(c) for c in values.get("excluded", ())),
                    derived=tuple(DerivedColumn(str(d["name"]), str(d["expression"])) for d in values.get("derived", ())),
-                   kind=values.get("kind"))
+                   kind=values.get("kind"), unknown=tuple(str(v) for v in values.get("unknown", ())),
+                   left_out=tuple(str(v) for v in values.get("left_out", ())))
 
 
 @dataclass
@@ -328,6 +334,41 @@ def default_choices(dataset: Dataset, target: str | None, markers: Sequence[Miss
                            excluded=tuple(excluded))
 
 
+def target_names(values: pd.Series) -> np.ndarray:
+    """Each target value as its class name (1.0 and 1 are both "1"); missing values as None."""
+    from mllab.prepare.preprocessing import class_name
+
+    # Named once per distinct value: a 400,000-row catalogue has a handful of classes.
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    named = np.array([class_name(v) for v in uniques] + [None], dtype=object)
+    return named[codes]  # the sentinel -1 picks the trailing None
+
+
+def not_known_mask(frame: pd.DataFrame, target: str, choices: CleaningChoices) -> np.ndarray:
+    """Rows whose target is empty, marked "not known yet", or of a class left out: the rows not trained
+    on, which the Predict page offers to classify."""
+    names = target_names(frame[target])
+    marked = set(choices.unknown) | set(choices.left_out)
+    return np.array([name is None or name in marked for name in names], dtype=bool)
+
+
+def _drop_unknown_and_left_out(frame: pd.DataFrame, target: str, choices: CleaningChoices):
+    names = target_names(frame[target])
+    unknown = np.isin(names, list(choices.unknown)) if choices.unknown else np.zeros(len(frame), dtype=bool)
+    left_out = np.isin(names, list(choices.left_out)) if choices.left_out else np.zeros(len(frame), dtype=bool)
+    notes = []
+    if unknown.any():
+        values = ", ".join(sorted({str(n) for n in names[unknown]}))
+        notes.append(f"{int(unknown.sum()):,} rows whose {target} is not known yet ({values}) are left out of training "
+                     "and validation; the Predict page classifies them with a trained model.")
+    if left_out.any():
+        values = ", ".join(sorted({str(n) for n in names[left_out]}))
+        notes.append(f"{int(left_out.sum()):,} rows of the classes left out ({values}) are not trained on; the "
+                     "Predict page can classify them too.")
+    keep = ~(unknown | left_out)
+    return frame.loc[keep].reset_index(drop=True), notes
+
+
 def apply_cleaning(dataset: Dataset, choices: CleaningChoices) -> CleaningResult:
     """The dataset to train on: markers made missing, new columns added, excluded columns and rows
     without a target removed. A new Dataset (`dataclasses.replace`); `dataset` is not changed.
@@ -364,6 +405,9 @@ def apply_cleaning(dataset: Dataset, choices: CleaningChoices) -> CleaningResult
     if excluded:
         frame = frame.drop(columns=excluded)
     dropped = 0
+    if target is not None and (choices.unknown or choices.left_out):
+        frame, target_notes = _drop_unknown_and_left_out(frame, target, choices)
+        notes.extend(target_notes)
     if target is not None:
         has_target = frame[target].notna()
         dropped = int((~has_target).sum())

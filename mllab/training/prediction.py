@@ -24,8 +24,7 @@ import pandas as pd
 
 from mllab.datasets import Dataset
 from mllab.errors import DataError, UserError
-from mllab.prepare.cleaning import CleaningChoices, apply_cleaning
-from mllab.prepare.preprocessing import class_name
+from mllab.prepare.cleaning import CleaningChoices, apply_cleaning, target_names
 
 CHUNK_ROWS = 50_000
 MAX_PREDICTED_ROWS = 5_000_000
@@ -290,13 +289,16 @@ def run_prediction(spec: PredictionSpec, reporter) -> PredictionResult:
     if stopped:
         notes.append(f"Stopped after {done:,} of {total:,} rows; the table holds those.")
     if target and target in frame.columns and done:
-        _evaluate_supplied(result, frame[target].iloc[:done].reset_index(drop=True), output, kept)
+        not_known = set(CleaningChoices.from_dict(spec.cleaning or {}).unknown)
+        _evaluate_supplied(result, frame[target].iloc[:done].reset_index(drop=True), output, kept, not_known)
     result.duration_s = time.perf_counter() - started
     return result
 
 
-def _evaluate_supplied(result: PredictionResult, truth: pd.Series, output: np.ndarray, kept: KeptModel) -> None:
-    """The model's figures on the rows whose target is known (Weka's supplied test set)."""
+def _evaluate_supplied(result: PredictionResult, truth: pd.Series, output: np.ndarray, kept: KeptModel,
+                       not_known: set[str]) -> None:
+    """The model's figures on the rows whose target is known (Weka's supplied test set); `not_known` holds
+    the values the run's cleaning marked "not known yet", which are not scored either."""
     from mllab.evaluation import evaluate, evaluate_regression
 
     if result.task == "regression":
@@ -308,11 +310,12 @@ def _evaluate_supplied(result: PredictionResult, truth: pd.Series, output: np.nd
             result.n_evaluated = int(known.sum())
         return
     index = {name: i for i, name in enumerate(result.class_names)}
-    codes = np.array([index.get(class_name(v), -1) if pd.notna(v) else -2 for v in truth.to_numpy(dtype=object)])
+    names = target_names(truth)
+    codes = np.array([-2 if name is None or name in not_known else index.get(name, -1) for name in names])
     unseen = int((codes == -1).sum())
     known = codes >= 0
     if unseen:
-        others = sorted({class_name(v) for v, c in zip(truth, codes) if c == -1})
+        others = sorted({str(name) for name, code in zip(names, codes) if code == -1})
         result.notes.append(f"{unseen:,} rows have a {result.target} the model never saw ({_listed(others, 4)}); "
                             "they are predicted but not counted in the figures.")
     if known.sum() >= 2:

@@ -188,3 +188,20 @@ def test_the_predictions_download_in_every_format_and_open_again(ogle_forest, fm
     assert text == [str(v) for v in table["ID"]]
     probabilities = back[[c for c in back.columns if c.startswith("P_")]].to_numpy(dtype=float)
     assert np.allclose(probabilities.sum(axis=1), 1.0)
+
+
+def test_values_the_run_marked_not_known_are_predicted_without_a_never_seen_note():
+    raw = load_builtin("ogle3")
+    frame = raw.frame.copy()
+    frame.loc[::10, "Type"] = "unknown"
+    rows = dataclasses.replace(raw, frame=frame)
+    choices = CleaningChoices(target="Type", excluded=("ID",), unknown=("unknown",))
+    values = FAMILIES["random_forest"].validate({**FAMILIES["random_forest"].defaults(), "n_estimators": 20})
+    cleaned = apply_cleaning(rows, choices).dataset
+    assert len(cleaned.frame) == len(frame) - len(frame[::10])  # not trained on
+    result = run_training(TrainingSpec(dataset=cleaned, target="Type", preprocessing=PreprocessConfig(),
+                                       family="random_forest", params=values, keep_model=True), LocalReporter())
+    predicted = _predict(result.model_file.data, rows, choices)
+    assert predicted.n_rows == len(frame) and predicted.n_evaluated == len(cleaned.frame)
+    assert not any("never saw" in note for note in predicted.notes)
+    assert "unknown" not in set(predicted.table[predicted.prediction_column])

@@ -1,0 +1,80 @@
+"""The Predict page: mark a class as not known yet, train on the others, classify those rows with the
+kept model, see the counts and how sure it is, download them; a refresh shows the prediction again;
+rows the model cannot read get a sentence."""
+
+from __future__ import annotations
+
+import time
+
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from page_support import TIMEOUT, new_app, plotly_specs, texts, train_until_done
+
+
+def _predict_until_done(at: AppTest, timeout: float = 240) -> AppTest:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if any("rows with" in s.value for s in at.subheader) or at.error:
+            return at
+        time.sleep(0.3)
+    raise AssertionError("the prediction did not finish")
+
+
+def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_the_workspace():
+    at = new_app()
+    token = at.query_params["ws"]
+    at.selectbox(key="builtin-choice").set_value("ogle3").run()
+    unknown = at.multiselect(key="target-unknown")
+    assert "RRLyr" in unknown.options
+    unknown.select("RRLyr").run()
+    notes = [w.value for w in at.warning]
+    assert any("rows whose Type is not known yet (RRLyr) are left out of training" in n for n in notes), notes
+    not_known = int(next(n for n in notes if "not known yet" in n).split()[0].replace(",", ""))
+    at.switch_page("pages/1_Train.py").run()
+    at.selectbox(key="family").set_value("random_forest").run()
+    assert at.checkbox(key="keep-model").value is True  # kept by default, for this page
+    at.button(key="train-button").click().run()
+    train_until_done(at)
+
+    at.switch_page("pages/5_Predict.py").run()
+    source = at.radio(key="predict-source")
+    assert source.value == "not-known"
+    assert f"The {not_known:,} rows of" in source.format_func("not-known")
+    at.button(key="predict-button").click().run()
+    _predict_until_done(at)
+    assert not at.error, [e.value for e in at.error]
+    assert f"Predicted {not_known:,} rows with Run 1" in texts(at)
+    specs = plotly_specs(at)
+    counts = next(s for s in specs if s["layout"]["title"]["text"] == "Rows predicted in each class")
+    assert "RRLyr" not in counts["data"][0]["y"]  # a class the model never learned is never predicted
+    assert any(s["data"][0]["type"] == "histogram" for s in specs)  # how sure it is
+    table = at.dataframe[0].value
+    assert "ID" in table.columns and "predicted_Type" in table.columns
+    assert table["Type"].eq("RRLyr").all()  # the rows' own columns carried along
+    assert len(at.get("download_button")) == 4
+
+    # A refresh (or the link on another device) shows the same prediction, read back from the store.
+    again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    again.query_params["ws"] = token
+    again.run()
+    again.switch_page("pages/5_Predict.py").run()
+    assert f"Predicted {not_known:,} rows with Run 1" in texts(again)
+    assert list(again.dataframe[0].value["ID"]) == list(table["ID"])
+
+    # Rows without the model's columns: a sentence, and the prediction shown before stays.
+    at.radio(key="predict-source").set_value("builtin").run()
+    at.selectbox(key="predict-builtin").set_value("iris").run()
+    at.button(key="predict-button").click().run()
+    _predict_until_done(at)
+    assert any("lack 4 columns the model was trained on" in e.value for e in at.error)
+    assert f"Predicted {not_known:,} rows with Run 1" in texts(at)
+
+
+def test_the_page_says_how_to_get_a_model_to_predict_with():
+    at = new_app()
+    at.switch_page("pages/5_Predict.py").run()
+    assert not at.exception
+    assert "No run has kept its trained model yet" in texts(at)

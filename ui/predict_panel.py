@@ -1,0 +1,205 @@
+"""The Predict page's parts: which runs can predict, the rows to predict, the result and its downloads,
+and keeping the last prediction in the workspace so a refresh or another device shows it again."""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import io
+
+import numpy as np
+import pandas as pd
+import streamlit as st
+
+from mllab import charts
+from mllab.datasets import BUILTIN_DATASETS, Dataset, load_builtin, markdown_escape
+from mllab.errors import DataError
+from mllab.io.upload import read_upload
+from mllab.io.table_writers import TABLE_FORMATS, table_bytes
+from mllab.prepare import CleaningChoices, not_known_mask
+from mllab.store import StoreError
+from mllab.store.codec import CodecError, decode, encode
+from mllab.training import Run
+from mllab.training.prediction import PredictionResult
+from ui import session, workspace
+
+RESULT_KEY = "prediction"  # {"result": PredictionResult, "run": run name, "rows": rows label}
+STORE_KEY = "prediction"
+PREVIEW_ROWS = 500
+
+
+def kept_model(run: Run) -> bytes | None:
+    model_file = getattr(run.result, "model_file", None) if run.result is not None else None
+    return model_file.data if model_file is not None and not model_file.refused and model_file.data else None
+
+
+def predictable_runs(runs: list[Run]) -> list[Run]:
+    """Finished runs whose trained model was kept, newest first."""
+    return [r for r in reversed(runs) if r.status in ("completed", "stopped") and kept_model(r) is not None]
+
+
+def run_label(run: Run) -> str:
+    evaluation = run.result.evaluation
+    score = (f"accuracy {evaluation.accuracy:.3f}" if evaluation.task == "classification"
+             else f"RMSE {evaluation.rmse:.4g}")
+    return f"{run.name} · {run.family_label} · {run.dataset_name} → {run.target} · {score}"
+
+
+# -- the rows to predict ---------------------------------------------------------------------------
+def rows_choice(run: Run) -> tuple[Dataset | None, str]:
+    """Draw the choice of rows; return them (None until chosen) and how to name them."""
+    raw, choices = session.raw_dataset(), session.cleaning_choices()
+    options = {}
+    if raw is not None and run.target in raw.frame.columns:
+        mask = not_known_mask(raw.frame, run.target, choices or CleaningChoices(target=run.target))
+        if mask.any():
+            options["not-known"] = f"The {int(mask.sum()):,} rows of {raw.name} whose {run.target} is not known"
+    if raw is not None:
+        options["loaded"] = f"Every row of {raw.name} ({len(raw.frame):,})"
+    options["upload"] = "A file to upload (a catalogue, a table, one spectrum or one image)"
+    options["builtin"] = "A built-in dataset"
+    source = st.radio("Rows to predict", list(options), format_func=lambda k: options[k], key="predict-source")
+    if source == "not-known":
+        mask = not_known_mask(raw.frame, run.target, choices or CleaningChoices(target=run.target))
+        return dataclasses.replace(raw, frame=raw.frame.loc[mask].reset_index(drop=True)), options[source]
+    if source == "loaded":
+        return raw, options[source]
+    if source == "builtin":
+        key = st.selectbox("Built-in dataset", list(BUILTIN_DATASETS), key="predict-builtin",
+                           format_func=lambda k: BUILTIN_DATASETS[k].name)
+        return load_builtin(key), BUILTIN_DATASETS[key].name
+    upload = st.file_uploader("File of rows to predict", key="predict-upload",
+                              help="The same kinds of file as the Data page reads. Columns the model does not use "
+                                   "(identifiers, coordinates) are carried along into the result.")
+    if upload is None:
+        return None, ""
+    data = upload.getvalue()
+    digest = hashlib.sha256(data).hexdigest()
+    cached = st.session_state.get("predict-upload-read")
+    if cached is None or cached[0] != digest:
+        try:
+            cached = (digest, read_upload(upload.name, data), None)
+        except DataError as err:
+            cached = (digest, None, str(err))
+        st.session_state["predict-upload-read"] = cached
+    if cached[2]:
+        st.error(cached[2])
+        return None, ""
+    return cached[1], upload.name
+
+
+# -- the result --------------------------------------------------------------------------------------
+def _single_row(result: PredictionResult) -> None:
+    row = result.table.iloc[0]
+    if result.task == "regression":
+        st.success(f"Predicted {markdown_escape(result.target)}: **{row[result.prediction_column]:.5g}**")
+        return
+    proba = row[result.probability_columns].to_numpy(dtype=float)
+    best = int(proba.argmax())
+    st.success(f"This one is **{markdown_escape(result.class_names[best])}**, with probability {proba[best]:.1%}.")
+    table = pd.DataFrame({"class": result.class_names, "probability": proba,
+                          "true": [False] * len(proba), "predicted": np.arange(len(proba)) == best})
+    st.plotly_chart(charts.probability_figure(table, "The model's probability for each class"),
+                    key="predict-single", width="stretch")
+
+
+def _evaluation(result: PredictionResult) -> None:
+    evaluation = result.evaluation
+    st.subheader(f"Scored on the {result.n_evaluated:,} rows whose {result.target} is known")
+    st.caption("A supplied test set, as Weka's Explorer calls it: the rows carry the target, so the model's "
+               "predictions are checked against it.")
+    if result.task == "regression":
+        cols = st.columns(3)
+        cols[0].metric("R²", f"{evaluation.r2:.3f}")
+        cols[1].metric("RMSE", f"{evaluation.rmse:.4g}")
+        cols[2].metric("MAE", f"{evaluation.mae:.4g}")
+        st.plotly_chart(charts.predicted_vs_true_figure(evaluation, result.target), key="predict-vs-true",
+                        width="stretch")
+        return
+    cols = st.columns(3)
+    cols[0].metric("Accuracy on these rows", f"{evaluation.accuracy:.3f}")
+    cols[1].metric("Macro F1", f"{evaluation.macro['f1']:.3f}")
+    cols[2].metric("ROC AUC", "—" if evaluation.roc_auc is None else f"{evaluation.roc_auc:.3f}")
+    confusion, roc = st.columns(2)
+    confusion.plotly_chart(charts.confusion_matrix_figure(evaluation, normalised=False), key="predict-confusion",
+                           width="stretch")
+    roc.plotly_chart(charts.roc_figure(evaluation), key="predict-roc", width="stretch")
+
+
+def result_panel(record: dict) -> None:
+    result: PredictionResult = record["result"]
+    done = "Predicted" if result.status == "completed" else "Stopped after"
+    st.subheader(f"{done} {result.n_rows:,} rows with {record['run']}")
+    st.caption(f"Rows: {markdown_escape(record['rows'])} · {result.duration_s:.1f} s on a training worker")
+    for note in result.notes:
+        st.info(note)
+    if result.n_rows == 0:
+        return
+    if result.n_rows == 1:
+        _single_row(result)
+    elif result.task == "classification":
+        counts, sure = st.columns(2)
+        counts.plotly_chart(charts.predicted_counts_figure(result.counts), key="predict-counts", width="stretch")
+        sure.plotly_chart(charts.top_probability_figure(result.top_probability(), len(result.class_names)),
+                          key="predict-top-probability", width="stretch")
+    else:
+        values = result.table[result.prediction_column]
+        cols = st.columns(3)
+        cols[0].metric(f"Mean predicted {result.target}", f"{values.mean():.4g}")
+        cols[1].metric("Lowest", f"{values.min():.4g}")
+        cols[2].metric("Highest", f"{values.max():.4g}")
+    if result.evaluation is not None:
+        _evaluation(result)
+    st.subheader("The rows with their predictions")
+    if result.n_rows > PREVIEW_ROWS:
+        st.caption(f"The first {PREVIEW_ROWS:,} of {result.n_rows:,} rows; the downloads hold them all.")
+    st.dataframe(result.table.head(PREVIEW_ROWS), hide_index=True, width="stretch")
+    downloads(result, record["run"])
+
+
+def downloads(result: PredictionResult, run_name: str) -> None:
+    stem = "".join(ch if ch.isalnum() else "-" for ch in f"predictions-{run_name}").strip("-").lower()
+    cols = st.columns(len(TABLE_FORMATS))
+    for column, (fmt, (label, extension, mime)) in zip(cols, TABLE_FORMATS.items()):
+        # Written only when clicked: a 400,000-row FITS file takes seconds to build.
+        column.download_button(f"Predictions as {label}", lambda fmt=fmt: table_bytes(result.table, fmt),
+                               file_name=f"{stem}.{extension}", mime=mime, key=f"predict-download-{fmt}",
+                               width="stretch", on_click="ignore")
+
+
+# -- kept in the workspace -------------------------------------------------------------------------------
+def remember(record: dict) -> None:
+    """Keep the prediction in the workspace: its table as a Parquet file, the rest as a value."""
+    result: PredictionResult = record["result"]
+    the_store, workspace_id = workspace.store(), workspace.workspace_id()
+    if the_store is None or workspace_id is None:
+        return
+
+    def write():
+        sha = the_store.put_file(workspace_id, "predictions.parquet", table_bytes(result.table, "parquet"),
+                                 "prediction")
+        the_store.put_value(workspace_id, STORE_KEY, {
+            "sha256": sha, "run": record["run"], "rows": record["rows"],
+            "result": encode(dataclasses.replace(result, table=pd.DataFrame()))})
+
+    workspace.write_to_store(write)
+
+
+def restored() -> dict | None:
+    """The workspace's last prediction, read back once per session (None when there is none)."""
+    if RESULT_KEY in st.session_state:
+        return st.session_state[RESULT_KEY]
+    the_store, workspace_id = workspace.store(), workspace.workspace_id()
+    record = None
+    if the_store is not None and workspace_id is not None:
+        try:
+            stored = the_store.values(workspace_id).get(STORE_KEY)
+            if stored:
+                result = decode(stored["result"])
+                table = pd.read_parquet(io.BytesIO(the_store.read_file(workspace_id, stored["sha256"])))
+                record = {"result": dataclasses.replace(result, table=table), "run": stored["run"],
+                          "rows": stored["rows"]}
+        except (CodecError, StoreError, KeyError, TypeError, ValueError, OSError) as err:
+            st.warning(f"This workspace's last prediction could not be read back ({err}).")
+    st.session_state[RESULT_KEY] = record
+    return record
