@@ -41,6 +41,7 @@ BENCHMARKS = (
     ("watching", "Server CPU while browsers watch live runs vs the workers' training CPU"),
     ("first_page", "Server CPU and time per new browser session on the Data page vs a hello-world app"),
     ("store_sessions", "The workspace store: per-epoch time with it recording, and 40 sessions x 3 jobs stored"),
+    ("predict_full", "Full OGLE-III catalogue classified by a kept forest and written as CSV vs a plain script"),
 )
 
 # (benchmark, figure, comparison, goal, description); comparison "<=" or ">="
@@ -64,6 +65,8 @@ GOALS = (
                                                 "(built-in digits)"),
     ("first_page", "ready_ratio", "<=", 2.0, "New session -> Data page ready / hello-world app"),
     ("store_sessions", "epoch_ratio_store", "<=", 1.03, "CNN time per epoch, engine with the run store / plain Keras"),
+    ("predict_full", "time_ratio", "<=", 1.3, "OGLE-III 400k rows read, predicted and written as CSV, mllab / plain"),
+    ("predict_full", "same_predictions", ">=", 1.0, "Both sides predict the same class for every star (1 = yes)"),
     ("store_sessions", "all_stored", ">=", 1.0, "40 sessions x 3 jobs at once: every run stored once, in its own "
                                                 "workspace (1 = yes)"),
 )
@@ -94,6 +97,8 @@ INFO = {
     "store_sessions": ("cnn_epochs", "plain_epoch_s", "stored_epoch_s", "unstored_epoch_s", "epoch_ratio_no_store",
                        "sessions", "runs_each", "jobs", "with_store_s", "without_store_s", "sessions_ratio",
                        "stored_runs", "mismatched_workspaces", "failures"),
+    "predict_full": ("trees", "plain_rows", "plain_total_s", "mllab_total_s", "plain_maxrss_mb", "mllab_maxrss_mb",
+                     "memory_ratio", "mllab_csv_mb", "mllab_engine_total_s", "engine_time_ratio"),
     "concurrency": ("sessions", "jobs_run", "jobs_completed", "sequential_s", "sequential_gap_per_job_s",
                     "concurrent_s", "idle_rerun_s",
                     "busy_rerun_s", "busy_rerun_max_s", "busy_reruns"),

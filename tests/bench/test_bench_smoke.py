@@ -10,8 +10,8 @@ import math
 import os
 
 import pytest
-from bench import (app_start, concurrency, engine_latency, first_page, memory, ogle_full, overhead, run_all,
-                   watching)
+from bench import (app_start, concurrency, engine_latency, first_page, memory, ogle_full, overhead, predict_full,
+                   run_all, watching)
 
 
 def _check(figures: dict, bench: str, keys: tuple[str, ...]) -> None:
@@ -58,6 +58,12 @@ def test_ogle_full():
     _check(figures, "ogle_full", ("plain_total_s", "mllab_total_s", "plain_maxrss_mb", "mllab_maxrss_mb",
                                   "plain_load_s", "mllab_load_s"))
     assert figures["mllab_accuracy"] == figures["plain_accuracy"]  # the same work on both sides
+
+
+def test_predict_full():
+    figures = predict_full.run(quick=True)
+    _check(figures, "predict_full", ("plain_total_s", "mllab_total_s", "plain_rows", "mllab_csv_mb"))
+    assert figures["mllab_rows"] == figures["plain_rows"] > 1000  # every star of the quick file predicted
 
 
 def test_memory():
