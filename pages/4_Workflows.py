@@ -40,3 +40,5 @@ for workflow in WORKFLOWS:
                                                     help="The same settings on the dataset loaded now, with its "
                                                          "target."):
                     apply_step(workflow, step, on_loaded_data=True)
+                if loaded is not None and step.expect_elsewhere:
+                    st.caption(step.expect_elsewhere)

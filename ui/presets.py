@@ -87,8 +87,11 @@ def applied_step_note(page: str) -> None:
     workflow, step = find_step(applied[0], applied[1])
     if (step.search is not None) != (page == "search"):
         return
-    st.info(f"**{workflow.title} — {step.title}.** {step.lesson} *Expect: {step.expect}*",
-            icon=":material/school:")
+    from mllab.datasets import BUILTIN_DATASETS
+
+    # On data loaded by the user (MNIST from its IDX files), the lesson that speaks of that data.
+    lesson, expect = step.lesson_on(builtin=dataset.name == BUILTIN_DATASETS[workflow.dataset].name)
+    st.info(f"**{workflow.title} — {step.title}.** {lesson} *Expect: {expect}*", icon=":material/school:")
 
 
 def loaded_data_fits(workflow: Workflow) -> str | None:

@@ -85,6 +85,9 @@ def test_the_784_128_10_sgd_step_reaches_080_on_fashion_mnist(workflow_data):
     spec = training_spec(workflow, step, workflow_data["sgd-mlp"].cleaned.dataset)
     assert (spec.params["optimiser"], spec.params["momentum"], spec.params["batch_size"], spec.params["epochs"]) == \
         ("sgd", 0.0, 128, 20)
+    assert spec.params["learning_rate"] == 0.01  # Keras's "sgd" as the tutorial trains it
+    _, fast = find_step("sgd-mlp", "fast")
+    assert training_spec(workflow, fast, workflow_data["sgd-mlp"].cleaned.dataset).params["learning_rate"] == 0.1
     result = run_training(spec, LocalReporter())
     assert result.model_summary is not None and "128" in result.model_summary
     assert result.evaluation.accuracy >= 0.80
@@ -142,10 +145,11 @@ def test_a_step_loads_its_dataset_sets_the_train_page_and_trains_to_its_figure()
     _apply(at, "preset-sgd-mlp-train", "pages/1_Train.py")
     assert at.title[0].value == "Train"
     assert "784-128-10" in at.info[0].value and "Expect" in at.info[0].value
+    assert "0.83 on the built-in Fashion-MNIST" in at.info[0].value  # the lesson of the data loaded
     assert at.selectbox(key="family").value == "mlp"
     assert at.text_input(key="hp-mlp-hidden_layers").value == "128"
     assert at.selectbox(key="hp-mlp-optimiser").value == "sgd"
-    assert at.select_slider(key="hp-mlp-learning_rate").value == 0.1
+    assert at.select_slider(key="hp-mlp-learning_rate").value == 0.01
     assert (at.slider(key="hp-mlp-batch_size").value, at.slider(key="hp-mlp-epochs").value) == (128, 20)
     assert "Fashion" in at.caption[0].value
     at.button(key="train-button").click().run()
@@ -171,6 +175,9 @@ def test_an_image_step_is_offered_for_mnist_loaded_from_idx_files():
     _apply(at, "preset-sgd-mlp-train-loaded", "pages/1_Train.py")
     assert at.title[0].value == "Train" and markdown_escape("mnist.zip") in at.caption[0].value
     assert at.text_input(key="hp-mlp-hidden_layers").value == "128"
+    # The lesson speaks of the data loaded, not of the built-in Fashion-MNIST's clothes.
+    lesson = next(i.value for i in at.info if "784-128-10" in i.value)
+    assert "0.926" in lesson and "Fashion" not in lesson and "Shirts" not in lesson
     at.button(key="train-button").click().run()
     train_until_done(at)
     assert float(next(m for m in at.metric if m.label == "Test accuracy").value) >= 0.80
