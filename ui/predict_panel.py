@@ -14,13 +14,14 @@ import streamlit as st
 from mllab import charts
 from mllab.datasets import BUILTIN_DATASETS, Dataset, load_builtin, markdown_escape
 from mllab.errors import DataError
+from mllab.io.single_objects import read_single_object
 from mllab.io.upload import read_upload
 from mllab.io.table_writers import TABLE_FORMATS, table_bytes
 from mllab.prepare import CleaningChoices, not_known_mask
 from mllab.store import StoreError
 from mllab.store.codec import CodecError, decode, encode
 from mllab.training import Run
-from mllab.training.prediction import PredictionResult
+from mllab.training.prediction import PredictionResult, model_info
 from ui import session, workspace
 
 RESULT_KEY = "prediction"  # {"result": PredictionResult, "run": run name, "rows": rows label}
@@ -74,11 +75,15 @@ def rows_choice(run: Run) -> tuple[Dataset | None, str]:
     if upload is None:
         return None, ""
     data = upload.getvalue()
-    digest = hashlib.sha256(data).hexdigest()
+    digest = hashlib.sha256(data).hexdigest() + f"-{run.number}"
     cached = st.session_state.get("predict-upload-read")
     if cached is None or cached[0] != digest:
+        info = model_info(kept_model(run))
         try:
-            cached = (digest, read_upload(upload.name, data), None)
+            # One image or one spectrum is read as the model's inputs; anything else as the Data page reads it.
+            rows = read_single_object(upload.name, data, image_shape=info.get("image_shape"),
+                                      signal_columns=info.get("signal_columns"), signal_axis=info.get("signal_axis"))
+            cached = (digest, rows if rows is not None else read_upload(upload.name, data), None)
         except DataError as err:
             cached = (digest, None, str(err))
         st.session_state["predict-upload-read"] = cached

@@ -102,6 +102,25 @@ def _instructions(zip_name: str, keras: bool, task: str, target_scale) -> str:
         predict=predict)
 
 
+def _signal_info(dataset, inputs: list[str]) -> dict:
+    """For a model of spectra or light curves: which inputs are the signal, and their wavelengths, so a
+    single new spectrum can be laid out as its inputs (mllab.io.single_objects)."""
+    if dataset.kind != "signal":
+        return {}
+    from mllab.prepare.cleaning import structural_columns
+
+    used = set(inputs)
+    columns = [str(c) for c in structural_columns(dataset) if str(c) in used]
+    axis = getattr(dataset, "axis", None)
+    if not columns:
+        return {}
+    info = {"signal_columns": columns}
+    if axis is not None and len(axis) >= len(columns):
+        positions = {str(c): i for i, c in enumerate(dataset.frame.columns)}
+        info["signal_axis"] = [float(axis[positions[c]]) for c in columns]
+    return info
+
+
 def export_model(spec, data, outcome, metrics: dict) -> ModelFile:
     """Pack the run's fitted preprocessing and model (`outcome.model`) with a description.
 
@@ -127,6 +146,7 @@ def export_model(spec, data, outcome, metrics: dict) -> ModelFile:
         "kind": spec.dataset.kind,
         "image_shape": list(spec.dataset.image_shape) if spec.dataset.image_shape else None,
         "redshift": bool(getattr(spec, "redshift", False)),
+        **_signal_info(spec.dataset, data.input_columns),
         "test_metrics": metrics,
     }
     if outcome.target_scale is not None:

@@ -205,3 +205,83 @@ def test_values_the_run_marked_not_known_are_predicted_without_a_never_seen_note
     assert predicted.n_rows == len(frame) and predicted.n_evaluated == len(cleaned.frame)
     assert not any("never saw" in note for note in predicted.notes)
     assert "unknown" not in set(predicted.table[predicted.prediction_column])
+
+
+def _shapes_zip(size: int = 24, per_class: int = 30) -> bytes:
+    """A zip of two class folders of PNG drawings: discs and bars, at random places and sizes."""
+    rng = np.random.default_rng(3)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for shape in ("disc", "bar"):
+            for i in range(per_class):
+                archive.writestr(f"{shape}/{i}.png", _drawing(shape, size, rng))
+    return buffer.getvalue()
+
+
+def _drawing(shape: str, size: int, rng) -> bytes:
+    from PIL import Image, ImageDraw
+
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    x, y, r = rng.integers(6, size - 6), rng.integers(6, size - 6), rng.integers(3, 6)
+    if shape == "disc":
+        draw.ellipse((x - r, y - r, x + r, y + r), fill="black")
+    else:
+        draw.rectangle((2, y - 1, size - 3, y + 1), fill="black")
+    out = io.BytesIO()
+    image.save(out, format="PNG")
+    return out.getvalue()
+
+
+def test_one_image_and_one_spectrum_are_classified_by_models_trained_on_many():
+    from astropy.io import fits
+
+    from mllab.io.single_objects import read_single_object
+    from mllab.io.upload import read_upload
+
+    images = read_upload("shapes.zip", _shapes_zip(), image_size=16)
+    values = FAMILIES["random_forest"].validate({**FAMILIES["random_forest"].defaults(), "n_estimators": 50})
+    run = run_training(TrainingSpec(dataset=images, target=images.target, preprocessing=PreprocessConfig(),
+                                    family="random_forest", params=values, keep_model=True), LocalReporter())
+    info = model_info(run.model_file.data)
+    rng = np.random.default_rng(11)
+    for shape in ("disc", "bar"):
+        picture = read_single_object(f"new-{shape}.png", _drawing(shape, 24, rng), image_shape=info["image_shape"])
+        assert picture.frame.shape == (1, 16 * 16) and picture.image_shape == (16, 16, 1)
+        predicted = run_prediction(PredictionSpec(run.model_file.data, picture, family="random_forest"),
+                                   LocalReporter())
+        assert predicted.table[predicted.prediction_column].iloc[0] == shape
+        assert predicted.table[predicted.probability_columns].iloc[0].max() > 0.5
+
+    raw = load_builtin("stellar_spectra_simulated")
+    scalars = tuple(c for c in load_builtin("stellar_spectra_simulated").frame.columns
+                    if not c.startswith("flux_") and c != "spectral_type")
+    choices = CleaningChoices(target="spectral_type", excluded=scalars)  # the spectrum alone
+    spectra = apply_cleaning(raw, choices).dataset
+    values = FAMILIES["random_forest"].validate({**FAMILIES["random_forest"].defaults(), "n_estimators": 60})
+    run = run_training(TrainingSpec(dataset=spectra, target="spectral_type", preprocessing=PreprocessConfig(),
+                                    family="random_forest", params=values, keep_model=True), LocalReporter())
+    info = model_info(run.model_file.data)
+    assert len(info["signal_columns"]) == len(info["signal_axis"]) == 500
+    row = raw.frame.iloc[run.predictions.rows[0]]
+    flux = row[[c for c in raw.frame.columns if c.startswith("flux_")]].to_numpy(dtype=float)
+    # Written as a 1-D FITS image on a finer grid of its own, as another instrument would: resampled back.
+    fine = np.linspace(raw.axis[0], raw.axis[-1], 1500)
+    hdu = fits.PrimaryHDU(np.interp(fine, raw.axis, flux).astype(np.float32))
+    hdu.header.update(CRVAL1=float(fine[0]), CDELT1=float(fine[1] - fine[0]), CRPIX1=1, CTYPE1="WAVE",
+                      CUNIT1="Angstrom")
+    out = io.BytesIO()
+    hdu.writeto(out)
+    spectrum = read_single_object("one_star.fits", out.getvalue(), signal_columns=info["signal_columns"],
+                                  signal_axis=info["signal_axis"])
+    assert spectrum.frame.shape == (1, 500) and "Resampled onto the model's 500 wavelengths" in spectrum.description
+    predicted = run_prediction(PredictionSpec(run.model_file.data, spectrum, choices.as_dict(),
+                                              family="random_forest"), LocalReporter())
+    assert predicted.n_rows == 1 and predicted.table[predicted.prediction_column].iloc[0] == row["spectral_type"]
+    with pytest.raises(DataError, match="covers .* less than half"):
+        short = fits.PrimaryHDU(np.ones(50, dtype=np.float32))
+        short.header.update(CRVAL1=9000.0, CDELT1=1.0, CRPIX1=1, CTYPE1="WAVE", CUNIT1="Angstrom")
+        buffer = io.BytesIO()
+        short.writeto(buffer)
+        read_single_object("red_end.fits", buffer.getvalue(), signal_columns=info["signal_columns"],
+                           signal_axis=info["signal_axis"])
