@@ -22,8 +22,12 @@ st.caption("Use a trained model: classify the objects nobody has labelled yet, o
 JOB_KEY, ERROR_KEY = "predict-job", "predict-error"
 runs = predict_panel.predictable_runs(session.runs())
 if not runs:
-    st.info("No run has kept its trained model yet. On the Train page, leave 'Keep the trained model' ticked "
-            "(it is by default) and train on a hold-out split: the run's model is then offered here.")
+    finished = [r for r in session.runs() if r.finished]
+    why = (f"No finished run of this workspace ({len(finished)}) kept its trained model: K-fold runs train one "
+           "per fold, and keeping can be turned off or the model be too large to keep. " if finished else
+           "No run has kept its trained model yet. ")
+    st.info(why + "On the Train page, leave 'Keep the trained model' ticked (it is by default) and train on a "
+                  "hold-out split: the run's model is then offered here.")
     workspace.page_link("pages/1_Train.py", label="Go to the Train page", icon=":material/arrow_forward:")
     st.stop()
 

@@ -14,6 +14,7 @@ import streamlit as st
 from mllab import charts
 from mllab.datasets import BUILTIN_DATASETS, Dataset, load_builtin, markdown_escape
 from mllab.errors import DataError
+from mllab.io import server_folder
 from mllab.io.single_objects import read_single_object
 from mllab.io.upload import read_upload
 from mllab.io.table_writers import TABLE_FORMATS, table_bytes
@@ -58,6 +59,9 @@ def rows_choice(run: Run) -> tuple[Dataset | None, str]:
     if raw is not None:
         options["loaded"] = f"Every row of {raw.name} ({len(raw.frame):,})"
     options["upload"] = "A file to upload (a catalogue, a table, one spectrum or one image)"
+    server_root = server_folder.folder()
+    if server_root is not None:
+        options["server"] = "A file on the server"
     options["builtin"] = "A built-in dataset"
     source = st.radio("Rows to predict", list(options), format_func=lambda k: options[k], key="predict-source")
     if source == "not-known":
@@ -65,6 +69,8 @@ def rows_choice(run: Run) -> tuple[Dataset | None, str]:
         return dataclasses.replace(raw, frame=raw.frame.loc[mask].reset_index(drop=True)), options[source]
     if source == "loaded":
         return raw, options[source]
+    if source == "server":
+        return _server_rows(server_root)
     if source == "builtin":
         key = st.selectbox("Built-in dataset", list(BUILTIN_DATASETS), key="predict-builtin",
                            format_func=lambda k: BUILTIN_DATASETS[k].name)
@@ -91,6 +97,34 @@ def rows_choice(run: Run) -> tuple[Dataset | None, str]:
         st.error(cached[2])
         return None, ""
     return cached[1], upload.name
+
+
+def _server_rows(root) -> tuple[Dataset | None, str]:
+    """A file in the deployment's shared data folder (a survey catalogue too large to upload)."""
+    try:
+        files = server_folder.list_files(root)
+    except DataError as err:
+        st.error(str(err))
+        return None, ""
+    if not files:
+        st.info("There are no data files in the server's data folder.")
+        return None, ""
+    by_name = {f.name: f for f in files}
+    chosen = st.selectbox("File on the server", list(by_name), key="predict-server-file",
+                          format_func=lambda n: f"{n}  ({by_name[n].size / 1024 ** 2:,.1f} MB)")
+    info = by_name[chosen]
+    token = (info.name, info.size, info.mtime_ns)
+    cached = st.session_state.get("predict-server-read")
+    if cached is None or cached[0] != token:
+        try:
+            cached = (token, server_folder.read_server_file(info.name, root), None)
+        except DataError as err:
+            cached = (token, None, str(err))
+        st.session_state["predict-server-read"] = cached
+    if cached[2]:
+        st.error(cached[2])
+        return None, ""
+    return cached[1], info.name
 
 
 # -- the result --------------------------------------------------------------------------------------

@@ -23,7 +23,12 @@ def _predict_until_done(at: AppTest, timeout: float = 240) -> AppTest:
     raise AssertionError("the prediction did not finish")
 
 
-def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_the_workspace():
+def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_the_workspace(tmp_path, monkeypatch):
+    from mllab.datasets.builtin import load_builtin
+
+    # The deployment's shared folder holds a catalogue of stars to classify (no class column at all).
+    monkeypatch.setenv("MLLAB_DATA_FOLDER", str(tmp_path))
+    load_builtin("ogle3").frame.drop(columns=["Type"]).head(50).to_csv(tmp_path / "new_stars.csv", index=False)
     at = new_app()
     token = at.query_params["ws"]
     at.selectbox(key="builtin-choice").set_value("ogle3").run()
@@ -64,13 +69,20 @@ def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_
     assert f"Predicted {not_known:,} rows with Run 1" in texts(again)
     assert list(again.dataframe[0].value["ID"]) == list(table["ID"])
 
+    # A file on the server: its 50 stars, with no class column, are predicted.
+    at.radio(key="predict-source").set_value("server").run()
+    assert at.selectbox(key="predict-server-file").value == "new_stars.csv"
+    at.button(key="predict-button").click().run()
+    _predict_until_done(at)
+    assert "Predicted 50 rows with Run 1" in texts(at) and not at.error
+
     # Rows without the model's columns: a sentence, and the prediction shown before stays.
     at.radio(key="predict-source").set_value("builtin").run()
     at.selectbox(key="predict-builtin").set_value("iris").run()
     at.button(key="predict-button").click().run()
     _predict_until_done(at)
     assert any("lack 4 columns the model was trained on" in e.value for e in at.error)
-    assert f"Predicted {not_known:,} rows with Run 1" in texts(at)
+    assert "Predicted 50 rows with Run 1" in texts(at)
 
 
 def test_the_page_says_how_to_get_a_model_to_predict_with():
@@ -78,3 +90,10 @@ def test_the_page_says_how_to_get_a_model_to_predict_with():
     at.switch_page("pages/5_Predict.py").run()
     assert not at.exception
     assert "No run has kept its trained model yet" in texts(at)
+    # A run that did not keep its model is named as such, not offered.
+    at.switch_page("pages/1_Train.py").run()
+    at.checkbox(key="keep-model").uncheck().run()
+    at.button(key="train-button").click().run()
+    train_until_done(at)
+    at.switch_page("pages/5_Predict.py").run()
+    assert "No finished run of this workspace (1) kept its trained model" in texts(at)
