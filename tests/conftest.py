@@ -10,3 +10,17 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 # The app's workspace store goes to a folder of this test run, never the user's own
 # (~/.local/share/mllab); app servers the browser tests start inherit it.
 os.environ.setdefault("MLLAB_DATA_DIR", tempfile.mkdtemp(prefix="mllab-test-store-"))
+
+
+import pytest  # noqa: E402
+
+
+@pytest.fixture(scope="session")
+def shared_engine():
+    """The process's engine (mllab.training.get_engine, which the page tests use too): one set of training
+    workers, started once, for the test modules that train through an engine. Closed at exit."""
+    from mllab.training.engine import get_engine
+
+    engine = get_engine()
+    assert engine.wait_ready(180), engine.start_error
+    return engine

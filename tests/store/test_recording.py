@@ -13,18 +13,15 @@ from mllab.datasets import load_builtin
 from mllab.models import FAMILIES
 from mllab.prepare import PreprocessConfig
 from mllab.store import RunRecorder, StoreWriter, create_run, load_runs
-from mllab.training import Engine, JobState, TrainingSpec, new_run
+from mllab.training import JobState, TrainingSpec, new_run
 
 WORKSPACES = 40
 RUNS_EACH = 3
 
 
 @pytest.fixture(scope="module")
-def engine():
-    engine = Engine(n_workers=1)  # one worker: what is tested is the recording, not the queue
-    assert engine.wait_ready(120), engine.start_error
-    yield engine
-    engine.close()
+def engine(shared_engine):
+    return shared_engine
 
 
 def _spec(max_iter: int):

@@ -116,27 +116,23 @@ def test_chart_has_training_and_test_score_against_rows():
     assert figure.layout.xaxis.title.text == "Training rows"
 
 
-def test_the_engine_runs_a_learning_curve_as_one_job_and_refuses_a_second_job_meanwhile():
-    from mllab.training.engine import Engine
+def test_the_engine_runs_a_learning_curve_as_one_job_and_refuses_a_second_job_meanwhile(shared_engine):
     from mllab.errors import UserError
     from mllab.training.learning_curve import LearningCurveResult
 
-    engine = Engine(n_workers=1)
-    try:
-        assert engine.wait_ready(120)
-        spec = _spec("iris", "logistic_regression")
-        job = engine.submit(spec, "owner-a")
-        with pytest.raises(UserError, match="learning curve"):
-            engine.submit(_spec("iris", "logistic_regression"), "owner-a")
-        deadline = time.monotonic() + 120
-        while not engine.job(job, "owner-a").finished and time.monotonic() < deadline:
-            time.sleep(0.2)
-        state = engine.job(job, "owner-a")
-        assert state.status == "completed", state.error
-        assert isinstance(state.result, LearningCurveResult) and len(state.result.history) == 5
-        assert [p["step"] for p in state.history] == [1, 2, 3, 4, 5]
-    finally:
-        engine.close()
+    engine = shared_engine
+    spec = _spec("iris", "logistic_regression")
+    job = engine.submit(spec, "learning-curve-owner")
+    with pytest.raises(UserError, match="learning curve"):
+        engine.submit(_spec("iris", "logistic_regression"), "learning-curve-owner")
+    deadline = time.monotonic() + 120
+    while not engine.job(job, "learning-curve-owner").finished and time.monotonic() < deadline:
+        engine.touch("learning-curve-owner")
+        time.sleep(0.2)
+    state = engine.job(job, "learning-curve-owner")
+    assert state.status == "completed", state.error
+    assert isinstance(state.result, LearningCurveResult) and len(state.result.history) == 5
+    assert [p["step"] for p in state.history] == [1, 2, 3, 4, 5]
 
 
 def test_train_page_button_measures_the_learning_curve_of_a_finished_forest_and_draws_it():

@@ -13,7 +13,6 @@ from mllab.datasets.builtin import load_builtin
 from mllab.errors import ParamError
 from mllab.models import FAMILIES
 from mllab.prepare.preprocessing import PreprocessConfig
-from mllab.training.engine import Engine
 from mllab.training.schemes import ValidationConfig
 from mllab.training.search import (CandidateResult, Dimension, SearchResult, SearchSpec, candidates, dimension_for,
                                    run_search, validate_search)
@@ -188,11 +187,8 @@ def test_a_regression_search_refuses_a_classification_score_and_stratified_folds
 
 
 @pytest.fixture(scope="module")
-def engine():
-    engine = Engine(n_workers=1)
-    assert engine.wait_ready(120), engine.start_error
-    yield engine
-    engine.close()
+def engine(shared_engine):
+    return shared_engine
 
 
 def test_a_search_runs_as_one_engine_job_reporting_candidates_and_their_scores(engine):
