@@ -112,7 +112,15 @@ def _with_formula(raw):
                            derived=(DerivedColumn("glucose_per_bmi", "Glucose / BMI"),))
 
 
+def _not_known_and_left_out():
+    """OGLE-III with one class marked 'not known yet' and one left out: the script drops the same rows."""
+    raw = load_builtin("ogle3")
+    choices = clean_with_defaults(raw, "Type").choices.replace(unknown=("RRLyr",), left_out=("DSCT",))
+    return (_train(raw, choices, {"kind": "builtin", "key": "ogle3"}, "random_forest", {"n_estimators": 30}),)
+
+
 CASES = {
+    "forest_not_known_and_left_out": _not_known_and_left_out,
     "forest_classification": lambda: (_builtin("iris", "random_forest", {"n_estimators": 40}),),
     # A format the script does not read itself (Parquet): the table as mllab read it travels beside it.
     "forest_regression_parquet": lambda: _upload("iris.parquet", _parquet_table(), "random_forest",
