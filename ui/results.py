@@ -155,6 +155,12 @@ def model_download(run: Run) -> None:
                            help="The fitted preprocessing and model in safe formats (skops, .keras), with "
                                 "model_info.json and a README saying how to load them in Python.",
                            icon=":material/download:", on_click="ignore")
+        if st.button("Predict new rows with this model", key=f"predict-with-{run.number}", icon=":material/label:",
+                     help="Opens the Predict page with this run chosen: classify rows nobody has labelled yet."):
+            from ui import workspace
+
+            st.session_state["predict-run"] = run.number
+            workspace.switch_page("pages/5_Predict.py")
 
 
 def _status_lines(run: Run) -> None:

@@ -44,7 +44,11 @@ def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_
     at.button(key="train-button").click().run()
     train_until_done(at)
 
+    # The run's "Model & settings" tab opens the Predict page with this run chosen.
+    at.button(key="predict-with-1").click().run()
+    # AppTest draws the page st.switch_page opens but runs the clicked page's script next: follow the switch.
     at.switch_page("pages/5_Predict.py").run()
+    assert at.title[0].value == "Predict" and at.selectbox(key="predict-run").value == 1
     source = at.radio(key="predict-source")
     assert source.value == "not-known"
     assert f"The {not_known:,} rows of" in source.format_func("not-known")
