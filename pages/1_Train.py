@@ -16,7 +16,7 @@ from ui.params import render_schema
 from ui.presets import applied_step_note
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
 from ui.task import dataset_target_and_task_or_stop, hidden_settings_note
-from ui.validation_panel import live_fold_scores, validation_settings
+from ui.validation_panel import live_fold_scores, supplied_parts, validation_settings
 from ui.verdict_panel import boundary_settings, live_boundary_panel
 
 st.set_page_config(page_title="mllab · Train", page_icon="🔭", layout="wide")
@@ -60,8 +60,8 @@ with settings:
     with st.expander("Preprocessing", expanded=False):
         raw_preprocessing = render_schema(applicable(PREPROCESSING_SCHEMA, task), prefix="pp")
         hidden_settings_note(PREPROCESSING_SCHEMA, task)
-    raw_validation = validation_settings(task=task)
-    kfold = raw_validation["scheme"] != "holdout"
+    raw_validation = validation_settings(task=task, parts=supplied_parts(dataset, target, task))
+    kfold = raw_validation["scheme"] not in ("holdout", "supplied")
     st.session_state.setdefault("keep-model", True)  # kept by default: the Predict page uses it
     keep_model = st.checkbox(
         "Keep the trained model (to download, and to predict with)", key="keep-model", disabled=kfold,

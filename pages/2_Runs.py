@@ -124,7 +124,7 @@ def compare_section(shown, labels: dict[int, str]) -> None:
     left_out = [labels[r.number] for r in compared if r not in drawn]
     if left_out:
         notes.append(f"Not drawn, as their models plot other curves: {', '.join(left_out)}.")
-    if any(r.validation.get("scheme", "holdout") != "holdout" for r in drawn):
+    if any(r.validation.get("scheme", "holdout") not in ("holdout", "supplied") for r in drawn):
         notes.append("A K-fold run's curve is its last fold's.")
     if any(not r.finished for r in drawn):
         notes.append("A run still training shows its curve so far.")

@@ -58,7 +58,7 @@ def apply_step(workflow: Workflow, step: Step, on_loaded_data: bool = False) -> 
         workspace.switch_page("pages/3_Search.py")
     st.session_state["family"] = step.family
     # Kept by default, for the Predict page; a K-fold step trains one model per fold, so none is kept.
-    st.session_state["keep-model"] = step.keep_model and settings["validation"].get("scheme", "holdout") == "holdout"
+    st.session_state["keep-model"] = step.keep_model and settings["validation"].get("scheme", "holdout") in ("holdout", "supplied")
     set_widget_values(FAMILIES[step.family].params, f"hp-{step.family}", settings["params"])
     set_widget_values(PREPROCESSING_SCHEMA, "pp", settings["preprocessing"])
     set_widget_values(VALIDATION_SCHEMA, "val", settings["validation"])

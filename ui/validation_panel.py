@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from mllab.charts import validation as validation_charts
+from mllab.datasets import PART_TEST, PART_TRAIN
 from mllab.training import VALIDATION_SCHEMA, ValidationConfig, scheme_param, score_in_text
 from ui.params import render_param, widget_key
 
@@ -13,21 +15,47 @@ METRICS_PER_ROW = 3
 _FOLDS, _REPEATS = VALIDATION_SCHEMA[1:]
 
 
-def validation_settings(prefix: str = PREFIX, task: str = "classification") -> dict:
+def supplied_parts(dataset, target: str | None, task: str) -> tuple[int, int] | None:
+    """(training rows, test rows) of the parts the data came with, counting rows with a target value
+    (those a run trains and tests on); None when the data came as one whole."""
+    column = getattr(dataset, "part_column", None)
+    if dataset is None or column is None or column not in dataset.frame.columns:
+        return None
+    frame = dataset.frame
+    has_target = frame[target].notna() if target in frame.columns else True
+    if task == "regression" and target in frame.columns:
+        has_target = pd.to_numeric(frame[target], errors="coerce").notna()
+    parts = frame.loc[has_target, column] if target in frame.columns else frame[column]
+    return int((parts == PART_TRAIN).sum()), int((parts == PART_TEST).sum())
+
+
+def validation_settings(prefix: str = PREFIX, task: str = "classification",
+                        parts: tuple[int, int] | None = None) -> dict:
     """A compact selector: the scheme, then K (and repeats) only when a K-fold scheme is chosen.
 
     A regression is not offered stratified folds; one chosen for classes before becomes plain K-fold.
+    `parts` (training rows, test rows) offers, and starts on, the test part the data came with.
     """
-    scheme = scheme_param(task)
+    scheme = scheme_param(task, supplied_part=parts is not None)
     key = widget_key(prefix, scheme)
     if key in st.session_state and st.session_state[key] not in scheme.options:
-        st.session_state[key] = "kfold"
+        # Stratified folds of a class before a regression become plain folds; the supplied part of
+        # data no longer loaded becomes mllab's own split.
+        st.session_state[key] = "holdout" if st.session_state[key] == "supplied" else "kfold"
+    offered = f"{key}-supplied-offered"
+    if parts is not None and not st.session_state.get(offered):
+        st.session_state[key] = "supplied"  # data with a test part just loaded: start on it, as its tutorials do
+    st.session_state[offered] = parts is not None
     values = {"scheme": render_param(scheme, prefix)}
     config_defaults = ValidationConfig()
-    values["n_folds"] = render_param(_FOLDS, prefix) if values["scheme"] != "holdout" else config_defaults.n_folds
+    kfold = values["scheme"] not in ("holdout", "supplied")
+    values["n_folds"] = render_param(_FOLDS, prefix) if kfold else config_defaults.n_folds
     values["n_repeats"] = (render_param(_REPEATS, prefix) if values["scheme"] == "repeated_kfold"
                            else config_defaults.n_repeats)
-    if values["scheme"] != "holdout":
+    if values["scheme"] == "supplied" and parts is not None:
+        st.caption(f"Train on the {parts[0]:,} rows of the training part, test on the {parts[1]:,} of the supplied "
+                   "test part, as the data was published (the test fraction is not used).")
+    if kfold:
         st.caption("Each fold fits the preprocessing on its own training rows. The evaluation below the fold "
                    "scores (confusion matrix and ROC curves, or predicted-vs-true and residual plots) pools the "
                    "out-of-fold predictions; the test fraction is not used.")

@@ -33,17 +33,34 @@ class Dataset:
     # How a reader read the file, as plain values, so the code export (mllab.export) reads it the same
     # way: {"format": "text", "encoding", "sep", "names", "header_in_body"}, {"format": "fits", "hdu"},
     # {"format": "votable", "table"}, {"format": "ecsv"}, {"format": "arff"} or
-    # {"format": "idx", "pairs": [[images, labels]]};
+    # {"format": "idx", "pairs": [[images, labels]]}, and for a supplied train/test pair of text files
+    # {"format": "text pair", "parts": {"train": read_as of that file, "test": ...}, "files": {"train": name, ...}};
     # empty when the reading is not one of those.
     read_as: dict = field(default_factory=dict)
+    # A column saying, for each row, which part of the data as published it belongs to: "train" or
+    # "test" (MNIST's t10k files, SDSS_MGS.train / .test). It is never a feature; the Train page
+    # offers the supplied test part as the hold-out. None when the data came as one whole.
+    part_column: str | None = None
 
     def feature_columns(self, target: str | None) -> list[str]:
         """Every column except the target and the identifier columns, in the frame's order.
 
         The order matters: image and signal models reshape the features row-major.
         """
-        excluded = {target, *self.id_columns}
+        excluded = {target, *self.id_columns, self.part_column}
         return [c for c in self.frame.columns if c not in excluded]
+
+
+PART_TRAIN, PART_TEST = "train", "test"
+PART_COLUMN = "part"  # the name readers give the column, unless the data already has one of that name
+
+
+def part_column_name(columns) -> str:
+    """A name for the part column that no column of the data already has."""
+    name = PART_COLUMN
+    while name in set(map(str, columns)):
+        name = "_" + name
+    return name
 
 
 def markdown_escape(text: str) -> str:

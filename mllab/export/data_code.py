@@ -94,10 +94,13 @@ def _defaultdict(common, others):
     return defaultdict(lambda: common, others)
 
 
-def reading_code(read_as: dict, name: str) -> str | None:
-    """How mllab read an uploaded file of this format, as code; None for formats read another way."""
+def reading_code(read_as: dict, name: str, any_extension: bool = False) -> str | None:
+    """How mllab read an uploaded file of this format, as code; None for formats read another way.
+
+    `any_extension`: the file was read as this format whatever its name ends with (a part of a
+    train/test pair, SDSS_MGS.train, went through the text reader)."""
     fmt = read_as.get("format")
-    if not fmt or not name.lower().endswith(_EXTENSIONS.get(fmt, ())):
+    if not fmt or not (any_extension or name.lower().endswith(_EXTENSIONS.get(fmt, ()))):
         return None
     if fmt == "text":
         return (f'''text = path.read_bytes().decode({read_as["encoding"]!r})
@@ -175,6 +178,10 @@ def data_steps(run, raw: Dataset | None = None, files: dict[str, bytes] | None =
         step, beside = _idx_step(read_as, uploads, files)
         if step is not None:
             return [step], beside, True
+    if kind == "upload" and read_as.get("format") == "text pair":
+        step, beside = _text_pair_step(read_as, uploads, files)
+        if step is not None:
+            return [step], beside, True
     if kind == "upload" and len(uploads) == 1:
         original = uploads[0]
         code = reading_code(read_as, original["name"])
@@ -249,6 +256,35 @@ def _idx_step(read_as: dict, uploads: list[dict], files: dict[str, bytes] | None
             "SHA-256 is checked first." + ("" if beside else " Put the files beside this script under these names."))
     code = (CHECK_CODE + f"\n\nimport gzip\n\nIMAGE_FILES = {literal(images, 14)}\nLABEL_FILES = {literal(labels, 14)}\n"
             + IDX_CODE + '\nprint(f"Read {n:,} images of {height}x{width} pixels.")')
+    if read_as.get("parts"):
+        # MNIST's train-… and t10k-… files: each row says which part it came from, as mllab read it.
+        code += (f"\nPARTS = {literal(list(read_as['parts']), 8)}  # of each pair, in the order read\n"
+                 "frame[PART] = np.repeat(PARTS, [len(read_idx(data_file(name, sha256))) for name, sha256 in LABEL_FILES])")
+    return Step("The data", text, code), beside
+
+
+def _text_pair_step(read_as: dict, uploads: list[dict], files: dict[str, bytes] | None):
+    """A table uploaded as a training file and a test file: each read as mllab read it, then put
+    one after the other with the column PART saying which part each row came from."""
+    by_name = {f["name"]: f for f in uploads}
+    names = read_as.get("files", {})
+    if set(names) != {"train", "test"} or set(names.values()) != set(by_name):
+        return None, {}
+    pieces = []
+    for part in ("train", "test"):
+        name = names[part]
+        code = reading_code(read_as["parts"][part], name, any_extension=True)
+        if code is None:
+            return None, {}
+        pieces.append(f"path = data_file({safe_file_name(name)!r}, {by_name[name]['sha256']!r})\n{code}\n"
+                      f"parts.append(frame.assign(**{{PART: {part!r}}}))\n"
+                      f'print(f"Read {{path.name}}: {{len(frame):,}} rows ({part} part).")')
+    beside = {safe_file_name(n): files[n] for n in by_name if files and n in files}
+    text = (f"The uploaded files **{names['train']}** (the training part) and **{names['test']}** (the test part), "
+            "each read as text as mllab read it alone, then put one after the other. Each file's SHA-256 is "
+            "checked first." + ("" if beside else " Put the files beside this script under these names."))
+    code = (CHECK_CODE + "\n\nparts = []\n" + "\n\n".join(pieces)
+            + "\nframe = pd.concat(parts, ignore_index=True)")
     return Step("The data", text, code), beside
 
 

@@ -3,6 +3,7 @@ pipeline, the family's own model code, the figures the page shows and the learni
 
 from __future__ import annotations
 
+from mllab.errors import UserError
 from mllab.export.steps import Step, literal
 from mllab.models import FAMILIES
 from mllab.models.base import DataInfo
@@ -142,6 +143,21 @@ else:
     report_regression(np.asarray(y_test, dtype=float), np.asarray(output, dtype=float).reshape(-1), "")'''
 
 
+SUPPLIED_CODE = '''# The rows of the test part the data came with (rows without a target were dropped from both).
+part = frame[PART] if TASK == "classification" else frame.loc[has_target, PART]
+is_test = (part == "test").to_numpy()
+x_train, x_test = features.loc[~is_test], features.loc[is_test]
+y_train, y_test = labels[~is_test], labels[is_test]
+train_matrix, test_matrix = preprocess(x_train, x_test)
+print(f"{len(y_train):,} training rows, {len(y_test):,} test rows (the supplied test part), "
+      f"{train_matrix.shape[1]:,} features after preprocessing.")
+output, history = train_model(train_matrix, np.asarray(y_train), test_matrix, SEED)
+if TASK == "classification":
+    report_classification(np.asarray(y_test), np.asarray(output, dtype=float), "Test")
+else:
+    report_regression(np.asarray(y_test, dtype=float), np.asarray(output, dtype=float).reshape(-1), "")'''
+
+
 def kfold_code(validation: ValidationConfig, task: str, redshift: bool) -> str:
     k, repeats = validation.n_folds, validation.n_repeats
     n_repeats = repeats if validation.scheme == "repeated_kfold" else 1
@@ -231,6 +247,13 @@ def training_steps(run) -> list[Step]:
                     image_shape=None if dataset is None else dataset.image_shape,
                     pca_components=pre["pca_components"], task=task)
     not_features = [] if dataset is None else [str(c) for c in dataset.id_columns if c != run.target]
+    part_column = None if dataset is None else getattr(dataset, "part_column", None)
+    if validation.supplied and part_column is None:
+        raise UserError("This run was tested on the test part its data came with, but the data loaded now does "
+                        "not say which rows that part holds, so the code could not repeat it. Load the same files "
+                        "on the Data page and export the run again.")
+    if part_column is not None:
+        not_features.append(str(part_column))  # which part a row came from is no feature
     steps = [Step("Target and features", "The target column " + (
         "holds the classes, numbered in sorted order (numbers numerically)." if task == "classification" else
         "holds the numbers to predict.") + " Every other column is a feature.",
@@ -247,7 +270,11 @@ def training_steps(run) -> list[Step]:
     steps.append(Step("The figures the page shows", "Test figures in the page's words: accuracy, macro F1, ROC AUC, "
                       "balanced accuracy, MCC, Cohen's kappa and the Brier score with the confusion matrix, or for a "
                       "regression R², RMSE, MAE and MSE.", METRICS_CODE))
-    if validation.is_kfold:
+    if validation.supplied:
+        steps.append(Step("Train on the training part, test on the supplied test part", "The data came as a "
+                          "training part and a test part; the model is trained on the first and scored on the "
+                          "second, as the data's tutorials do (no random split).", SUPPLIED_CODE))
+    elif validation.is_kfold:
         steps.append(Step(f"{validation.describe(task)} cross-validation", "Each fold fits the preprocessing on its "
                           "own training rows, trains a model and scores the rows it did not see; the mean and spread "
                           "of the fold scores follow, then the figures of the pooled out-of-fold predictions (every "
@@ -267,4 +294,6 @@ def settings_code(run) -> str:
     pre = run.preprocessing
     return (f"TARGET = {run.target!r}\nTASK = {run.task!r}\nREDSHIFT = {bool(run.redshift)!r}\n"
             f"SEED = {pre['seed']!r}\nTEST_FRACTION = {pre['test_fraction']!r}\n"
-            f"STRATIFY = {bool(pre['stratify'] and run.task == 'classification')!r}")
+            f"STRATIFY = {bool(pre['stratify'] and run.task == 'classification')!r}"
+            + (f"\nPART = {str(part)!r}  # the column saying which part (train or test) a row came from"
+               if (part := getattr(run.dataset, "part_column", None)) is not None else ""))

@@ -10,7 +10,7 @@ from pathlib import PurePosixPath
 
 import numpy as np
 
-from mllab.datasets import Dataset, markdown_escape
+from mllab.datasets import PART_TEST, PART_TRAIN, Dataset, markdown_escape, part_column_name
 from mllab.errors import DataError
 from mllab.io.arrays import _from_arrays, _image_dataset
 from mllab.io.common import _native, _plural, _reason, _shown
@@ -182,8 +182,33 @@ def _read_idx_members(name: str, members: dict[str, bytes], *, among: str | None
         parts.append(f"{markdown_escape(PurePosixPath(image_member).name)} ({len(x):,})")
     if len({x.shape[1:] for x in xs}) != 1:
         raise DataError(f"The image files {among} hold images of different sizes.")
-    notes = [f"Read from {', '.join(parts)}; mllab makes its own train/test split."]
+    supplied = _supplied_parts(pairs)
+    if supplied is None:
+        notes = [f"Read from {', '.join(parts)}; mllab makes its own train/test split."]
+    else:
+        notes = [f"Read from {', '.join(parts)}. The files come as a training part and a test part: the Train "
+                 "page offers the supplied test part as the hold-out (the figure the tutorials quote)."]
     dataset = _image_dataset(name, "IDX", np.concatenate(xs), np.concatenate(ys), notes=notes, origin=origin)
     # For the code export: which files were read, in this order (images, labels), gzipped or not.
     dataset.read_as = {"format": "idx", "pairs": [list(pair) for pair in pairs]}
+    if supplied is not None:
+        column = part_column_name(dataset.frame.columns)
+        dataset.frame[column] = np.repeat(supplied, [len(x) for x in xs])
+        dataset.part_column = column
+        dataset.read_as["parts"] = supplied
     return dataset
+
+
+def _supplied_parts(pairs: list[tuple[str, str]]) -> list[str] | None:
+    """"train" or "test" for each (images, labels) pair when the files are a published training part
+    and test part (MNIST's train-… and t10k-…), else None (mllab then splits the rows itself)."""
+    parts = []
+    for image_member, _ in pairs:
+        base = PurePosixPath(image_member).name.lower()
+        if "train" in base:
+            parts.append(PART_TRAIN)
+        elif "t10k" in base or "test" in base:
+            parts.append(PART_TEST)
+        else:
+            return None
+    return parts if {PART_TRAIN, PART_TEST} <= set(parts) else None

@@ -216,12 +216,14 @@ def _require_rows(filename: str, n_rows: int) -> None:
                         "anything. Upload a file with more rows.")
 
 
-def read_csv_upload(filename: str, data: bytes, max_bytes: int = 200 * 1024 * 1024) -> Dataset:
+def read_csv_upload(filename: str, data: bytes, max_bytes: int = 200 * 1024 * 1024,
+                    names_if_headless: list[str] | None = None) -> Dataset:
     """Read an uploaded CSV (or TSV, semicolon- or whitespace-separated) file into a Dataset.
 
     Lines starting with '#' are comments. The first other line is the header, unless it looks like
-    data and the last comment line before it holds the column names (as astronomical tables do). Raises DataError with a message
-    meant for the user when the file cannot be used.
+    data and the last comment line before it holds the column names (as astronomical tables do), or,
+    failing both, `names_if_headless` gives as many names as the first line has values. Raises
+    DataError with a message meant for the user when the file cannot be used.
     """
     if len(data) > max_bytes:
         raise DataError(f"'{filename}' is {_size_text(len(data))}, more than the {_size_text(max_bytes)} this app "
@@ -244,6 +246,11 @@ def read_csv_upload(filename: str, data: bytes, max_bytes: int = 200 * 1024 * 10
                         "columns by commas, semicolons, tabs, '|' or spaces. A dataset needs at least one feature "
                         "column and a target column.")
     raw_names, header_in_body = _header(layout.leading_comments, layout.sample, sep)
+    if (names_if_headless is not None and header_in_body and len(raw_names) == len(names_if_headless)
+            and all(_is_number(f) for f in raw_names)):
+        # No line of this file names its columns (the first is data), and the caller knows the names:
+        # the other part of a train/test pair whose header fits.
+        raw_names, header_in_body = list(names_if_headless), False
     names = _clean_names(raw_names)
     data_start = layout.line_ends[0] if header_in_body else layout.body_start
     _require_rows(filename, len(layout.sample) - int(header_in_body))

@@ -9,7 +9,9 @@ import re
 import warnings
 from collections.abc import Sequence
 
-from mllab.datasets import Dataset, markdown_escape
+import pandas as pd
+
+from mllab.datasets import PART_TEST, PART_TRAIN, Dataset, markdown_escape, part_column_name
 from mllab.errors import DataError
 from mllab.io.arff import _read_arff
 from mllab.io.astropy_tables import _read_ecsv, _read_votable
@@ -22,7 +24,7 @@ from mllab.io.limits import (DEFAULT_IMAGE_SIZE, MAX_UNPACKED_BYTES, MAX_UPLOAD_
 from mllab.io.numpy_idx import _idx_header, _read_idx_members, _read_npy, _read_npz_members, _read_single_idx
 from mllab.io.parquet_excel import _read_excel, _read_parquet
 from mllab.io.sniff import _ARCHIVE_EXTS, _BINARY_KINDS, _EXTENSION_KINDS, _is_idx, _kind_of
-from mllab.io.text import _read_csv
+from mllab.io.text import _read_csv, read_csv_upload
 
 
 def read_upload(filename: str, data: bytes, max_bytes: int = MAX_UPLOAD_BYTES, *,
@@ -69,6 +71,14 @@ def pick_uploads(files: Sequence[tuple[str, bytes]]) -> tuple[list[int], str | N
         return kept, (f"{_plural(older, 'file')} chosen earlier {'has' if older == 1 else 'have'} the same name as "
                       "a file chosen later, so mllab reads the later ones. Remove the earlier files with "
                       "their ✕ in the uploader.")
+    last_two = [len(files) - 2, len(files) - 1]
+    if _train_test_pair([files[i] for i in last_two]) is not None:
+        # A table published as a training part and a test part (X.train and X.test): read both.
+        if len(files) == 2:
+            return last_two, None
+        return last_two, (f"{len(files)} files are chosen. mllab reads the two chosen last, "
+                          f"'{_shown(files[-2][0])}' and '{_shown(files[-1][0])}', as a training part and a test "
+                          "part. Remove the others with their ✕ in the uploader.")
     name = files[-1][0]
     return [len(files) - 1], (f"{len(files)} files are chosen. mllab reads one data file at a time (only MNIST-style "
                               f"IDX images and labels go together), so it reads the one chosen last, "
@@ -77,9 +87,11 @@ def pick_uploads(files: Sequence[tuple[str, bytes]]) -> tuple[list[int], str | N
 
 def read_uploads(files: Sequence[tuple[str, bytes]], max_bytes: int = MAX_UPLOAD_BYTES, *,
                  image_size: int | tuple[int, int] = DEFAULT_IMAGE_SIZE) -> Dataset:
-    """Read what the user chose in the uploader: one file of any supported format, or several IDX
+    """Read what the user chose in the uploader: one file of any supported format, several IDX
     files chosen together, the way MNIST is distributed (train and test images and labels, each
-    file perhaps gzipped). Several files of any other kind are refused with a message saying why.
+    file perhaps gzipped), or two text tables whose names differ only by train/test (X.train and
+    X.test), read as the data's training part and test part. Several files of any other kind are
+    refused with a message saying why.
     """
     if not files:
         raise ValueError("read_uploads needs at least one file")
@@ -94,6 +106,9 @@ def read_uploads(files: Sequence[tuple[str, bytes]], max_bytes: int = MAX_UPLOAD
     if total > max_bytes:
         raise DataError(f"The {len(files)} files chosen are {_size_text(total)} together, more than the "
                         f"{_size_text(max_bytes)} this app accepts at once. Upload fewer or smaller files.")
+    pair = _train_test_pair(files)
+    if pair is not None:
+        return _read_text_pair(files[pair[0]], files[pair[1]], max_bytes)
     ctx = _Context(_Budget(MAX_UNPACKED_BYTES), (DEFAULT_IMAGE_SIZE, DEFAULT_IMAGE_SIZE))
     members = {}
     for name, data in files:
@@ -112,6 +127,75 @@ def read_uploads(files: Sequence[tuple[str, bytes]], max_bytes: int = MAX_UPLOAD
                                 together="(choose both in the file dialog)", origin=origin)
     dataset.name = label
     dataset.source = "upload"
+    return dataset
+
+
+def _train_test_pair(files: Sequence[tuple[str, bytes]]) -> tuple[int, int] | None:
+    """(position of the training file, position of the test file) when `files` are two text tables
+    whose names differ only by "train" and "test" (X.train / X.test, X_train.csv / X_test.csv), else None."""
+    if len(files) != 2:
+        return None
+    names = [name.lower() for name, _ in files]
+
+    def blanked(name: str, word: str) -> set[str]:
+        # The name with one occurrence of the word taken out, for each place the word occurs.
+        return {name[:m.start()] + "\0" + name[m.end():] for m in re.finditer(word, name)}
+
+    for train, test in ((0, 1), (1, 0)):
+        if blanked(names[train], "train") & blanked(names[test], "test"):
+            if all(_kind_of(name, data) == "csv" for name, data in files):
+                return train, test
+    return None
+
+
+def _read_text_pair(train_file: tuple[str, bytes], test_file: tuple[str, bytes], max_bytes: int) -> Dataset:
+    """A table published in two files, a training part and a test part: each read as it would be
+    alone, their columns checked to agree, the rows put one after the other with the part column."""
+    (train_name, train_data), (test_name, test_data) = train_file, test_file
+    train = read_upload(train_name, train_data, max(max_bytes, len(train_data)))
+    test = read_upload(test_name, test_data, max(max_bytes, len(test_data)))
+    notes = ""
+    for headless, other, other_name in ((train, test, test_name), (test, train, train_name)):
+        if headless.read_as.get("header_in_body") and list(headless.frame.columns) != list(other.frame.columns):
+            # SDSS_MGS.train's '#' line names 18 columns for rows of 19 values, so its first row was taken
+            # as the header: the test part's names fit, and they are the names the data has.
+            name, data = (train_name, train_data) if headless is train else (test_name, test_data)
+            again = read_csv_upload(name, data, max(max_bytes, len(data)), names_if_headless=list(other.frame.columns))
+            if not again.read_as.get("header_in_body"):
+                again.name, again.source = name, "upload"
+                notes = (f" No line of {markdown_escape(name)} names as many columns as its rows have values, "
+                         f"so its columns are named as in {markdown_escape(other_name)}.")
+                train, test = (again, test) if headless is train else (train, again)
+                break
+    train_columns, test_columns = [str(c) for c in train.frame.columns], [str(c) for c in test.frame.columns]
+    if train_columns != test_columns:
+        only_train = [c for c in train_columns if c not in test_columns]
+        only_test = [c for c in test_columns if c not in train_columns]
+        if not only_train and not only_test:
+            difference = "the same columns in another order"
+        else:
+            difference = "; ".join(
+                [f"only '{_shown(train_name)}' has {_listed(only_train, 5)}"] * bool(only_train)
+                + [f"only '{_shown(test_name)}' has {_listed(only_test, 5)}"] * bool(only_test))
+        raise DataError(f"'{_shown(train_name)}' and '{_shown(test_name)}' are read together as a training part "
+                        f"and a test part, so they need the same columns, but they have {difference}. Give both "
+                        "files the same header, or upload one of them alone.")
+    column = part_column_name(train_columns)
+    frame = pd.concat([train.frame, test.frame], ignore_index=True)
+    frame[column] = [PART_TRAIN] * len(train.frame) + [PART_TEST] * len(test.frame)
+    name = f"{train_name} and {test_name}"
+    dataset = Dataset(
+        name=name, frame=frame, target=None, kind="table", source="upload", part_column=column,
+        description=(f"Uploaded files {markdown_escape(train_name)} ({len(train.frame):,} rows, the training part) "
+                     f"and {markdown_escape(test_name)} ({len(test.frame):,} rows, the test part), "
+                     f"{len(train_columns)} columns. The column {markdown_escape(column)} says which part each row "
+                     "comes from; the Train page offers the supplied test part as the hold-out." + notes))
+    formats = {train.read_as.get("format"), test.read_as.get("format")}
+    if formats == {"text"}:
+        # For the code export: each file read as mllab read it alone, then put together.
+        dataset.read_as = {"format": "text pair", "names": list(train.read_as.get("names", train_columns)),
+                           "files": {PART_TRAIN: train_name, PART_TEST: test_name},
+                           "parts": {PART_TRAIN: train.read_as, PART_TEST: test.read_as}}
     return dataset
 
 

@@ -313,7 +313,8 @@ def optional_columns(dataset: Dataset, target: str | None) -> list[str]:
     """The columns the user may include or exclude as features (every column but the target and
     the pixels or signal values)."""
     fixed = set(structural_columns(dataset))
-    return [c for c in dataset.frame.columns if c != target and c not in fixed]
+    # The supplied train/test part says where a row was published, not what it is: never a feature.
+    return [c for c in dataset.frame.columns if c != target and c not in fixed and c != dataset.part_column]
 
 
 def default_choices(dataset: Dataset, target: str | None, markers: Sequence[MissingMarker] = ()) -> CleaningChoices:
@@ -401,7 +402,8 @@ def apply_cleaning(dataset: Dataset, choices: CleaningChoices) -> CleaningResult
             notes.append(f"The new column {derived.name} was left out: {err}")
             continue
         notes.extend(f"{derived.name}: {note}" for note in formula_notes)
-    excluded = [c for c in choices.excluded if c in frame.columns and c != target]
+    # The part column is kept whatever is excluded: the Train page splits by it (it is no feature).
+    excluded = [c for c in choices.excluded if c in frame.columns and c != target and c != dataset.part_column]
     if excluded:
         frame = frame.drop(columns=excluded)
     dropped = 0

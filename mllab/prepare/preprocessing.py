@@ -198,17 +198,20 @@ def build_preprocessor(features: pd.DataFrame, config: PreprocessConfig) -> tupl
 
 
 def prepare(frame: pd.DataFrame, target: str, feature_columns: list[str], config: PreprocessConfig,
-            task: str = "classification") -> PreparedData:
+            task: str = "classification", test_mask: np.ndarray | None = None) -> PreparedData:
     """Split, fit the preprocessing on the training part, transform both parts.
 
     For a regression the target stays a float and the split is never stratified: there are no
-    classes whose proportions it could keep.
+    classes whose proportions it could keep. `test_mask` (one boolean per row of `frame`) is the
+    test part the data came with: it replaces the random split, and the test fraction is not used.
     """
     from sklearn.model_selection import train_test_split
 
     regression = task == "regression"
     labelled = regression_data(frame, target, feature_columns) if regression else \
         label_data(frame, target, feature_columns)
+    if test_mask is not None:
+        return _prepare_supplied(labelled, np.asarray(test_mask, dtype=bool), config, task)
     n_rows = len(labelled.labels)
     n_test = int(np.ceil(n_rows * config.test_fraction))
     stratify = config.stratify and not regression
@@ -227,6 +230,27 @@ def prepare(frame: pd.DataFrame, target: str, feature_columns: list[str], config
         labelled.features, labelled.labels, test_size=config.test_fraction, random_state=config.seed,
         stratify=labelled.labels if stratify else None,
     )
+    pipeline, dropped = build_preprocessor(x_train, config)
+    n_encoded = encoded_width(pipeline, x_train)
+    if config.pca_components and config.pca_components > min(n_encoded, len(x_train)):
+        raise ParamError(f"PCA cannot keep {config.pca_components} components: the data has only "
+                         f"{n_encoded} features after encoding. Choose at most {min(n_encoded, len(x_train))}.")
+    return fit_and_transform(pipeline, dropped, labelled, x_train, x_test, y_train, y_test, config, task)
+
+
+def _prepare_supplied(labelled: LabelledData, test_mask: np.ndarray, config: PreprocessConfig,
+                      task: str) -> PreparedData:
+    """The hold-out of the supplied test part: rows are split by the data's own parts, in their order."""
+    # The mask is over the frame's rows; rows dropped for a missing target are dropped from it too.
+    is_test = test_mask[labelled.rows]
+    n_test, n_train = int(is_test.sum()), int((~is_test).sum())
+    if n_test == 0 or n_train == 0:
+        raise DataError(f"The supplied {'test' if n_test == 0 else 'training'} part has no rows with a target "
+                        "value, so a model cannot be trained on one part and tested on the other. Choose "
+                        "mllab's own hold-out split instead.")
+    features = labelled.features
+    x_train, x_test = features.loc[~is_test], features.loc[is_test]
+    y_train, y_test = labelled.labels[~is_test], labelled.labels[is_test]
     pipeline, dropped = build_preprocessor(x_train, config)
     n_encoded = encoded_width(pipeline, x_train)
     if config.pca_components and config.pca_components > min(n_encoded, len(x_train)):

@@ -12,7 +12,7 @@ from mllab.models import FAMILIES
 from mllab.params import Param
 from mllab.prepare.preprocessing import PREPROCESSING_SCHEMA
 from mllab.training.runs import METRIC_COLUMNS, Run, describe_params, runs_table
-from mllab.training.schemes import VALIDATION_SCHEMA, scheme_param
+from mllab.training.schemes import HOLDOUT_SCHEMES, VALIDATION_SCHEMA, scheme_param
 from mllab.training.search import shown_value
 
 NOT_APPLICABLE = "—"  # a setting that did not act on a run: another model's, momentum under Adam, ...
@@ -56,7 +56,7 @@ def _validation(run: Run, param: Param) -> str:
     scheme = values["scheme"]
     if param.name == "scheme":
         return scheme_param(run.task).label_of(scheme)
-    if (param.name == "n_folds" and scheme == "holdout") or (param.name == "n_repeats" and scheme != "repeated_kfold"):
+    if (param.name == "n_folds" and scheme in HOLDOUT_SCHEMES) or (param.name == "n_repeats" and scheme != "repeated_kfold"):
         return NOT_APPLICABLE
     return shown_value(param, values[param.name])
 

@@ -17,7 +17,7 @@ from mllab.models.base import Device
 from mllab.prepare import prepare
 from mllab.training.cross_validation import run_cross_validation
 from mllab.training.judging import boundary_map, class_counts, judge, live_map_maker, training_score
-from mllab.training.spec import TrainingResult, TrainingSpec, data_info
+from mllab.training.spec import TrainingResult, TrainingSpec, data_info, supplied_test_mask
 
 
 def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
@@ -26,7 +26,8 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
     started = time.perf_counter()
     family = FAMILIES[spec.family]
     reporter.report({"type": "status", "message": "Preparing the data"})
-    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing, task=spec.task)
+    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing, task=spec.task,
+                   test_mask=supplied_test_mask(spec))
     info = data_info(spec)
     reporter.report({"type": "status", "message": f"Training {family.label}"})
     history: list[dict] = []

@@ -20,7 +20,7 @@ from mllab.models import FAMILIES
 from mllab.models.base import Device
 from mllab.prepare import prepare
 from mllab.training.schemes import ValidationConfig
-from mllab.training.spec import BuiltOnRun, TrainingSpec, data_info, validate_spec
+from mllab.training.spec import BuiltOnRun, TrainingSpec, data_info, supplied_test_mask, validate_spec
 
 DEFAULT_FRACTIONS = (0.1, 0.2, 0.4, 0.7, 1.0)
 # Training scores are computed on at most this many of a subset's rows (seeded sample).
@@ -131,7 +131,9 @@ def run_learning_curve(spec: TrainingSpec, reporter, fractions=DEFAULT_FRACTIONS
     started = time.perf_counter()
     family = FAMILIES[spec.family]
     reporter.report({"type": "status", "message": "Preparing the data"})
-    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing, task=spec.task)
+    # A run tested on the supplied test part measures its curve on that part too.
+    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing, task=spec.task,
+                   test_mask=supplied_test_mask(spec))
     task = data.task
     info = data_info(spec)
     n_train = len(data.y_train)

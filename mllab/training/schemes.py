@@ -17,7 +17,11 @@ SCHEME_LABELS = {
     "kfold": "K-fold (shuffled)",
     "stratified_kfold": "Stratified K-fold",
     "repeated_kfold": "Repeated K-fold (reshuffled each repeat; stratified for classes)",
+    "supplied": "The supplied test part",
 }
+# Hold-out schemes (one model, scored on one test part): mllab's own random split, or the test part
+# the data came with (MNIST's t10k files, SDSS_MGS.test), offered only when the dataset has one.
+HOLDOUT_SCHEMES = ("holdout", "supplied")
 VALIDATION_SCHEMA = (
     ChoiceParam("scheme", "Validation", "Hold-out trains once and scores on the test fraction. K-fold trains K "
                 "models, each scored on a different fifth (tenth, …) of the rows, and reports the mean and spread "
@@ -30,14 +34,21 @@ VALIDATION_SCHEMA = (
 )
 
 
-def scheme_param(task: str) -> ChoiceParam:
+def scheme_param(task: str, supplied_part: bool = False) -> ChoiceParam:
     """The validation choice as offered for this task: a regression has no classes to stratify by,
-    so stratified K-fold is not offered and repeated K-fold says it is plain."""
+    so stratified K-fold is not offered and repeated K-fold says it is plain. The supplied test part
+    is offered, first and by default, only for data that came with one (`supplied_part`): that is
+    the split the data's tutorials quote their figures on."""
     scheme = VALIDATION_SCHEMA[0]
-    if task != "regression":
-        return scheme
-    return replace(scheme, options=tuple(o for o in scheme.options if o != "stratified_kfold"),
-                   option_labels={**scheme.option_labels, "repeated_kfold": "Repeated K-fold (reshuffled each repeat)"})
+    options = [o for o in scheme.options if o != "supplied"]
+    labels = dict(scheme.option_labels)
+    if task == "regression":
+        options.remove("stratified_kfold")
+        labels["repeated_kfold"] = "Repeated K-fold (reshuffled each repeat)"
+    if supplied_part:
+        options.insert(0, "supplied")
+    return replace(scheme, options=tuple(options), option_labels=labels,
+                   default="supplied" if supplied_part else scheme.default)
 
 
 @dataclass(frozen=True)
@@ -55,7 +66,12 @@ class ValidationConfig:
 
     @property
     def is_kfold(self) -> bool:
-        return self.scheme != "holdout"
+        return self.scheme not in HOLDOUT_SCHEMES
+
+    @property
+    def supplied(self) -> bool:
+        """Scored on the test part the data came with rather than on a random split."""
+        return self.scheme == "supplied"
 
     @property
     def repeats(self) -> int:
@@ -69,6 +85,8 @@ class ValidationConfig:
     def describe(self, task: str = "classification") -> str:
         if self.scheme == "holdout":
             return "Hold-out"
+        if self.scheme == "supplied":
+            return "Supplied test part"
         if self.scheme == "kfold":
             return f"{self.n_folds}-fold"
         if self.scheme == "stratified_kfold":

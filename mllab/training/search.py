@@ -30,8 +30,8 @@ from mllab.prepare import prepare
 from mllab.training.cross_validation import cross_validate
 from mllab.training.schemes import ValidationConfig
 from mllab.training.scoring import Scorer, predictions, scorers_for
-from mllab.training.spec import (BuiltOnRun, TrainingSpec, check_validation, data_info, is_redshift, task_of,
-                                 validate_spec)
+from mllab.training.spec import (BuiltOnRun, TrainingSpec, check_validation, data_info, is_redshift, supplied_test_mask,
+                                 task_of, validate_spec)
 
 # A grid beyond this many combinations would keep a worker busy for hours in a lecture; the user is
 # asked to use fewer values or random search instead.
@@ -334,7 +334,8 @@ class _StopOnly:
 
 def _holdout_scores(spec: TrainingSpec, params: dict, scorer: Scorer, reporter) -> tuple[list[float], bool]:
     """The candidate trained on the training part and scored on the hold-out part."""
-    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing, task=task_of(spec))
+    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing, task=task_of(spec),
+                   test_mask=supplied_test_mask(spec))
     outcome = FAMILIES[spec.family].train(params, data, data_info(spec), reporter,
                                           Device(spec.device, spec.mixed_precision), spec.seed)
     if outcome.stopped:

@@ -7,9 +7,10 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass, field
 
+import numpy as np
 import pandas as pd
 
-from mllab.datasets import Dataset, check_target
+from mllab.datasets import PART_TEST, Dataset, check_target
 from mllab.errors import DataError, ParamError
 from mllab.evaluation import Evaluation, RegressionEvaluation, TestPredictions
 from mllab.models import FAMILIES, DataInfo
@@ -144,8 +145,36 @@ def validate_spec(spec: TrainingSpec) -> TrainingSpec:
     family = FAMILIES[spec.family]
     spec.params = family.validate(spec.params, data_info(spec))
     check_validation(spec)
+    check_supplied(spec)
     check_boundary(spec)
     return spec
+
+
+def supplied_test_mask(spec: "TrainingSpec") -> np.ndarray | None:
+    """For the scheme "supplied": True for each row of the frame in the test part the data came with."""
+    if spec.validation.scheme != "supplied":
+        return None
+    column = spec.dataset.part_column
+    if column is None or column not in spec.dataset.frame.columns:
+        raise ParamError("This data did not come with a test part, so it cannot be tested on one. Choose the "
+                         "hold-out split or K-fold validation.")
+    return (spec.dataset.frame[column] == PART_TEST).to_numpy()
+
+
+def check_supplied(spec: "TrainingSpec") -> None:
+    """The supplied test part needs data that came with one, and rows with a target in both parts."""
+    mask = supplied_test_mask(spec)
+    if mask is None:
+        return
+    frame = spec.dataset.frame
+    target = frame[spec.target]
+    has_target = (pd.to_numeric(target, errors="coerce").notna() if task_of(spec) == "regression"
+                  else target.notna()).to_numpy()
+    for name, rows in (("training", ~mask), ("test", mask)):
+        if not (rows & has_target).any():
+            raise ParamError(f"The supplied {name} part has no rows with a value of {spec.target}, so a model "
+                             "cannot be trained on one part and tested on the other. Choose the hold-out split "
+                             "or K-fold validation.")
 
 
 def check_boundary(spec: "TrainingSpec") -> None:

@@ -409,7 +409,8 @@ def test_mnist_files_chosen_together_are_read_as_one_dataset():
     dataset = read_uploads(files)
     assert dataset.kind == "image" and dataset.image_shape == (28, 28, 1) and dataset.source == "upload"
     assert dataset.name == "train-images-idx3-ubyte.gz and 3 other files"
-    assert dataset.frame.shape == (400, 28 * 28 + 1)
+    # The pixels, the label, and the part (train or t10k) each row came from.
+    assert dataset.frame.shape == (400, 28 * 28 + 2) and dataset.part_column == "part"
     # Training files first, each image with its own label.
     np.testing.assert_array_equal(dataset.frame["label"].to_numpy(), np.concatenate([train_classes, test_classes]))
     features = dataset.feature_columns("label")
