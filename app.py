@@ -121,7 +121,8 @@ if raw.citation or raw.licence:
         if raw.licence:
             st.markdown(f"**Licence:** {raw.licence}")
 
-columns = list(raw.frame.columns)
+# The supplied train/test part of each row (two files chosen together) says how to split, never what to learn.
+columns = [c for c in raw.frame.columns if c != getattr(raw, "part_column", None)]
 target_default = st.session_state.get("target")
 target = st.selectbox("Target column (what the model learns to predict)", columns,
                       index=columns.index(target_default) if target_default in columns else len(columns) - 1,
