@@ -15,6 +15,7 @@ from mllab import charts
 from mllab.datasets import BUILTIN_DATASETS, Dataset, load_builtin, markdown_escape
 from mllab.errors import DataError
 from mllab.io import server_folder
+from mllab.io.limits import DEFAULT_IMAGE_SIZE
 from mllab.io.single_objects import read_single_object
 from mllab.io.upload import read_upload
 from mllab.io.table_writers import TABLE_FORMATS, table_bytes
@@ -89,7 +90,13 @@ def rows_choice(run: Run) -> tuple[Dataset | None, str]:
             # One image or one spectrum is read as the model's inputs; anything else as the Data page reads it.
             rows = read_single_object(upload.name, data, image_shape=info.get("image_shape"),
                                       signal_columns=info.get("signal_columns"), signal_axis=info.get("signal_axis"))
-            cached = (digest, rows if rows is not None else read_upload(upload.name, data), None)
+            if rows is None:
+                # A zip of images is scaled to the size the model was trained on, not the Data page's default.
+                shape = info.get("image_shape")
+                size = (int(shape[0]), int(shape[1])) if shape and all(4 <= int(s) <= 256 for s in shape[:2]) \
+                    else DEFAULT_IMAGE_SIZE
+                rows = read_upload(upload.name, data, image_size=size)
+            cached = (digest, rows, None)
         except DataError as err:
             cached = (digest, None, str(err))
         st.session_state["predict-upload-read"] = cached

@@ -102,6 +102,19 @@ def _instructions(zip_name: str, keras: bool, task: str, target_scale) -> str:
         predict=predict)
 
 
+def _image_info(dataset) -> dict:
+    """For a model of images: the largest pixel value it was trained on (16 for the built-in digits, 255
+    for files), so images read from files can be put on the same scale (mllab.training.prediction)."""
+    if dataset.kind != "image" or dataset.image_shape is None:
+        return {}
+    import numpy as np
+
+    height, width, channels = dataset.image_shape
+    pixels = dataset.frame.iloc[:, :height * width * channels].to_numpy(dtype=float, na_value=np.nan)
+    top = float(np.nanmax(pixels)) if pixels.size else 0.0
+    return {"pixel_max": top} if np.isfinite(top) and top > 0 else {}
+
+
 def _signal_info(dataset, inputs: list[str]) -> dict:
     """For a model of spectra or light curves: which inputs are the signal, and their wavelengths, so a
     single new spectrum can be laid out as its inputs (mllab.io.single_objects)."""
@@ -147,6 +160,7 @@ def export_model(spec, data, outcome, metrics: dict) -> ModelFile:
         "image_shape": list(spec.dataset.image_shape) if spec.dataset.image_shape else None,
         "redshift": bool(getattr(spec, "redshift", False)),
         **_signal_info(spec.dataset, data.input_columns),
+        **_image_info(spec.dataset),
         "test_metrics": metrics,
     }
     if outcome.target_scale is not None:

@@ -166,6 +166,20 @@ def _image_note(info: dict, rows: Dataset, expected: int) -> str:
             "trained on (the Data page's image size scales a zip of images when it is read).")
 
 
+def _on_the_trained_pixel_scale(frame: pd.DataFrame, pixels: list[str], trained_max: float,
+                                notes: list[str]) -> pd.DataFrame:
+    """Images from files hold 0–255; a model trained on the built-in digits knows 0–16. Rows clearly on
+    another scale (their largest pixel well past the trained largest) are rescaled, with a note."""
+    values = frame[pixels].to_numpy(dtype=float, na_value=np.nan)
+    top = float(np.nanmax(values)) if values.size else 0.0
+    if not (trained_max > 0 and np.isfinite(top) and top > 1.5 * trained_max and top <= 255.0 + 1e-9):
+        return frame
+    notes.append(f"Pixel values were scaled from 0–255 to the 0–{trained_max:g} the model was trained on.")
+    frame = frame.copy()
+    frame[pixels] = values * (trained_max / 255.0)
+    return frame
+
+
 def check_rows(kept_info: dict, numeric: list[str], rows: Dataset, cleaning: dict) -> tuple[pd.DataFrame, list[str]]:
     """The rows cleaned as the run's data was, checked against what the model expects.
 
@@ -191,8 +205,8 @@ def check_rows(kept_info: dict, numeric: list[str], rows: Dataset, cleaning: dic
         raise DataError(f"These rows lack {len(missing)} column{'s' if len(missing) != 1 else ''} the model was "
                         f"trained on: {_listed(missing)}. Predict rows with the same columns as the run's data "
                         "(other columns may be added; they are carried along).")
-    if rows.kind == "image" and kept_info.get("kind") == "image" and len(rows.frame.columns) - 1 > len(expected) + 1:
-        notes.append(_image_note(kept_info, rows, len(expected)))
+    if rows.kind == "image" and kept_info.get("kind") == "image":
+        frame = _on_the_trained_pixel_scale(frame, expected, float(kept_info.get("pixel_max") or 0), notes)
     for column in numeric:
         values = frame[columns[column]]
         if pd.api.types.is_numeric_dtype(values) and not pd.api.types.is_bool_dtype(values):

@@ -101,3 +101,45 @@ def test_the_page_says_how_to_get_a_model_to_predict_with():
     train_until_done(at)
     at.switch_page("pages/5_Predict.py").run()
     assert "No finished run of this workspace (1) kept its trained model" in texts(at)
+
+
+def _digits_as_pngs(count: int = 60) -> tuple[bytes, list[str]]:
+    """Built-in digits drawn as 32 × 32 PNG files (0–255, as a scanner writes them) in one folder per digit."""
+    import io
+    import zipfile
+
+    import numpy as np
+    from PIL import Image
+
+    from mllab.datasets.builtin import load_builtin
+
+    frame = load_builtin("digits").frame.sample(count, random_state=5)
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        for i, (_, row) in enumerate(frame.iterrows()):
+            pixels = (row.iloc[:64].to_numpy(dtype=float).reshape(8, 8) * 255 / 16).astype(np.uint8)
+            out = io.BytesIO()
+            Image.fromarray(pixels, "L").resize((32, 32), Image.Resampling.NEAREST).save(out, format="PNG")
+            archive.writestr(f"{row['digit']}/{i}.png", out.getvalue())
+    return buffer.getvalue(), [str(d) for d in frame["digit"]]
+
+
+def test_image_files_are_read_at_the_models_size_and_scale_and_classified():
+    at = new_app()  # the built-in digits: 8 × 8 images holding 0–16
+    at.switch_page("pages/1_Train.py").run()
+    at.selectbox(key="family").set_value("random_forest").run()
+    at.button(key="train-button").click().run()
+    train_until_done(at)
+    at.switch_page("pages/5_Predict.py").run()
+    at.radio(key="predict-source").set_value("upload").run()
+    data, _ = _digits_as_pngs()
+    at.file_uploader[0].set_value(("scanned_digits.zip", data, "application/zip")).run()
+    assert not at.error, [e.value for e in at.error]
+    at.button(key="predict-button").click().run()
+    _predict_until_done(at)
+    assert not at.error, [e.value for e in at.error]
+    assert "Predicted 60 rows with Run 1" in texts(at)
+    assert any("scaled from 0–255 to the 0–16" in i.value for i in at.info)
+    table = at.dataframe[0].value
+    right = (table["predicted_digit"].astype(str) == table["label"].astype(str)).mean()
+    assert right >= 0.85, f"only {right:.2f} of the scanned digits recognised"
