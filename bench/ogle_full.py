@@ -212,8 +212,13 @@ def catalogue_text(every: int) -> Path:
 
 
 def run_side(side: str, path: Path, trees: int) -> dict:
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--side", side, "--file", str(path),
-                           "--trees", str(trees)], capture_output=True, text=True, timeout=1800, cwd=ROOT)
+    return run_child(Path(__file__), side, ["--file", str(path), "--trees", str(trees)])
+
+
+def run_child(script: Path, side: str, arguments: list[str]) -> dict:
+    """Run one side of a benchmark `script` in a fresh Python process; its figures from the RESULT line."""
+    done = subprocess.run([sys.executable, str(script.resolve()), "--side", side, *arguments], capture_output=True,
+                          text=True, timeout=1800, cwd=ROOT)
     for line in done.stdout.splitlines():
         if line.startswith("RESULT "):
             return json.loads(line[len("RESULT "):])

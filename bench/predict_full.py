@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -40,7 +39,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.ogle_full import MISSING, RAW, TARGET, catalogue_text, clean_like_the_data_page  # noqa: E402
+from bench.ogle_full import (MISSING, RAW, TARGET, catalogue_text, clean_like_the_data_page,  # noqa: E402
+                             run_child)
 
 TRAIN_EVERY = 20
 FULL = {"every": 1, "repeats": 3, "trees": 100}
@@ -173,12 +173,7 @@ def child(side: str, path: Path, setup: Path) -> None:
 
 
 def run_side(side: str, path: Path, setup: Path) -> dict:
-    done = subprocess.run([sys.executable, str(Path(__file__).resolve()), "--side", side, "--file", str(path),
-                           "--setup", str(setup)], capture_output=True, text=True, timeout=1800, cwd=ROOT)
-    for line in done.stdout.splitlines():
-        if line.startswith("RESULT "):
-            return json.loads(line[len("RESULT "):])
-    raise RuntimeError(f"{side} side failed (rc {done.returncode}):\n{done.stderr[-3000:]}")
+    return run_child(Path(__file__), side, ["--file", str(path), "--setup", str(setup)])
 
 
 def run(quick: bool = False) -> dict:

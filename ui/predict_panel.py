@@ -82,28 +82,37 @@ def rows_choice(run: Run) -> tuple[Dataset | None, str]:
     if upload is None:
         return None, ""
     data = upload.getvalue()
-    digest = hashlib.sha256(data).hexdigest() + f"-{run.number}"
-    cached = st.session_state.get("predict-upload-read")
-    if cached is None or cached[0] != digest:
+
+    def read() -> Dataset:
         info = model_info(kept_model(run))
+        # One image or one spectrum is read as the model's inputs; anything else as the Data page reads it.
+        rows = read_single_object(upload.name, data, image_shape=info.get("image_shape"),
+                                  signal_columns=info.get("signal_columns"), signal_axis=info.get("signal_axis"))
+        if rows is None:
+            # A zip of images is scaled to the size the model was trained on, not the Data page's default.
+            shape = info.get("image_shape")
+            size = (int(shape[0]), int(shape[1])) if shape and all(4 <= int(s) <= 256 for s in shape[:2]) \
+                else DEFAULT_IMAGE_SIZE
+            rows = read_upload(upload.name, data, image_size=size)
+        return rows
+
+    rows = _read_once("predict-upload-read", hashlib.sha256(data).hexdigest() + f"-{run.number}", read)
+    return rows, upload.name if rows is not None else ""
+
+
+def _read_once(state_key: str, token, read) -> Dataset | None:
+    """`read()`'s dataset, read once per `token` (the file and what it is read for) and kept in the
+    session across reruns; a DataError is shown as the page's sentence, and None returned."""
+    cached = st.session_state.get(state_key)
+    if cached is None or cached[0] != token:
         try:
-            # One image or one spectrum is read as the model's inputs; anything else as the Data page reads it.
-            rows = read_single_object(upload.name, data, image_shape=info.get("image_shape"),
-                                      signal_columns=info.get("signal_columns"), signal_axis=info.get("signal_axis"))
-            if rows is None:
-                # A zip of images is scaled to the size the model was trained on, not the Data page's default.
-                shape = info.get("image_shape")
-                size = (int(shape[0]), int(shape[1])) if shape and all(4 <= int(s) <= 256 for s in shape[:2]) \
-                    else DEFAULT_IMAGE_SIZE
-                rows = read_upload(upload.name, data, image_size=size)
-            cached = (digest, rows, None)
+            cached = (token, read(), None)
         except DataError as err:
-            cached = (digest, None, str(err))
-        st.session_state["predict-upload-read"] = cached
+            cached = (token, None, str(err))
+        st.session_state[state_key] = cached
     if cached[2]:
         st.error(cached[2])
-        return None, ""
-    return cached[1], upload.name
+    return cached[1]
 
 
 def _server_rows(root) -> tuple[Dataset | None, str]:
@@ -120,18 +129,9 @@ def _server_rows(root) -> tuple[Dataset | None, str]:
     chosen = st.selectbox("File on the server", list(by_name), key="predict-server-file",
                           format_func=lambda n: f"{n}  ({by_name[n].size / 1024 ** 2:,.1f} MB)")
     info = by_name[chosen]
-    token = (info.name, info.size, info.mtime_ns)
-    cached = st.session_state.get("predict-server-read")
-    if cached is None or cached[0] != token:
-        try:
-            cached = (token, server_folder.read_server_file(info.name, root), None)
-        except DataError as err:
-            cached = (token, None, str(err))
-        st.session_state["predict-server-read"] = cached
-    if cached[2]:
-        st.error(cached[2])
-        return None, ""
-    return cached[1], info.name
+    rows = _read_once("predict-server-read", (info.name, info.size, info.mtime_ns),
+                      lambda: server_folder.read_server_file(info.name, root))
+    return rows, info.name if rows is not None else ""
 
 
 # -- the result --------------------------------------------------------------------------------------

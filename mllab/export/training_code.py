@@ -129,6 +129,14 @@ def report_regression(y, predicted, prefix):
         print(f"Outliers: {100 * np.mean(np.abs(scaled) > 0.15):.2f} %")'''
 
 
+# Both hold-outs end alike: train on the training rows, report on the test rows.
+TRAIN_AND_REPORT_CODE = '''output, history = train_model(train_matrix, np.asarray(y_train), test_matrix, SEED)
+if TASK == "classification":
+    report_classification(np.asarray(y_test), np.asarray(output, dtype=float), "Test")
+else:
+    report_regression(np.asarray(y_test, dtype=float), np.asarray(output, dtype=float).reshape(-1), "")'''
+
+
 HOLDOUT_CODE = '''from sklearn.model_selection import train_test_split
 
 x_train, x_test, y_train, y_test = train_test_split(
@@ -136,11 +144,7 @@ x_train, x_test, y_train, y_test = train_test_split(
 train_matrix, test_matrix = preprocess(x_train, x_test)
 print(f"{len(y_train):,} training rows, {len(y_test):,} test rows, "
       f"{train_matrix.shape[1]:,} features after preprocessing.")
-output, history = train_model(train_matrix, np.asarray(y_train), test_matrix, SEED)
-if TASK == "classification":
-    report_classification(np.asarray(y_test), np.asarray(output, dtype=float), "Test")
-else:
-    report_regression(np.asarray(y_test, dtype=float), np.asarray(output, dtype=float).reshape(-1), "")'''
+''' + TRAIN_AND_REPORT_CODE
 
 
 SUPPLIED_CODE = '''# The rows of the test part the data came with (rows without a target were dropped from both).
@@ -151,11 +155,7 @@ y_train, y_test = labels[~is_test], labels[is_test]
 train_matrix, test_matrix = preprocess(x_train, x_test)
 print(f"{len(y_train):,} training rows, {len(y_test):,} test rows (the supplied test part), "
       f"{train_matrix.shape[1]:,} features after preprocessing.")
-output, history = train_model(train_matrix, np.asarray(y_train), test_matrix, SEED)
-if TASK == "classification":
-    report_classification(np.asarray(y_test), np.asarray(output, dtype=float), "Test")
-else:
-    report_regression(np.asarray(y_test, dtype=float), np.asarray(output, dtype=float).reshape(-1), "")'''
+''' + TRAIN_AND_REPORT_CODE
 
 
 def kfold_code(validation: ValidationConfig, task: str, redshift: bool) -> str:

@@ -230,12 +230,7 @@ def prepare(frame: pd.DataFrame, target: str, feature_columns: list[str], config
         labelled.features, labelled.labels, test_size=config.test_fraction, random_state=config.seed,
         stratify=labelled.labels if stratify else None,
     )
-    pipeline, dropped = build_preprocessor(x_train, config)
-    n_encoded = encoded_width(pipeline, x_train)
-    if config.pca_components and config.pca_components > min(n_encoded, len(x_train)):
-        raise ParamError(f"PCA cannot keep {config.pca_components} components: the data has only "
-                         f"{n_encoded} features after encoding. Choose at most {min(n_encoded, len(x_train))}.")
-    return fit_and_transform(pipeline, dropped, labelled, x_train, x_test, y_train, y_test, config, task)
+    return _fit_on_split(labelled, x_train, x_test, y_train, y_test, config, task)
 
 
 def _prepare_supplied(labelled: LabelledData, test_mask: np.ndarray, config: PreprocessConfig,
@@ -251,6 +246,13 @@ def _prepare_supplied(labelled: LabelledData, test_mask: np.ndarray, config: Pre
     features = labelled.features
     x_train, x_test = features.loc[~is_test], features.loc[is_test]
     y_train, y_test = labelled.labels[~is_test], labelled.labels[is_test]
+    return _fit_on_split(labelled, x_train, x_test, y_train, y_test, config, task)
+
+
+def _fit_on_split(labelled: LabelledData, x_train: pd.DataFrame, x_test: pd.DataFrame, y_train, y_test,
+                  config: PreprocessConfig, task: str) -> PreparedData:
+    """Build the preprocessing for the training rows, check PCA fits them, fit and transform both parts
+    (mllab's own split and the supplied test part end here)."""
     pipeline, dropped = build_preprocessor(x_train, config)
     n_encoded = encoded_width(pipeline, x_train)
     if config.pca_components and config.pca_components > min(n_encoded, len(x_train)):
