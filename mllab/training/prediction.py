@@ -246,9 +246,14 @@ def _predict_chunk(kept: KeptModel, frame: pd.DataFrame) -> np.ndarray:
             scale, offset = kept.info.get("target_scale") or (1.0, 0.0)
             return keras_output(kept.model, x, 0) * scale + offset
         return keras_output(kept.model, x, len(kept.class_names))
-    if kept.task == "regression":
-        return np.asarray(kept.model.predict(x), dtype=np.float64)
-    proba = np.asarray(kept.model.predict_proba(x), dtype=np.float64)
+    from joblib import parallel_config
+
+    # In threads, as the forest trained: inside a (daemonic) Dask worker joblib's default process
+    # pool falls back to one core, which made a 400k-row prediction twice as slow as a plain script.
+    with parallel_config(backend="threading"):
+        if kept.task == "regression":
+            return np.asarray(kept.model.predict(x), dtype=np.float64)
+        proba = np.asarray(kept.model.predict_proba(x), dtype=np.float64)
     if proba.shape[1] != len(kept.class_names):  # a class the training part never held: its column is 0
         full = np.zeros((len(x), len(kept.class_names)))
         full[:, np.asarray(kept.model.classes_, dtype=int)] = proba
