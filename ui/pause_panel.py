@@ -15,7 +15,7 @@ def paused_sentence(unit: str, step: int, slots: int) -> str:
 
 def pause_controls(engine, run, state, owner: str) -> None:
     """The buttons for the state the run is in; nothing for a family that cannot pause."""
-    if not engine.can_pause(run.job_id, owner):
+    if state.finished or not engine.can_pause(run.job_id, owner):
         return
     unit = FAMILIES[run.family].step_label.lower()
     one_label = "One epoch" if unit == "epoch" else "One step"

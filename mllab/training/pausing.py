@@ -131,7 +131,10 @@ class PauseControls:
 
     def can_pause(self, job_id: str, owner: str) -> bool:
         """Whether the page should offer Pause for this job: running, of a family that trains in epochs."""
-        state = self.job(job_id, owner)
+        try:
+            state = self.job(job_id, owner)
+        except KeyError:  # ended and forgotten since the page looked
+            return False
         return not state.finished and state.status == "running" and is_pausable(self._specs.get(job_id))
 
     def pause(self, job_id: str, owner: str) -> None:
