@@ -13,6 +13,7 @@ from ui.inspection_model_panel import active_learning_curve, learning_curve_pane
 from ui.model_summary import layer_summary_panel
 from ui.nav import sidebar
 from ui.params import render_schema
+from ui.pause_panel import pause_controls
 from ui.presets import applied_step_note
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
 from ui.task import dataset_target_and_task_or_stop, hidden_settings_note
@@ -146,6 +147,7 @@ def live_panel(run_number: int) -> None:
         if run.history and state.total_steps:
             label += f" · {FAMILIES[run.family].step_label.lower()} {run.history[-1]['step']} of {state.total_steps}"
         st.progress(state.progress, text=label)
+        pause_controls(engine, run, state, owner)
         live_fold_scores(state.parts_done)
         learning_curves(run, key=f"live-{run.number}")
         live_boundary_panel(run, key=f"live-{run.number}")

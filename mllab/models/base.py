@@ -21,6 +21,9 @@ class Reporter(Protocol):
     def should_stop(self) -> bool: ...
 
 
+STOP_CHECK_S = 0.25  # how often a family asks about Stop (see ThrottledStop)
+
+
 class ThrottledStop:
     """Asks the reporter about Stop at most every `interval` seconds.
 
@@ -28,7 +31,7 @@ class ThrottledStop:
     while every 0.25 s still ends a run well within the 2 s users are promised.
     """
 
-    def __init__(self, reporter: Reporter, interval: float = 0.25):
+    def __init__(self, reporter: Reporter, interval: float = STOP_CHECK_S):
         self._reporter = reporter
         self._interval = interval
         self._last = 0.0
@@ -109,6 +112,9 @@ class ModelFamily:
     step_label: str
     # Deep families run on TensorFlow and honour the CPU/GPU choice.
     deep: bool = False
+    # Families whose steps are epochs (or a solver's chunks) can pause, resume and go one step at a time
+    # between them (mllab.training.pausing); a forest's steps are sized by time, so it cannot.
+    pausable: bool = False
     data_kinds: frozenset[str] = frozenset({"table", "image", "signal"})
     # Cross-setting rules (solver vs penalty, blocks vs image size): messages, empty when fine.
     rules: Callable[[dict, DataInfo], list[str]] | None = None

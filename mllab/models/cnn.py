@@ -141,6 +141,7 @@ FAMILY = ModelFamily(
     params=PARAMS,
     train=train,
     step_label="Epoch",
+    pausable=True,
     deep=True,
     tasks=frozenset({"classification", "regression"}),
     data_kinds=frozenset({"image", "signal"}),

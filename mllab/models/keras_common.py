@@ -302,7 +302,9 @@ def fit_keras(
         def on_epoch_end(self, epoch, logs=None):
             event = {"step": epoch + 1, "total": epochs}
             event.update({k: float(v) for k, v in (logs or {}).items() if math.isfinite(float(v))})
-            reporter.report(event)
+            reporter.report(event)  # a paused run waits in here (mllab.training.pausing)
+            if stop():  # Stop while paused: end at this epoch rather than after a batch of the next
+                self.model.stop_training = True
 
     x_train = reshape(data.x_train)
     regression = data.task == "regression"

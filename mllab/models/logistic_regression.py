@@ -143,6 +143,7 @@ FAMILY = ModelFamily(
     params=PARAMS,
     train=train,
     step_label="Iteration",
+    pausable=True,
     rules=rules,
     export=export,
 )

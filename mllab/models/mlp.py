@@ -123,6 +123,7 @@ FAMILY = ModelFamily(
     params=PARAMS,
     train=train,
     step_label="Epoch",
+    pausable=True,
     deep=True,
     architecture=architecture,
     tasks=frozenset({"classification", "regression"}),

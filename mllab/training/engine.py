@@ -22,6 +22,7 @@ from mllab.models import FAMILIES
 from mllab.training.holdout import run_training
 from mllab.training.jobs import JobObserver, JobState, _plain_failure, _tell  # noqa: F401 (JobObserver: re-exported)
 from mllab.training.learning_curve import LearningCurveSpec, run_learning_curve_job, validate_learning_curve
+from mllab.training.pausing import PAUSE_EVENTS, PauseControls, note_pause_event, with_pausing
 from mllab.training.prediction import PredictionSpec, run_prediction, validate_prediction
 from mllab.training.search import SearchSpec, run_search, validate_search
 from mllab.training.spec import TrainingResult, TrainingSpec, validate_spec
@@ -73,7 +74,7 @@ _deep_runs_here = 0  # on a worker: how many Keras runs this process has done
 def run_job(spec: TrainingSpec, job_id: str) -> TrainingResult:
     """Executed on a worker."""
     global _deep_runs_here
-    reporter = _DaskReporter(job_id)
+    reporter = with_pausing(_DaskReporter(job_id), spec, job_id)  # Pause, for families that train in epochs
     reporter.report({"type": "started", "worker": os.getpid()})
     try:
         return _runner(spec)(spec, reporter)
@@ -152,7 +153,7 @@ def _keep_restarting_workers_registered() -> None:
     dask.config.set({"distributed.deploy.lost-worker-timeout": "3650 days"})
 
 
-class Engine:
+class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausing
     def __init__(self, scheduler_address: str | None = None, n_workers: int | None = None,
                  abandon_after_s: float = DEFAULT_ABANDON_AFTER_S, recycle_growth: float = DEFAULT_RECYCLE_GROWTH):
         self.scheduler_address = scheduler_address
@@ -424,6 +425,8 @@ class Engine:
                 state.parts_done = [*state.parts_done, event]
             elif kind == "boundary":
                 state.live_boundary = event
+            elif kind in PAUSE_EVENTS:
+                note_pause_event(state, event)
             elif "step" in event:
                 state.total_steps = event.get("total", state.total_steps)
                 state.history = [*state.history, event]  # a new list: readers never see it half-built
@@ -499,6 +502,7 @@ class Engine:
                 from distributed import Event
 
                 Event(_stop_event_name(state.job_id), client=self._client).clear()
+                self._release_pause_channels(state)
             except Exception:  # releasing scheduler-side channels is best effort
                 log.debug("cleanup of job %s channels failed", state.job_id, exc_info=True)
 

@@ -39,6 +39,12 @@ class JobState:
     parts_done: list[dict] = field(default_factory=list)
     # The latest decision-boundary map an MLP sent while training ({"epoch", "map"}), for the live panel.
     live_boundary: dict | None = None
+    # Pause (mllab.training.pausing): asked for by the page; the step the worker waits at once it does;
+    # single steps granted so far; whether the job's pause channels were ever made.
+    pause_requested: bool = False
+    paused_at: int | None = None
+    steps_granted: int = 0
+    pause_used: bool = False
 
     @property
     def finished(self) -> bool:

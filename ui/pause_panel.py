@@ -1,0 +1,47 @@
+"""Pause, Resume and One epoch under the live curve, for the families that can pause
+(mllab.training.pausing); drawn inside the Train page's live fragment, so a click reruns only that."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from mllab.models import FAMILIES
+
+
+def paused_sentence(unit: str, step: int, slots: int) -> str:
+    held = "the only training worker" if slots == 1 else f"one of the {slots} training workers"
+    return f"Paused after {unit} {step} — this run holds {held}."
+
+
+def pause_controls(engine, run, state, owner: str) -> None:
+    """The buttons for the state the run is in; nothing for a family that cannot pause."""
+    if state.finished or not engine.can_pause(run.job_id, owner):
+        return
+    unit = FAMILIES[run.family].step_label.lower()
+    one_label = "One epoch" if unit == "epoch" else "One step"
+    key = f"{run.number}"
+    if state.pause_requested and state.paused_at is not None:
+        st.info(paused_sentence(unit, state.paused_at, engine.training_slots()) +
+                f" Resume goes on to the end, {one_label} trains one more and pauses again, "
+                "Stop ends the run here and evaluates the model as it is.")
+        resume_col, step_col = st.columns(2)
+        if resume_col.button("Resume", key=f"resume-{key}", icon=":material/play_arrow:", width="stretch"):
+            engine.resume(run.job_id, owner)
+            st.rerun(scope="fragment")  # redraw the buttons for the new state at once
+        if step_col.button(one_label, key=f"one-step-{key}", icon=":material/skip_next:", width="stretch",
+                           help=f"Train one more {unit} (logistic regression: one point of its curve, a few solver "
+                                "iterations), then pause again."):
+            engine.step_once(run.job_id, owner)
+            st.rerun(scope="fragment")  # redraw the buttons for the new state at once
+    elif state.pause_requested:
+        st.caption(f"Pausing at the end of this {unit}…")
+        if st.button("Resume", key=f"resume-{key}", icon=":material/play_arrow:"):
+            engine.resume(run.job_id, owner)
+            st.rerun(scope="fragment")  # redraw the buttons for the new state at once
+    elif state.paused_at is not None:
+        st.caption("Resuming…")
+    elif st.button("Pause", key=f"pause-{key}", icon=":material/pause:",
+                   help=f"Wait at the end of this {unit}, to look at the curves; then resume or go one {unit} "
+                        "at a time. A paused run keeps its training worker."):
+        engine.pause(run.job_id, owner)
+        st.rerun(scope="fragment")
