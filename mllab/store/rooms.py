@@ -29,6 +29,7 @@ from mllab.errors import UserError
 from mllab.store.codec import CodecError, decode
 from mllab.store.database import StoreError, reading, writing
 from mllab.store.schema import room_members, room_runs, rooms, run_results, runs
+from mllab.store.shares import hand_on_files
 from mllab.store.store import TOKEN_BYTES, Store, valid_token
 
 # Short, distinct words a hall reads aloud without spelling; no two share their first three letters.
@@ -244,6 +245,23 @@ def room_signal(store: Store, room_id: str) -> tuple[str, int]:
     if row is None or row.expires_at < time.time():
         return "closed", 0
     return row.status, row.push_seq or 0
+
+
+def pushed_step(store: Store, workspace: str) -> tuple[Room, dict]:
+    """The room's current push for a member, the uploaded files it trains on now kept by the member's
+    workspace too; RoomError when there is none."""
+    found = membership(store, workspace)
+    if found is None:
+        raise RoomError("You are not in an open room any more.")
+    room = found.room
+    if room.push_settings is None:
+        raise RoomError("Your lecturer has not pushed a step yet.")
+    data = room.push_settings.get("data") or {}
+    if data.get("kind") == "upload":
+        with reading(store.engine) as conn:
+            lecturer = conn.execute(select(rooms.c.workspace_id).where(rooms.c.id == room.id)).scalar()
+        hand_on_files(store, lecturer, workspace, data.get("files", []))
+    return room, room.push_settings
 
 
 def pushed_split(settings: dict) -> dict:

@@ -92,11 +92,11 @@ def open_settings(store: Store, link_id: object, into_workspace: str) -> dict:
     settings = json.loads(row.settings)
     data = settings.get("data") or {}
     if data.get("kind") == "upload":
-        _hand_on_files(store, row.workspace_id, into_workspace, data.get("files", []))
+        hand_on_files(store, row.workspace_id, into_workspace, data.get("files", []))
     return settings
 
 
-def _hand_on_files(store: Store, sharer: str, opener: str, files: list[dict]) -> None:
+def hand_on_files(store: Store, sharer: str, opener: str, files: list[dict]) -> None:
     """The opener's workspace keeps the sharer's uploads too: the bytes are stored once by SHA-256 already,
     so this adds the opener's claim on them (and counts them against the opener's room)."""
     wanted = {f["sha256"]: f["name"] for f in files}
@@ -158,3 +158,24 @@ def open_shared_run(store: Store, link_id: object) -> Run:
     if run.result is not None and run.result.model_file is not None:
         run.result.model_file = dataclasses.replace(run.result.model_file, data=b"", refused=MODEL_NOT_SHARED)
     return run
+
+
+def run_settings(run: Run) -> dict:
+    """A run's settings in the form a settings link holds them ("Use these settings")."""
+    return {"title": f"{run.family_label} on {run.dataset_name}", "data": dict(run.data_source), "target": run.target,
+            "task": run.task, "redshift": run.redshift, "cleaning": run.cleaning or None, "family": run.family,
+            "params": dict(run.params), "preprocessing": dict(run.preprocessing),
+            "validation": dict(run.validation or {"scheme": "holdout"})}
+
+
+def use_shared_run(store: Store, link_id: object, into_workspace: str) -> dict:
+    """The settings of the run a link names, its uploaded files now kept by `into_workspace` too."""
+    if not valid_token(link_id):
+        raise LinkError(RUN_LINK_NOTHING)
+    with reading(store.engine) as conn:
+        owner = conn.execute(select(runs.c.workspace_id).join(run_links, run_links.c.run_id == runs.c.id)
+                             .where(run_links.c.id_hash == _hash(link_id))).scalar()
+    settings = run_settings(open_shared_run(store, link_id))
+    if settings["data"].get("kind") == "upload" and owner is not None:
+        hand_on_files(store, owner, into_workspace, settings["data"].get("files", []))
+    return settings
