@@ -64,7 +64,8 @@ with settings:
             n_classes = dataset.frame[target].nunique(dropna=True)
             st.caption("Output layer: one sigmoid unit with binary cross-entropy (two classes)." if n_classes == 2
                        else f"Output layer: {n_classes} softmax units with categorical cross-entropy.")
-    with st.expander("Preprocessing", expanded=False):
+    # A room's member sees the preprocessing only when the lecturer shows some of it.
+    with st.expander("Preprocessing", expanded=False) if room is None or room.shows_preprocessing else st.container():
         raw_preprocessing = render_schema(applicable(PREPROCESSING_SCHEMA, task), prefix="pp",
                                           fixed=room.fixed_preprocessing() if room is not None else None)
         hidden_settings_note(PREPROCESSING_SCHEMA, task)

@@ -24,6 +24,7 @@ from mllab.store.rooms import (FIXED_PREPROCESSING, LECTURER_LINK_NOTHING, MAX_N
                                class_view, create_room, join_room, leaderboard, leave_room, link_run, membership, normalise_code, push,
                                pushed_step, room_for_lecturer, room_signal, set_status, set_visible)
 from ui import session, workspace
+from ui.share_panel import APPLIED_KEY as SHARE_APPLIED
 from ui.share_panel import app_url, apply_settings, settings_from_state, settings_of_step
 
 ADMIN_PARAM = "room_admin"
@@ -70,6 +71,7 @@ def _apply_push() -> None:
     except (UserError, StoreError) as err:
         st.session_state[_NOTE] = str(err)
         return
+    st.session_state.pop(SHARE_APPLIED, None)  # the room's own note says where these settings came from
     st.session_state[_APPLIED] = (room.id, room.push_seq)
     workspace.remember(_APPLIED, [room.id, room.push_seq])
     workspace.switch_page("pages/1_Train.py")
@@ -156,6 +158,10 @@ class RoomMode:
                 if p.name in FIXED_PREPROCESSING or f"pp:{p.name}" not in self.visible}
 
     @property
+    def shows_preprocessing(self) -> bool:
+        return any(v.startswith("pp:") for v in self.visible)
+
+    @property
     def validation(self) -> dict:
         from mllab.params import defaults
         from mllab.training import VALIDATION_SCHEMA
@@ -192,9 +198,7 @@ def room_train_note(room: RoomMode) -> None:
     pre = room.fixed_preprocessing()
     st.info(f"Room **{room.code}**: your lecturer's step. Hold-out on the test split your lecturer fixed (test "
             f"fraction {pre['test_fraction']:g}, seed {pre['seed']}); the settings shown are yours to change.",
-            icon=":material/groups:")
-    if room.frozen:
-        st.warning("Your lecturer has paused new runs in this room for now; your settings and runs are kept.")
+            icon=":material/groups:")  # a frozen room is said by the banner above, on every page
 
 
 def refuse_if_frozen() -> None:

@@ -82,7 +82,8 @@ def settings_from_state() -> dict:
 def settings_of_step(workflow: Workflow, step: Step) -> dict:
     """A workflow step's settings as a link holds them (its data cleaned with the Data page's defaults)."""
     full = full_settings(step)
-    return {"title": f"{workflow.title} — {step.title}", "data": {"kind": "builtin", "key": workflow.dataset},
+    # "Breast cancer — Forest on all 30 features": the workflow's subject, without its long description.
+    return {"title": f"{workflow.title.split(':')[0]} — {step.title}", "data": {"kind": "builtin", "key": workflow.dataset},
             "target": workflow.target, "task": workflow.task, "redshift": workflow.redshift, "cleaning": None,
             "family": step.family, **full}
 
@@ -275,6 +276,7 @@ def _shared_run_page(link_id: str) -> None:
         st.plotly_chart(charts.confusion_matrix_figure(result.evaluation, normalised=False), key="shared-confusion",
                         width="stretch")
     settings_text(run)
+    workspace.page_link("app.py", label="Open your own workspace", icon=":material/table_view:")
     if st.button("Use these settings", key="shared-run-use", type="primary", icon=":material/content_copy:",
                  help="Sets up this run's data and settings in your own workspace's Train page."):
         try:
