@@ -9,6 +9,7 @@ from mllab.params import applicable
 from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
 from mllab.training import TrainingSpec, ValidationConfig, get_engine, new_run
 from ui import session, workspace
+from ui.classroom_panel import put_on_board, refuse_if_frozen, room_mode, room_train_note
 from ui.inspection_model_panel import active_learning_curve, learning_curve_panel, sync_learning_curves
 from ui.model_summary import layer_summary_panel
 from ui.nav import sidebar
@@ -16,6 +17,7 @@ from ui.params import render_schema
 from ui.pause_panel import pause_controls
 from ui.presets import applied_step_note
 from ui.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
+from ui.share_panel import applied_note, settings_from_state, share_settings_button
 from ui.task import dataset_target_and_task_or_stop, hidden_settings_note
 from ui.validation_panel import live_fold_scores, supplied_parts, validation_settings
 from ui.verdict_panel import boundary_settings, live_boundary_panel
@@ -35,6 +37,10 @@ st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_
            f"{len(dataset.frame):,} rows · task **{task}**{' (a redshift)' if redshift else ''}, "
            "chosen on the Data page")
 applied_step_note("train")
+applied_note()
+room = room_mode()  # a classroom's member on the step their lecturer pushed: some controls are the lecturer's
+if room is not None:
+    room_train_note(room)
 active = session.active_run()
 # A learning curve is a job too: one job per session, so Train waits for it.
 measuring = active_learning_curve() is not None
@@ -45,11 +51,12 @@ with settings:
     if st.session_state.get("family") not in [f.key for f in families]:
         st.session_state.pop("family", None)  # a model of another task or data kind: back to the first
     family_key = st.selectbox("Model", [f.key for f in families], format_func=lambda k: FAMILIES[k].label,
-                              key="family")
+                              key="family", disabled=room is not None)
     family = FAMILIES[family_key]
     st.caption(family.description)
     with st.expander("Hyperparameters", expanded=True):
-        raw_params = render_schema(applicable(family.params, task), prefix=f"hp-{family_key}", data_kind=dataset.kind)
+        raw_params = render_schema(applicable(family.params, task), prefix=f"hp-{family_key}", data_kind=dataset.kind,
+                                   fixed=room.fixed_params() if room is not None else None)
         hidden_settings_note(family.params, task)
         if family.deep and task == "regression":
             st.caption("Output layer: one linear unit with mean squared error (the target is standardised for "
@@ -58,10 +65,16 @@ with settings:
             n_classes = dataset.frame[target].nunique(dropna=True)
             st.caption("Output layer: one sigmoid unit with binary cross-entropy (two classes)." if n_classes == 2
                        else f"Output layer: {n_classes} softmax units with categorical cross-entropy.")
-    with st.expander("Preprocessing", expanded=False):
-        raw_preprocessing = render_schema(applicable(PREPROCESSING_SCHEMA, task), prefix="pp")
+    # A room's member sees the preprocessing only when the lecturer shows some of it.
+    with st.expander("Preprocessing", expanded=False) if room is None or room.shows_preprocessing else st.container():
+        raw_preprocessing = render_schema(applicable(PREPROCESSING_SCHEMA, task), prefix="pp",
+                                          fixed=room.fixed_preprocessing() if room is not None else None)
         hidden_settings_note(PREPROCESSING_SCHEMA, task)
-    raw_validation = validation_settings(task=task, parts=supplied_parts(dataset, target, task))
+    if room is not None:
+        raw_validation = room.validation
+        st.caption("Validation: hold-out, set by your lecturer.")
+    else:
+        raw_validation = validation_settings(task=task, parts=supplied_parts(dataset, target, task))
     kfold = raw_validation["scheme"] not in ("holdout", "supplied")
     st.session_state.setdefault("keep-model", True)  # kept by default: the Predict page uses it
     keep_model = st.checkbox(
@@ -96,11 +109,13 @@ with settings:
         st.caption("Device: CPU (scikit-learn models run on the CPU).")
 
     train_col, stop_col = st.columns(2)
-    train_clicked = train_col.button("Train", type="primary", disabled=active is not None or measuring,
+    train_clicked = train_col.button("Train", type="primary",
+                                     disabled=active is not None or measuring or (room is not None and room.frozen),
                                      width="stretch", key="train-button",
                                      help="A learning curve is being measured; Train is offered again when it "
                                           "finishes or is stopped." if measuring else None)
     stop_clicked = stop_col.button("Stop", disabled=active is None, width="stretch", key="stop-button")
+    share_settings_button(settings_from_state, key="share-train")
 
 if engine.start_error:
     st.error(engine.start_error)
@@ -111,6 +126,7 @@ if stop_clicked and active is not None:
 
 if train_clicked and active is None and not measuring:
     try:
+        refuse_if_frozen()
         spec = TrainingSpec(dataset=dataset, target=target,
                             preprocessing=PreprocessConfig.from_values(raw_preprocessing),
                             family=family_key, params=raw_params, device=device,
@@ -126,6 +142,7 @@ if train_clicked and active is None and not measuring:
         run = new_run(number, job_id, spec, session.data_source(), choices.as_dict() if choices is not None else {})
         session.runs().append(run)
         workspace.record_run(run, engine)
+        put_on_board(room, run)
         st.rerun()  # redraw with Train disabled and Stop enabled for the new run
 
 

@@ -9,6 +9,7 @@ from mllab.training import get_engine
 from ui import session, workspace
 from ui.nav import sidebar
 from ui.presets import apply_step, loaded_data_fits
+from ui.share_panel import settings_of_step, share_settings_button
 
 st.set_page_config(page_title="mllab · Workflows", page_icon="🔭", layout="wide")
 workspace.open_workspace()
@@ -35,6 +36,8 @@ for workflow in WORKFLOWS:
                              help=f"{FAMILIES[step.family].label}; opens the {where}."):
                     apply_step(workflow, step)
                 st.caption(step.expect)
+                share_settings_button(lambda w=workflow, s=step: settings_of_step(w, s),
+                                      key=f"share-{workflow.key}-{step.key}")
                 if loaded is not None and st.button(f"{step.title} — on {loaded}",
                                                     key=f"preset-{workflow.key}-{step.key}-loaded", width="stretch",
                                                     help="The same settings on the dataset loaded now, with its "

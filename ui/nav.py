@@ -13,11 +13,17 @@ from ui.search_session import active_search, sync_searches
 PAGES = (("app.py", "Data", ":material/table_view:"), ("pages/1_Train.py", "Train", ":material/model_training:"),
          ("pages/2_Runs.py", "Runs", ":material/leaderboard:"), ("pages/5_Predict.py", "Predict", ":material/label:"),
          ("pages/3_Search.py", "Search", ":material/tune:"),
-         ("pages/4_Workflows.py", "Workflows", ":material/school:"))
+         ("pages/4_Workflows.py", "Workflows", ":material/school:"),
+         ("pages/6_Classroom.py", "Classroom", ":material/groups:"))
 
 
 def sidebar(engine) -> None:
+    from ui.classroom_panel import room_banner
+    from ui.share_panel import link_error
+
     workspace.notices()
+    link_error()
+    room_banner()  # a room's member: the lecturer's newest push, at the top of every page
     with st.sidebar:
         st.markdown("### mllab")
         for path, label, icon in PAGES:

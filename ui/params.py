@@ -56,17 +56,22 @@ def render_param(param: Param, prefix: str, disabled: bool = False) -> Any:
 
 
 def render_schema(schema: Sequence[Param], prefix: str, disabled: bool = False,
-                  data_kind: str | None = None) -> dict[str, Any]:
+                  data_kind: str | None = None, fixed: dict[str, Any] | None = None) -> dict[str, Any]:
     """Draw one widget per parameter; return the raw values (validate them with the schema).
 
     Settings not offered for `data_kind` are left out (validation gives them their defaults);
     a setting whose `applies_when` does not hold for the values drawn above it is greyed out,
-    with the reason underneath.
+    with the reason underneath. Settings named in `fixed` (a classroom's lecturer set them) are not
+    drawn at all: their fixed values are returned as they are.
     """
     values: dict[str, Any] = {}
     pending_reason = None
+    fixed = fixed or {}
     for param in schema:
         if not param.offered_for(data_kind):
+            continue
+        if param.name in fixed:
+            values[param.name] = fixed[param.name]
             continue
         reason = param.inactive_reason(values)
         # Settings greyed out for the same reason (momentum and Nesterov, off without SGD) share one line.

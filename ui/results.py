@@ -54,9 +54,12 @@ def run_header(run: Run) -> None:
 def evaluation_panel(run: Run, key: str, from_runs_page: bool = False) -> None:
     """Everything known about a finished run; shared by the Train and Runs pages (whose verdict
     buttons open the Train page)."""
+    from ui.share_panel import share_run_button
+
     show_message()
     if run.error:
         st.error(run.error)
+    share_run_button(run, key)
     result = run.result
     if result is None:
         if run.history:
@@ -127,6 +130,13 @@ def _imbalance_tiles(run: Run) -> None:
 
 
 def settings_details(run: Run) -> None:
+    settings_text(run)
+    model_download(run)
+    code_download(run)
+
+
+def settings_text(run: Run) -> None:
+    """The run's settings in words, and its layers (the read-only view of a shared run shows only this)."""
     st.markdown(f"**Hyperparameters:** {describe_params(run.family, run.params, run.task)}")
     pre = run.preprocessing
     stratified = pre["stratify"] and run.task != "regression"
@@ -137,8 +147,6 @@ def settings_details(run: Run) -> None:
         f"seed {pre['seed']}")
     if run.model_summary:
         st.code(run.model_summary, language=None)
-    model_download(run)
-    code_download(run)
 
 
 def model_download(run: Run) -> None:

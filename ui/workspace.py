@@ -95,7 +95,15 @@ def switch_page(page: str):
 
 
 def open_workspace() -> None:
-    """Call first on every page: open (or make) the URL's workspace, restoring the session from it."""
+    """Call first on every page: open (or make) the URL's workspace, restoring the session from it; then
+    follow a share link in the URL (`cfg`: settings into this workspace; `run`: one run, read-only)."""
+    _open_workspace()
+    from ui.share_panel import follow_link_params
+
+    follow_link_params()
+
+
+def _open_workspace() -> None:
     state = st.session_state.get(_STATE)
     wanted = st.query_params.get(TOKEN_PARAM)
     if state is not None and (wanted is None or wanted == state[0]):

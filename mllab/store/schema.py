@@ -125,8 +125,82 @@ def _to_v1(conn: Connection) -> None:
     metadata.create_all(conn, tables=V1_TABLES)
 
 
+# -- version 2: share links and classroom rooms (mllab/store/shares.py, rooms.py) ---------------------
+# A link's id is a capability, like a workspace token: the database keeps only its SHA-256.
+
+# "Share these settings": the data (a built-in key, or uploaded files by SHA-256, copied from the sharer's
+# workspace to the opener's), cleaning, task, target, model, hyperparameters, preprocessing, validation.
+shared_settings = Table(
+    "shared_settings", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("workspace_id", String(64), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("settings", Text, nullable=False),  # JSON
+    Column("created_at", Float, nullable=False),
+)
+
+# "Share this run": a read-only view of one run; the run's workspace is never named to the viewer.
+run_links = Table(
+    "run_links", metadata,
+    Column("id_hash", String(64), primary_key=True),
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("created_at", Float, nullable=False),
+)
+
+# A lecture's room: a short code for the screen, a lecturer link (kept as its SHA-256), the step pushed
+# last (push_seq counts pushes, so a student's page polls one row by its key to learn of a new one).
+rooms = Table(
+    "rooms", metadata,
+    Column("id", String(32), primary_key=True),
+    Column("code", String(20), nullable=False),
+    Column("admin_hash", String(64), nullable=False, unique=True),
+    Column("workspace_id", String(64), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("status", String(10), nullable=False),  # open, frozen, closed
+    Column("created_at", Float, nullable=False),
+    Column("expires_at", Float, nullable=False),
+    Column("push_seq", Integer, nullable=False, default=0),
+    Column("push_title", String(300)),
+    Column("push_settings", Text),  # JSON, as shared_settings.settings
+    Column("pushed_at", Float),
+    Column("visible", Text, nullable=False, default="[]"),  # JSON: the controls students see
+)
+# Codes are unique among rooms not closed; a closed room's code can be drawn again.
+Index("rooms_open_code", rooms.c.code, unique=True, sqlite_where=rooms.c.status != "closed",
+      postgresql_where=rooms.c.status != "closed")
+
+room_members = Table(
+    "room_members", metadata,
+    Column("room_id", String(32), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("workspace_id", String(64), ForeignKey("workspaces.id", ondelete="CASCADE"), nullable=False),
+    Column("nickname", String(40), nullable=False),
+    Column("nickname_key", String(40), nullable=False),  # casefolded: "Ada" and "ada" are one name
+    Column("joined_at", Float, nullable=False),
+    PrimaryKeyConstraint("room_id", "workspace_id"),
+    UniqueConstraint("room_id", "nickname_key"),
+)
+Index("room_members_by_workspace", room_members.c.workspace_id)
+
+# The runs students trained on a pushed step (the leaderboard's rows come from here).
+room_runs = Table(
+    "room_runs", metadata,
+    Column("room_id", String(32), ForeignKey("rooms.id", ondelete="CASCADE"), nullable=False),
+    Column("push_seq", Integer, nullable=False),
+    Column("run_id", String(32), ForeignKey("runs.id", ondelete="CASCADE"), nullable=False),
+    Column("workspace_id", String(64), nullable=False),
+    Column("created_at", Float, nullable=False),
+    PrimaryKeyConstraint("room_id", "run_id"),
+)
+Index("room_runs_by_push", room_runs.c.room_id, room_runs.c.push_seq)
+
+V2_TABLES = [shared_settings, run_links, rooms, room_members, room_runs]
+
+
+def _to_v2(conn: Connection) -> None:
+    metadata.create_all(conn, tables=V2_TABLES)
+
+
 # (version reached, step). A later release appends here: never edit a step that has shipped.
-MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _to_v1)]
+MIGRATIONS: list[tuple[int, Callable[[Connection], None]]] = [(1, _to_v1), (2, _to_v2)]
+ALL_TABLES = V1_TABLES + V2_TABLES
 LATEST = MIGRATIONS[-1][0]
 
 

@@ -51,8 +51,8 @@ def store(request, tmp_path):
 
 
 def _empty(store: Store) -> None:
-    from mllab.store.schema import V1_TABLES
+    from mllab.store.schema import ALL_TABLES
 
     with store.engine.begin() as conn:
-        for table in reversed(V1_TABLES):
+        for table in reversed(ALL_TABLES):
             conn.execute(table.delete())

@@ -1,0 +1,179 @@
+"""Share links and the classroom room on the pages (AppTest, the real store and engine): a settings
+link sets up the opener's own workspace, a run link shows one run read-only, a room's push reaches a
+student with the lecturer's hidden controls, a frozen room refuses a run in a sentence, and the
+hostile cases (tampered ids, unknown codes, guessed lecturer links, HTML nicknames) are sentences."""
+
+from __future__ import annotations
+
+from urllib.parse import parse_qs, urlparse
+
+from streamlit.testing.v1 import AppTest
+
+from conftest import ROOT
+from page_support import TIMEOUT, new_app, texts, train_until_done
+
+
+def _open(page: str, **params) -> AppTest:
+    """A new browser session on `page` with these query parameters (AppTest starts from the main script)."""
+    at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+    if page == "app.py":
+        for key, value in params.items():
+            at.query_params[key] = value
+        return at.run()
+    at.run().switch_page(page)
+    for key, value in params.items():
+        at.query_params[key] = value
+    return at.run()
+
+
+def _link_param(at, name: str) -> str:
+    urls = [c.value for c in at.code if f"{name}=" in c.value]
+    assert urls, [c.value for c in at.code]
+    return parse_qs(urlparse(urls[-1]).query)[name][0]
+
+
+def _iris_forest(at) -> AppTest:
+    at.selectbox(key="builtin-choice").set_value("iris").run()
+    at.switch_page("pages/1_Train.py").run()
+    at.selectbox(key="family").set_value("random_forest").run()
+    at.slider(key="hp-random_forest-n_estimators").set_value(20).run()
+    at.slider(key="pp-seed").set_value(11).run()
+    return at
+
+
+def test_a_settings_link_sets_up_the_openers_own_workspace():
+    sharer = _iris_forest(new_app())
+    sharer.button(key="share-train").click().run()
+    link = _link_param(sharer, "cfg")
+    assert len(link) == 24
+
+    opener = _open("app.py", cfg=link)
+    assert not opener.exception
+    assert opener.query_params["ws"] != sharer.query_params["ws"]  # the opener's own, new workspace
+    assert "cfg" not in opener.query_params  # a refresh does not apply it again
+    assert opener.selectbox(key="family").value == "random_forest"
+    assert opener.slider(key="hp-random_forest-n_estimators").value == 20
+    assert opener.slider(key="pp-seed").value == 11
+    assert "Set up from a shared link" in texts(opener) and "Iris" in texts(opener)
+    opener.button(key="train-button").click().run()
+    train_until_done(opener)
+
+    # A tampered id is a sentence on the page; the opener's workspace is untouched.
+    for bad in (link[:-1] + ("A" if link[-1] != "A" else "B"), "x" * 300, "<script>alert(1)</script>"):
+        tampered = _open("app.py", cfg=bad)
+        assert not tampered.exception
+        assert any("opens nothing" in e.value for e in tampered.error)
+
+
+def test_a_run_link_shows_one_run_read_only_and_its_settings_can_be_used():
+    owner = _iris_forest(new_app())
+    owner.button(key="train-button").click().run()
+    train_until_done(owner)
+    accuracy = next(m.value for m in owner.metric if m.label == "Test accuracy")
+    owner.button(key="share-run-train-1").click().run()
+    link = _link_param(owner, "run")
+    assert owner.query_params["ws"] not in link
+
+    viewer = _open("app.py", run=link)
+    assert not viewer.exception
+    assert "A shared run" in texts(viewer) and "Read-only" in texts(viewer)
+    assert next(m.value for m in viewer.metric if m.label == "Test accuracy") == accuracy
+    # Nothing to rename, tag or delete, and no way to the owner's other runs or files.
+    labels = {b.label for b in viewer.button}
+    assert not any("Delete" in label or "Download" in label for label in labels), labels
+    assert not viewer.text_input and not viewer.text_area
+    assert viewer.query_params["ws"] != owner.query_params["ws"]
+    viewer.button(key="shared-run-use").click().run()
+    assert viewer.selectbox(key="family").value == "random_forest"
+    assert viewer.slider(key="hp-random_forest-n_estimators").value == 20
+
+    tampered = _open("app.py", run=link[:-1] + ("A" if link[-1] != "A" else "B"))
+    assert any("opens nothing" in e.value for e in tampered.error) and not tampered.metric
+
+
+def _create_room(lecturer: AppTest) -> tuple[str, str]:
+    lecturer.switch_page("pages/6_Classroom.py").run()
+    lecturer.button(key="room-create").click().run()
+    secret = lecturer.query_params["room_admin"]
+    code = next(m.value for m in lecturer.markdown if "font-size:5rem" in m.value).split(">")[1].split("<")[0]
+    return code, secret
+
+
+def _join(code: str, nickname: str) -> AppTest:
+    student = _open("pages/6_Classroom.py")
+    student.text_input(key="room-code").input(code)
+    student.text_input(key="room-nickname").input(nickname)
+    next(b for b in student.button if b.label == "Join").click().run()
+    return student
+
+
+def test_a_room_pushes_a_step_with_hidden_controls_ranks_runs_and_freezes():
+    lecturer = new_app()
+    code, secret = _create_room(lecturer)
+    assert len(secret) == 24
+    student = _join(code, "<b>Bo</b>")
+    assert not student.exception
+    shown = "\n".join(m.value for m in student.markdown)
+    assert "<b>Bo</b>" not in shown and "Bo" in shown  # the nickname as text, escaped
+
+    lecturer.selectbox(key="room-step").set_value("forest/train").run()
+    lecturer.multiselect(key="room-visible").set_value(["hp:n_estimators"]).run()
+    lecturer.button(key="room-push").click().run()
+    assert any("Pushed" in s.value for s in lecturer.success)
+
+    student.run()  # what the banner's timed fragment does in the browser
+    assert "Your lecturer shared" in texts(student)
+    next(b for b in student.button if b.label == "Apply").click().run()
+    # Apply switched the page from inside the banner's fragment; AppTest follows that for one run only.
+    student.switch_page("pages/1_Train.py").run()
+    assert "Room" in texts(student) and "Breast" in texts(student)
+    # The lecturer's choice: the number of trees is shown, everything else (and the split) is not.
+    keys = {s.key for s in student.slider} | {s.key for s in student.selectbox}
+    assert "hp-random_forest-n_estimators" in keys
+    assert "hp-random_forest-max_depth" not in keys and "pp-seed" not in keys and "val-scheme" not in keys
+    student.slider(key="hp-random_forest-n_estimators").set_value(20).run()
+    student.button(key="train-button").click().run()
+    train_until_done(student)
+    accuracy = next(m.value for m in student.metric if m.label == "Test accuracy")
+
+    lecturer.run()
+    board = next(d.value for d in lecturer.dataframe if "Nickname" in d.value.columns and "Rank" in d.value.columns)
+    ranked = board[board["Rank"] != ""]
+    assert list(ranked["Nickname"]) == ["<b>Bo</b>"] and f"{ranked.iloc[0]['Test accuracy']:.3f}" == accuracy
+    assert any(board["Nickname"].str.startswith("Baseline"))
+
+    lecturer.button(key="room-freeze").click().run()
+    student.run()
+    assert any("paused new runs" in w.value for w in student.warning)
+    assert student.button(key="train-button").disabled
+
+
+def test_hostile_room_cases_are_sentences():
+    lecturer = new_app()
+    code, secret = _create_room(lecturer)
+    student = _join(code, "Ada")
+    # A lecturer link guessed from what a student holds: their workspace token, the room's code.
+    for guess in (student.query_params["ws"], code, secret[:-1] + ("A" if secret[-1] != "A" else "B")):
+        guessed = _open("pages/6_Classroom.py", room_admin=guess)
+        assert not guessed.exception
+        assert any("opens no room" in e.value for e in guessed.error)
+        assert not any("font-size:5rem" in m.value for m in guessed.markdown)  # no room code shown
+    stranger = _open("pages/6_Classroom.py")
+    for typed in ("NOPE-99", "<img src=x onerror=alert(1)>"):
+        stranger.text_input(key="room-code").input(typed)
+        stranger.text_input(key="room-nickname").input("Cy")
+        next(b for b in stranger.button if b.label == "Join").click().run()
+        assert any("No open room has the code" in e.value for e in stranger.error)
+    stranger.text_input(key="room-code").input(code)
+    stranger.text_input(key="room-nickname").input("ada")
+    next(b for b in stranger.button if b.label == "Join").click().run()
+    assert any("already called" in e.value for e in stranger.error)
+    # A closed room's code opens nothing any more, and its students are told.
+    lecturer.button(key="room-close").click().run()
+    late = _open("pages/6_Classroom.py")
+    late.text_input(key="room-code").input(code)
+    late.text_input(key="room-nickname").input("Dee")
+    next(b for b in late.button if b.label == "Join").click().run()
+    assert any("No open room has the code" in e.value for e in late.error)
+    student.run()
+    assert "has closed" in texts(student)
