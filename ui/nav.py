@@ -5,7 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mllab.datasets import markdown_escape
-from ui import session, workspace
+from ui import presenter, session, workspace
 from ui.inspection_model_panel import active_learning_curve, sync_learning_curves
 from ui.search_session import active_search, sync_searches
 
@@ -21,6 +21,9 @@ def sidebar(engine) -> None:
     from ui.classroom_panel import room_banner
     from ui.share_panel import link_error
 
+    presenter.apply()
+    if presenter.presenting():  # the sidebar is hidden (still drawn: its heartbeat keeps runs alive)
+        presenter.top_bar(PAGES, workspace.page_link)
     workspace.notices()
     link_error()
     room_banner()  # a room's member: the lecturer's newest push, at the top of every page
@@ -28,6 +31,7 @@ def sidebar(engine) -> None:
         st.markdown("### mllab")
         for path, label, icon in PAGES:
             workspace.page_link(path, label=label, icon=icon)
+        presenter.sidebar_toggle()
         st.divider()
         _workspace_link()
         dataset = session.current_dataset()

@@ -8,6 +8,7 @@ from mllab import charts
 from mllab.datasets import markdown_escape
 from mllab.models import FAMILIES
 from mllab.training import Run, describe_params
+from ui import presenter
 from ui.export_panel import code_download
 from ui.inspection_model_panel import importance_tab
 from ui.inspection_panel import confusion_panel, misclassified_panel, samples_panel
@@ -23,10 +24,11 @@ def learning_curves(run: Run, key: str) -> None:
     family = FAMILIES[run.family]
     for column, (metric, title) in zip(st.columns(2), family.curves_for(run.task)):
         with column:
-            st.plotly_chart(_curve_figure(run, metric, title, family.step_label), key=f"{key}-{metric}", width="stretch")
+            st.plotly_chart(_curve_figure(run, metric, title, family.step_label, presenter.presenting()),
+                            key=f"{key}-{metric}", width="stretch")
 
 
-def _curve_figure(run: Run, metric: str, title: str, step_label: str):
+def _curve_figure(run: Run, metric: str, title: str, step_label: str, projector: bool = False):
     """The curve figure, rebuilt only when the run has reported a new step.
 
     The live panel redraws twice a second in every watching browser, and building a Plotly figure
@@ -37,11 +39,11 @@ def _curve_figure(run: Run, metric: str, title: str, step_label: str):
     last = run.history[-1] if run.history else None
     baseline = getattr(run.result, "baseline", None) if run.result is not None else None
     reference = None if baseline is None else baseline.curve_reference(metric)
-    signature = (len(run.history), tuple(sorted(last.items())) if last else (), reference)
+    signature = (len(run.history), tuple(sorted(last.items())) if last else (), reference, projector)
     cached = cache.get((run.job_id, metric))
     if cached is None or cached[0] != signature:
-        cached = (signature, charts.learning_curves(run.history, metric, title, x_label=step_label,
-                                                    baseline=reference))
+        figure = charts.learning_curves(run.history, metric, title, x_label=step_label, baseline=reference)
+        cached = (signature, charts.for_projector(figure) if projector else figure)  # presenter mode: larger
         cache[(run.job_id, metric)] = cached
     return cached[1]
 

@@ -27,7 +27,7 @@ from mllab.store.codec import CodecError, decode, encode
 from mllab.store import (RETENTION_DAYS_ENV, RunRecorder, Store, StoreError, StoreWriter, create_run, delete_run,
                          load_runs, update_run_meta)
 from mllab.training import Run
-from ui import session
+from ui import presenter, session
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def token() -> str | None:
 def link_params() -> dict:
     """Query parameters every link between pages carries, so the workspace stays in the URL."""
     current = token()
-    return {TOKEN_PARAM: current} if current else {}
+    return {**({TOKEN_PARAM: current} if current else {}), **presenter.link_params()}  # and ?present=1
 
 
 def page_link(page: str, **kwargs) -> None:

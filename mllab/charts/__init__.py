@@ -19,12 +19,13 @@ from mllab.charts.evaluation import (CELL_TRACE_NAME, COMPONENT_LABEL, CUMULATIV
 from mllab.charts.prediction import (PREDICTED_ROWS_LABEL, TOP_PROBABILITY_LABEL, predicted_counts_figure,
                                      top_probability_figure)
 from mllab.charts.style import (BASE_FONT, CHANCE_COLOUR, CLASS_PALETTE, EMPTY_CELL, HEIGHT, LINE_WIDTH, MACRO_COLOUR,
-                                MARKER_LIMIT, PALETTE, TEXT_DARK, TITLE_FONT, TRAINING_COLOUR, VALIDATION_COLOUR,
-                                shorten)
+                                MARKER_LIMIT, PALETTE, PRESENTER_HEIGHT, TEXT_DARK, TITLE_FONT, TRAINING_COLOUR,
+                                VALIDATION_COLOUR, for_projector, shorten)
 from mllab.charts.trust import PERFECT_CALIBRATION_LABEL, boundary_figure, reliability_figure
 from mllab.charts.validation import BEST_COLOUR, FOLD_COLOUR, MEAN_COLOUR, candidate_scores_figure, fold_scores_figure
 
 __all__ = [
+    "for_projector", "PRESENTER_HEIGHT",
     "PREDICTED_ROWS_LABEL", "TOP_PROBABILITY_LABEL", "predicted_counts_figure", "top_probability_figure",
     "overlaid_curve_figures", "overlaid_curves", "run_colour", "RunHistory", "STYLE_NOTE",
     "BASELINE_LABEL", "boundary_figure", "PERFECT_CALIBRATION_LABEL", "reliability_figure",

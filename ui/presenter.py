@@ -1,0 +1,66 @@
+"""Presenter mode (`?present=1`): large type and charts for a projector, the sidebar hidden.
+
+The flag lives in the URL, so a refresh or a bookmark keeps it, and every link between pages carries it
+(`link_params`, added to the workspace's in `ui.workspace.link_params`). The page's CSS is a constant:
+no user-derived text ever goes into the one unsafe_allow_html block.
+"""
+
+from __future__ import annotations
+
+import streamlit as st
+
+PRESENT_PARAM = "present"
+
+# Streamlit sizes its text in rem: a larger root font enlarges every label, caption and widget at once.
+PRESENTER_CSS = """
+<style>
+html { font-size: 24px; }
+[data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
+[data-testid="stSidebarCollapseButton"] { display: none !important; }
+[data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding: 1.2rem 2rem 2rem !important; }
+h1 { font-size: 2.2rem !important; }
+[data-testid="stProgress"] p, [data-testid="stAlert"] p { font-size: 1.05rem; }
+</style>
+"""
+
+
+def presenting() -> bool:
+    return st.query_params.get(PRESENT_PARAM) == "1"
+
+
+def link_params() -> dict:
+    """What a link to another page adds so presenter mode stays on."""
+    return {PRESENT_PARAM: "1"} if presenting() else {}
+
+
+def apply() -> None:
+    """Every page, through `ui.nav.sidebar`: the presenter CSS when the URL asks for it."""
+    if presenting():
+        st.markdown(PRESENTER_CSS, unsafe_allow_html=True)  # constant CSS only
+
+
+def _set(on: bool) -> None:
+    if on:
+        st.query_params[PRESENT_PARAM] = "1"
+    else:
+        st.query_params.pop(PRESENT_PARAM, None)
+
+
+def sidebar_toggle() -> None:
+    """In the sidebar: the way in (the sidebar is hidden in presenter mode; the top bar has the way out)."""
+    st.session_state["presenter-toggle"] = presenting()  # the URL decides, whichever way the mode was entered
+    st.toggle("Presenter mode", key="presenter-toggle",
+              on_change=lambda: _set(st.session_state["presenter-toggle"]),
+              help="Large type and charts for a projector, without the sidebar. The address gets ?present=1, so "
+                   "a bookmark opens it that way; leave it with the button at the top of the page.")
+
+
+def top_bar(pages, page_link) -> None:
+    """In presenter mode the sidebar is hidden: the pages' links and the way out go across the top."""
+    columns = st.columns([1] * len(pages) + [2])
+    for column, (path, label, icon) in zip(columns, pages):
+        with column:
+            page_link(path, label=label, icon=icon)
+    if columns[-1].button("Leave presenter mode", key="leave-presenter", icon=":material/close_fullscreen:"):
+        _set(False)
+        st.rerun()
