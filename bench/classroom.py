@@ -82,6 +82,8 @@ class StreamlitTab:
         self.seen: dict[str, float] = {}  # text fragment -> first time (monotonic) it arrived
         self.watch_for = (PUSH_TEXT, "You are in this room as")
         self.closed = False
+        self.paused = False
+        self.menu_opened_train = False
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         self._poller = threading.Thread(target=self._auto_rerun, daemon=True)
@@ -165,12 +167,34 @@ class StreamlitTab:
         self.widgets.clear()
         self.run_and_wait()
 
+    def apply_and_train(self) -> None:
+        """Press Apply in the banner (its page switch lands on the Train page), then Train. The timed
+        fragment reruns pause meanwhile, so none lands between the press and the page it opens."""
+        self.paused = True
+        try:
+            fragment = next(iter(self.fragments), "")
+            self.run_and_wait([_press(self.widgets["Apply"])], fragment_id=fragment)
+            self.run_and_wait()
+            if not (self.page_hash == self.pages.get("Train") and "train-button" in self.widgets):
+                # Applied (the step's data is loaded) but still on the Classroom page: under load a
+                # timed fragment rerun can overtake the page switch. The student opens Train from the menu.
+                self.menu_opened_train = True
+                self.go_to("Train")
+            if "train-button" not in self.widgets:
+                raise RuntimeError(f"Apply did not reach the Train page: {self.texts[-5:]}")
+            self.run_and_wait([_press(self.widgets["train-button"])])
+        finally:
+            self.paused = False
+
     def start_polling(self) -> None:
         self._poller.start()
 
     def _auto_rerun(self) -> None:
         due: dict[str, float] = {}
         while not self.closed:
+            if self.paused:
+                time.sleep(0.05)
+                continue
             now = time.monotonic()
             for fragment, interval in list(self.fragments.items()):
                 if due.setdefault(fragment, now + interval) <= now:
@@ -285,12 +309,7 @@ def run(quick: bool = False) -> dict:
 
         train_started = time.monotonic()
         for tab in tabs:  # Apply (in the banner's fragment) then Train, as each student would
-            apply_id = tab.widgets["Apply"]
-            fragment = next(iter(tab.fragments))
-            tab.run_and_wait([_press(apply_id)], fragment_id=fragment)
-            if "train-button" not in tab.widgets:
-                tab.run_and_wait()
-            tab.rerun([_press(tab.widgets["train-button"])])
+            tab.apply_and_train()
         tokens = [parse_qs(t.query)["ws"][0] for t in tabs]
         board = []
         while time.monotonic() < train_started + TIMEOUT_S:
@@ -325,6 +344,7 @@ def run(quick: bool = False) -> dict:
             "all_scores_right": 1.0 if scores_right else 0.0,
             "workspaces_separate": 1.0 if separate else 0.0,
             "train_wall_s": train_wall,
+            "train_opened_from_menu": float(sum(t.menu_opened_train for t in tabs)),
         }
         warm.close()
         store.close()

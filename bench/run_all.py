@@ -42,6 +42,7 @@ BENCHMARKS = (
     ("first_page", "Server CPU and time per new browser session on the Data page vs a hello-world app"),
     ("store_sessions", "The workspace store: per-epoch time with it recording, and 40 sessions x 3 jobs stored"),
     ("predict_full", "Full OGLE-III catalogue classified by a kept forest and written as CSV vs a plain script"),
+    ("classroom", "40 students in one room: push -> shown, all train it, the leaderboard, server CPU per student"),
 )
 
 # (benchmark, figure, comparison, goal, description); comparison "<=" or ">="
@@ -67,6 +68,10 @@ GOALS = (
     ("store_sessions", "epoch_ratio_store", "<=", 1.03, "CNN time per epoch, engine with the run store / plain Keras"),
     ("predict_full", "time_ratio", "<=", 1.3, "OGLE-III 400k rows read, predicted and written as CSV, mllab / plain"),
     ("predict_full", "same_predictions", ">=", 1.0, "Both sides predict the same class for every star (1 = yes)"),
+    ("classroom", "push_shown_max_s", "<=", 5.0, "Lecturer's push -> shown on the slowest of 40 students' pages (s)"),
+    ("classroom", "all_scores_right", ">=", 1.0, "Leaderboard holds exactly one run per student, each its own "
+                                                 "stored test accuracy (1 = yes)"),
+    ("classroom", "workspaces_separate", ">=", 1.0, "No student saw another's workspace or nickname (1 = yes)"),
     ("store_sessions", "all_stored", ">=", 1.0, "40 sessions x 3 jobs at once: every run stored once, in its own "
                                                 "workspace (1 = yes)"),
 )
@@ -99,6 +104,8 @@ INFO = {
                        "stored_runs", "mismatched_workspaces", "failures"),
     "predict_full": ("trees", "plain_rows", "plain_total_s", "mllab_total_s", "plain_maxrss_mb", "mllab_maxrss_mb",
                      "memory_ratio", "mllab_csv_mb", "mllab_engine_total_s", "engine_time_ratio"),
+    "classroom": ("students", "push_shown_median_s", "join_wall_s", "join_cpu_per_student_s",
+                  "poll_cpu_per_student_per_s", "board_runs", "train_wall_s", "train_opened_from_menu"),
     "concurrency": ("sessions", "jobs_run", "jobs_completed", "sequential_s", "sequential_gap_per_job_s",
                     "concurrent_s", "idle_rerun_s",
                     "busy_rerun_s", "busy_rerun_max_s", "busy_reruns"),

@@ -10,8 +10,8 @@ import math
 import os
 
 import pytest
-from bench import (app_start, concurrency, engine_latency, first_page, memory, ogle_full, overhead, predict_full,
-                   run_all, watching)
+from bench import (app_start, classroom, concurrency, engine_latency, first_page, memory, ogle_full, overhead,
+                   predict_full, run_all, watching)
 
 
 def _check(figures: dict, bench: str, keys: tuple[str, ...]) -> None:
@@ -104,3 +104,10 @@ def test_first_page():
     # Every session was ready after it was opened, and the crowd's last took longer than one alone.
     assert figures["crowd_last_ready_s"] >= figures["ready_s"] > 0
     assert figures["session_cpu_max_s"] >= figures["session_cpu_s"]
+
+
+def test_classroom():
+    figures = classroom.run(quick=True)
+    _check(figures, "classroom", ("push_shown_median_s", "join_cpu_per_student_s", "poll_cpu_per_student_per_s",
+                                  "board_runs", "train_wall_s"))
+    assert figures["board_runs"] == figures["students"] == 3.0  # one run per student on the board
