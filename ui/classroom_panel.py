@@ -20,7 +20,7 @@ from mllab.params import applicable
 from mllab.prepare import PREPROCESSING_SCHEMA
 from mllab.presets import WORKFLOWS
 from mllab.store import StoreError
-from mllab.store.rooms import (FIXED_PREPROCESSING, LECTURER_LINK_NOTHING, MAX_NICKNAME, RoomError, check_can_train,
+from mllab.store.rooms import (FIXED_PREPROCESSING, LECTURER_LINK_NOTHING, MAX_NICKNAME, check_can_train,
                                class_view, create_room, join_room, leaderboard, leave_room, link_run, membership, normalise_code, push,
                                pushed_step, room_for_lecturer, room_signal, set_status, set_visible)
 from ui import session, workspace
