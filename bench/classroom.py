@@ -83,7 +83,7 @@ class StreamlitTab:
         self.watch_for = (PUSH_TEXT, "You are in this room as")
         self.closed = False
         self.paused = False
-        self.menu_opened_train = False
+        self.switch_retried = False  # Apply's page switch was overtaken and made again
         self._reader = threading.Thread(target=self._read, daemon=True)
         self._reader.start()
         self._poller = threading.Thread(target=self._auto_rerun, daemon=True)
@@ -105,6 +105,8 @@ class StreamlitTab:
             pages = {p.url_pathname: p.page_script_hash for p in info.app_pages if p.page_script_hash}
             self.pages.update(pages)
             if info.page_script_hash:
+                if info.page_script_hash != self.page_hash:
+                    self.widgets.clear()  # another page: its widgets arrive with this run
                 self.page_hash = info.page_script_hash
         elif kind == "page_info_changed":
             self.query = msg.page_info_changed.query_string
@@ -168,23 +170,30 @@ class StreamlitTab:
         self.run_and_wait()
 
     def apply_and_train(self) -> None:
-        """Press Apply in the banner (its page switch lands on the Train page), then Train. The timed
-        fragment reruns pause meanwhile, so none lands between the press and the page it opens."""
+        """Press Apply in the banner, wait for the Train page it opens, then press Train. The timed
+        fragment reruns pause meanwhile. Should another rerun overtake the page switch, the banner's next
+        poll makes it again: the polls resume, and the student waits for the Train page as a person would."""
         self.paused = True
         try:
             fragment = next(iter(self.fragments), "")
-            self.run_and_wait([_press(self.widgets["Apply"])], fragment_id=fragment)
-            self.run_and_wait()
-            if not (self.page_hash == self.pages.get("Train") and "train-button" in self.widgets):
-                # Applied (the step's data is loaded) but still on the Classroom page: under load a
-                # timed fragment rerun can overtake the page switch. The student opens Train from the menu.
-                self.menu_opened_train = True
-                self.go_to("Train")
-            if "train-button" not in self.widgets:
-                raise RuntimeError(f"Apply did not reach the Train page: {self.texts[-5:]}")
+            self.rerun([_press(self.widgets["Apply"])], fragment_id=fragment)
+            if not self._wait_for_train(30):
+                self.switch_retried = True
+                self.paused = False
+                if not self._wait_for_train(60):
+                    raise RuntimeError(f"Apply did not reach the Train page: {self.texts[-5:]}")
+                self.paused = True
             self.run_and_wait([_press(self.widgets["train-button"])])
         finally:
             self.paused = False
+
+    def _wait_for_train(self, timeout: float) -> bool:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            if self.page_hash == self.pages.get("Train") and "train-button" in self.widgets:
+                return True
+            time.sleep(0.05)
+        return False
 
     def start_polling(self) -> None:
         self._poller.start()
@@ -330,6 +339,12 @@ def run(quick: bool = False) -> dict:
             scores_right &= mine is not None and len(finished) == 1 and \
                 finished[0].result.evaluation.accuracy == mine.score
         scores_right &= len({r.score for r in students}) == 1  # one seed, one split, one model: one score
+        missing = set(nicknames) - {r.nickname for r in students}
+        for tab, nickname in zip(tabs, nicknames_of(tabs)):
+            if nickname in missing:  # what the page told this student, and their stored runs
+                said = [t for t in tab.texts if "room" in t.lower() or "board" in t.lower()][-3:]
+                print(f"not on the board: {nickname}; runs {[r.status for r in own_runs[nickname]]}; page: {said}",
+                      file=sys.stderr)
         others_seen = any(other in text for tab, me in zip(tabs, nicknames_of(tabs)) for text in tab.texts
                           for other in nicknames if other != me)
         separate = len(set(tokens)) == n and all(len(r) == 1 for r in own_runs.values()) and not others_seen
@@ -344,7 +359,7 @@ def run(quick: bool = False) -> dict:
             "all_scores_right": 1.0 if scores_right else 0.0,
             "workspaces_separate": 1.0 if separate else 0.0,
             "train_wall_s": train_wall,
-            "train_opened_from_menu": float(sum(t.menu_opened_train for t in tabs)),
+            "train_switch_retried": float(sum(t.switch_retried for t in tabs)),
         }
         warm.close()
         store.close()

@@ -105,7 +105,7 @@ INFO = {
     "predict_full": ("trees", "plain_rows", "plain_total_s", "mllab_total_s", "plain_maxrss_mb", "mllab_maxrss_mb",
                      "memory_ratio", "mllab_csv_mb", "mllab_engine_total_s", "engine_time_ratio"),
     "classroom": ("students", "push_shown_median_s", "join_wall_s", "join_cpu_per_student_s",
-                  "poll_cpu_per_student_per_s", "board_runs", "train_wall_s", "train_opened_from_menu"),
+                  "poll_cpu_per_student_per_s", "board_runs", "train_wall_s", "train_switch_retried"),
     "concurrency": ("sessions", "jobs_run", "jobs_completed", "sequential_s", "sequential_gap_per_job_s",
                     "concurrent_s", "idle_rerun_s",
                     "busy_rerun_s", "busy_rerun_max_s", "busy_reruns"),

@@ -9,7 +9,7 @@ from mllab.params import applicable
 from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
 from mllab.training import TrainingSpec, ValidationConfig, get_engine, new_run
 from ui import session, workspace
-from ui.classroom_panel import put_on_board, refuse_if_frozen, room_mode, room_train_note
+from ui.classroom_panel import arrived_on_train, put_on_board, refuse_if_frozen, room_mode, room_train_note
 from ui.inspection_model_panel import active_learning_curve, learning_curve_panel, sync_learning_curves
 from ui.model_summary import layer_summary_panel
 from ui.nav import sidebar
@@ -24,6 +24,7 @@ from ui.verdict_panel import boundary_settings, live_boundary_panel
 
 st.set_page_config(page_title="mllab · Train", page_icon="🔭", layout="wide")
 workspace.open_workspace()
+arrived_on_train()  # a room's Apply asked for this page: done
 engine = get_engine()
 owner = session.owner_id()
 session.sync_runs(engine, owner)

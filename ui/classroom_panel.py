@@ -35,6 +35,7 @@ _APPLIED = "room-applied"  # [room id, push number] the student applied last (al
 _ADMIN = "room-admin"  # the lecturer's secret for this session's room
 _STATUS = "room-status"
 _NOTE = "room-note"
+_GO_TRAIN = "room-go-train"  # Apply was pressed: the Train page is due
 _CLOSED = "room-closed"  # the sentence saying this session's room has closed, shown until another is joined
 STATUS_WORDS = {None: "Not started", "queued": "Queued", "running": "Training", "completed": "Done",
                 "stopped": "Stopped", "failed": "Failed", "interrupted": "Interrupted"}
@@ -64,7 +65,11 @@ def my_membership() -> dict | None:
 
 
 def _apply_push() -> None:
-    """The banner's Apply: the pushed step's data and settings into this workspace, then the Train page."""
+    """The banner's Apply (an on_click callback): the pushed step's data and settings into this workspace.
+
+    A callback runs whole before the script, so no rerun that arrives meanwhile (a timed fragment poll, a
+    click elsewhere) can stop it half-way, with the data loaded but the step not marked applied and the
+    run then missing from the board. The page switch follows in the script (`_go_to_train`)."""
     try:
         room, settings = pushed_step(workspace.store(), workspace.workspace_id())
         apply_settings(settings)
@@ -74,7 +79,18 @@ def _apply_push() -> None:
     st.session_state.pop(SHARE_APPLIED, None)  # the room's own note says where these settings came from
     st.session_state[_APPLIED] = (room.id, room.push_seq)
     workspace.remember(_APPLIED, [room.id, room.push_seq])
-    workspace.switch_page("pages/1_Train.py")
+    st.session_state[_GO_TRAIN] = True
+
+
+def _go_to_train() -> None:
+    """After Apply, the Train page. The flag stays until the Train page is reached (`arrived_on_train`), so a
+    switch overtaken by another rerun is made again by the banner's next poll instead of being lost."""
+    if st.session_state.get(_GO_TRAIN):
+        workspace.switch_page("pages/1_Train.py")
+
+
+def arrived_on_train() -> None:
+    st.session_state.pop(_GO_TRAIN, None)
 
 
 def room_banner() -> None:
@@ -92,6 +108,7 @@ def room_banner() -> None:
             status, seq = room_signal(workspace.store(), member["room"])
         except StoreError:
             return
+        _go_to_train()
         previous = st.session_state.get(_STATUS)
         st.session_state[_STATUS] = status
         if status == "closed":
@@ -109,8 +126,7 @@ def room_banner() -> None:
             with st.container(border=True):
                 text, button = st.columns([4, 1], vertical_alignment="center")
                 text.markdown(f":material/campaign: **Your lecturer shared:** {markdown_escape(title)}")
-                if button.button("Apply", key=f"room-apply-{seq}", type="primary", width="stretch"):
-                    _apply_push()
+                button.button("Apply", key=f"room-apply-{seq}", type="primary", width="stretch", on_click=_apply_push)
         if status == "frozen":
             st.warning("Your lecturer has paused new runs in this room for now.")
         note = st.session_state.pop(_NOTE, None)
