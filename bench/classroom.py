@@ -171,26 +171,31 @@ class StreamlitTab:
 
     def apply_and_train(self) -> None:
         """Press Apply in the banner, wait for the Train page it opens, then press Train. The timed
-        fragment reruns pause meanwhile. Should another rerun overtake the page switch, the banner's next
-        poll makes it again: the polls resume, and the student waits for the Train page as a person would."""
+        fragment reruns pause meanwhile (a browser's timers stop while a page loads). Should another rerun
+        overtake the page switch, the banner's next poll makes it again: the polls resume until the Train
+        page opens, as they would in the student's browser."""
         self.paused = True
         try:
             fragment = next(iter(self.fragments), "")
             self.rerun([_press(self.widgets["Apply"])], fragment_id=fragment)
-            if not self._wait_for_train(30):
+            if not self._wait_until(lambda: self.page_hash == self.pages.get("Train"), 60):
                 self.switch_retried = True
                 self.paused = False
-                if not self._wait_for_train(60):
-                    raise RuntimeError(f"Apply did not reach the Train page: {self.texts[-5:]}")
+                reached = self._wait_until(lambda: self.page_hash == self.pages.get("Train"), 60)
                 self.paused = True
+                if not reached:
+                    raise RuntimeError(f"Apply did not reach the Train page: {self.texts[-5:]}")
+            if not self._wait_until(lambda: "train-button" in self.widgets, TIMEOUT_S):
+                raise RuntimeError(f"The Train page did not finish drawing: {self.texts[-5:]}")
             self.run_and_wait([_press(self.widgets["train-button"])])
         finally:
             self.paused = False
 
-    def _wait_for_train(self, timeout: float) -> bool:
+    @staticmethod
+    def _wait_until(condition, timeout: float) -> bool:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.page_hash == self.pages.get("Train") and "train-button" in self.widgets:
+            if condition():
                 return True
             time.sleep(0.05)
         return False
