@@ -9,6 +9,7 @@ from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
 from mllab.training import (MAX_CANDIDATES, SearchSpec, TrainingSpec, ValidationConfig, get_engine, grid_size,
                             new_search_record, scorers_for)
 from ui import session, workspace
+from ui.classroom_panel import room_mode, room_search_note
 from ui.nav import sidebar
 from ui.params import set_widget_values
 from ui.presets import applied_step_note
@@ -37,21 +38,31 @@ if from_step is not None:
 else:
     preprocessing = PreprocessConfig.from_values(latest_run.preprocessing) if latest_run else PreprocessConfig()
     source = latest_run.name if latest_run else "the Train page defaults"
+room = room_mode()  # a classroom's member on their lecturer's step: the model and hidden settings are fixed
+if room is not None:  # the lecturer's split and seed, and the preprocessing they hid
+    preprocessing = PreprocessConfig.from_values({**preprocessing.as_dict(), **room.fixed_preprocessing()})
+    source = "your lecturer's step"
 st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
            f"{len(dataset.frame):,} rows · task **{task}**{' (a redshift)' if redshift else ''} · "
            f"preprocessing as in {source} (scaling {preprocessing.scaling}, "
            f"PCA {preprocessing.pca_components or 'off'}, seed {preprocessing.seed})")
 applied_step_note("search")
+if room is not None:
+    room_search_note(room)
 active = active_search()
 settings, output = st.columns([1, 1], gap="large")
 
 with settings:
     families = families_for(dataset.kind, task)
     keys = [f.key for f in families]
-    if st.session_state.get("search-family") not in keys:
+    pushed_family = room is not None and room.family in keys  # the lecturer's model, and their hidden settings
+    if pushed_family:
+        st.session_state["search-family"] = room.family
+    elif st.session_state.get("search-family") not in keys:
         st.session_state["search-family"] = st.session_state.get("family") if st.session_state.get("family") in keys \
             else keys[0]
-    family_key = st.selectbox("Model", keys, format_func=lambda k: FAMILIES[k].label, key="search-family")
+    family_key = st.selectbox("Model", keys, format_func=lambda k: FAMILIES[k].label, key="search-family",
+                              disabled=pushed_family)
     family = FAMILIES[family_key]
     strategy = st.radio("Search", ["grid", "random"], horizontal=True, key="search-strategy",
                         format_func={"grid": "Grid (every combination)", "random": "Random (a budget of draws)"}.get)
@@ -63,7 +74,8 @@ with settings:
         try:
             last_of_family = next((r for r in reversed(session.runs()) if r.family == family_key), None)
             dimensions, fixed = search_space(family, show_counts=strategy == "grid",
-                                             initial=last_of_family.params if last_of_family else None, task=task)
+                                             initial=last_of_family.params if last_of_family else None, task=task,
+                                             fixed=room.fixed_params() if pushed_family else None)
             space_error = None
         except UserError as err:
             dimensions, fixed, space_error = (), {}, str(err)

@@ -45,6 +45,20 @@ def train_until_done(at, timeout=300, finished_metric="Test accuracy"):
     raise AssertionError("training did not finish")
 
 
+def wait_for(at, found, timeout=300):
+    """Rerun `at` until `found(at)` holds (a job finished); fails on an exception or an error on the page."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        errors = [e.value for e in at.error]
+        assert not errors, errors
+        if found(at):
+            return at
+        time.sleep(0.3)
+    raise AssertionError("the job did not finish")
+
+
 def plotly_array(values) -> np.ndarray:
     """A trace's x or y: a list, or Plotly's binary encoding {"dtype": "f8", "bdata": base64}."""
     if isinstance(values, dict):

@@ -1,6 +1,6 @@
 """The classroom on the pages: the Classroom page's three views (join or create, a student's room, the
 lecturer's room), the banner that tells a student of a new push on every page, and what the Train
-page does for a room's member (the lecturer's hidden controls, the fixed split, a frozen room).
+and Search pages do for a room's member (the lecturer's hidden controls, the fixed split, a frozen room).
 
 The rooms themselves live in the store (mllab/store/rooms.py). Nicknames and typed codes are
 user text: shown in tables or escaped markdown, never as HTML.
@@ -186,7 +186,8 @@ class RoomMode:
 
 
 def room_mode() -> RoomMode | None:
-    """The room step the Train page trains, or None (not in a room, the step not applied, other data loaded)."""
+    """The room step the Train and Search pages use, or None (not in a room, the step not applied, other data
+    loaded). Sets the Train page's model to the step's; on other data it says so in a caption."""
     member, applied = my_membership(), st.session_state.get(_APPLIED)
     if member is None or not applied or applied[0] != member["room"]:
         return None
@@ -202,8 +203,8 @@ def room_mode() -> RoomMode | None:
         source.get("key") == pushed.get("key") if pushed.get("kind") == "builtin"
         else [f.get("sha256") for f in source.get("files", [])] == [f.get("sha256") for f in pushed.get("files", [])])
     if not same_data or session.current_target() != settings.get("target"):
-        st.caption("You loaded other data since applying your lecturer's step: this run is yours alone. Apply the "
-                   "step again to train for the room's board.")
+        st.caption("You loaded other data since applying your lecturer's step: what you train now is yours alone. "
+                   "Apply the step again to train for the room's board.")
         return None
     st.session_state["family"] = settings["family"]
     return RoomMode(found.room.id, found.room.code, found.room.push_seq, settings, frozenset(found.room.visible),
@@ -215,6 +216,12 @@ def room_train_note(room: RoomMode) -> None:
     st.info(f"Room **{room.code}**: your lecturer's step. Hold-out on the test split your lecturer fixed (test "
             f"fraction {pre['test_fraction']:g}, seed {pre['seed']}); the settings shown are yours to change.",
             icon=":material/groups:")  # a frozen room is said by the banner above, on every page
+
+
+def room_search_note(room: RoomMode) -> None:
+    """On the Search page: the model, the hidden hyperparameters and the preprocessing are the step's."""
+    st.caption(f"Room **{markdown_escape(room.code)}**: your lecturer fixed the model and the other settings of "
+               "this step; vary the hyperparameters shown.")
 
 
 def refuse_if_frozen() -> None:

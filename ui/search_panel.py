@@ -105,25 +105,29 @@ def _options_widget(param: Param, key: str, planned: list | None = None) -> list
 
 
 def search_space(family: ModelFamily, show_counts: bool, initial: dict | None = None,
-                 task: str = "classification") -> tuple[tuple[Dimension, ...], dict]:
+                 task: str = "classification", fixed: dict | None = None) -> tuple[tuple[Dimension, ...], dict]:
     """One row per hyperparameter: a fixed value, or what to try. Returns (dimensions, fixed values).
 
     Only the settings that mean something for the task are offered (no class weights for a regression).
     The fixed values start from `initial` (the latest run of this family) the first time the family
-    is shown. Raises ParamError for a layer list that cannot be read.
+    is shown. Settings named in `fixed` (a classroom's lecturer set them) are not drawn and never
+    varied: their values are returned as they are. Raises ParamError for a layer list that cannot be read.
     """
     prefix = f"search-{family.key}"
     if initial and not st.session_state.get(f"{prefix}-initialised"):
         set_widget_values(family.params, f"{prefix}-fixed", initial)
     st.session_state[f"{prefix}-initialised"] = True
-    dimensions, fixed = [], {}
+    dimensions, values, fixed = [], {}, fixed or {}
     for param in applicable(family.params, task):
+        if param.name in fixed:
+            values[param.name] = fixed[param.name]
+            continue
         # Wide enough for the whole word "Vary" beside its box in the half-width settings column.
         vary_col, widget_col = st.columns([1.5, 5], vertical_alignment="center")
         vary = vary_col.checkbox("Vary", key=f"{prefix}-vary-{param.name}")
         with widget_col:
             if not vary:
-                fixed[param.name] = render_param(param, f"{prefix}-fixed")
+                values[param.name] = render_param(param, f"{prefix}-fixed")
             elif isinstance(param, (ChoiceParam, BoolParam, IntListParam)):
                 dimensions.append(dimension_for(param, _options_widget(param, f"{prefix}-options-{param.name}",
                                                                        _planned(family.key, param.name))))
@@ -131,7 +135,7 @@ def search_space(family: ModelFamily, show_counts: bool, initial: dict | None = 
                 chosen, count = _range_widgets(param, f"{prefix}-{param.name}", show_counts,
                                                _planned(family.key, param.name))
                 dimensions.append(dimension_for(param, chosen, n_values=count))
-    return tuple(dimensions), fixed
+    return tuple(dimensions), values
 
 
 def _styled(table: pd.DataFrame, number_format: str = ".3f"):

@@ -1,6 +1,6 @@
 """Share links and the classroom room on the pages (AppTest, the real store and engine): a settings
 link sets up the opener's own workspace, a run link shows one run read-only, a room's push reaches a
-student with the lecturer's hidden controls, a frozen room refuses a run in a sentence, and the
+student with the lecturer's hidden controls (on the Train and the Search page), a frozen room refuses a run in a sentence, and the
 hostile cases (tampered ids, unknown codes, guessed lecturer links, HTML nicknames) are sentences."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from urllib.parse import parse_qs, urlparse
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from page_support import TIMEOUT, new_app, texts, train_until_done
+from page_support import TIMEOUT, new_app, texts, train_until_done, wait_for
 
 
 def _open(page: str, **params) -> AppTest:
@@ -107,6 +107,17 @@ def _join(code: str, nickname: str) -> AppTest:
     return student
 
 
+def _push_and_apply(lecturer: AppTest, student: AppTest, step: str, visible: list[str]) -> None:
+    """The lecturer pushes `step` showing students only the controls in `visible`; the student applies it."""
+    lecturer.selectbox(key="room-step").set_value(step).run()
+    lecturer.multiselect(key="room-visible").set_value(visible).run()
+    lecturer.button(key="room-push").click().run()
+    assert any("Pushed" in s.value for s in lecturer.success)
+    student.run()  # what the banner's timed fragment does in the browser
+    assert "Your lecturer shared" in texts(student)
+    next(b for b in student.button if b.label == "Apply").click().run()
+
+
 def test_a_room_pushes_a_step_with_hidden_controls_ranks_runs_and_freezes():
     lecturer = new_app()
     code, secret = _create_room(lecturer)
@@ -116,14 +127,7 @@ def test_a_room_pushes_a_step_with_hidden_controls_ranks_runs_and_freezes():
     shown = "\n".join(m.value for m in student.markdown)
     assert "<b>Bo</b>" not in shown and "Bo" in shown  # the nickname as text, escaped
 
-    lecturer.selectbox(key="room-step").set_value("forest/train").run()
-    lecturer.multiselect(key="room-visible").set_value(["hp:n_estimators"]).run()
-    lecturer.button(key="room-push").click().run()
-    assert any("Pushed" in s.value for s in lecturer.success)
-
-    student.run()  # what the banner's timed fragment does in the browser
-    assert "Your lecturer shared" in texts(student)
-    next(b for b in student.button if b.label == "Apply").click().run()
+    _push_and_apply(lecturer, student, "forest/train", ["hp:n_estimators"])
     # Apply switched the page from inside the banner's fragment; AppTest follows that for one run only.
     student.switch_page("pages/1_Train.py").run()
     assert "Room" in texts(student) and "Breast" in texts(student)
@@ -146,6 +150,44 @@ def test_a_room_pushes_a_step_with_hidden_controls_ranks_runs_and_freezes():
     student.run()
     assert any("paused new runs" in w.value for w in student.warning)
     assert student.button(key="train-button").disabled
+
+
+def test_the_search_page_keeps_a_rooms_hidden_settings_at_the_pushed_values():
+    lecturer = new_app()
+    lecturer.selectbox(key="builtin-choice").set_value("iris").run()
+    code, _ = _create_room(lecturer)
+    # "The settings on my Train page now", as the lecturer's session holds them (the Train page's own widget
+    # values do not outlive a page switch).
+    pushed = {"n_estimators": 10, "min_samples_leaf": 2, "max_features": "default", "class_weight": "none"}
+    for name, value in {**pushed, "max_depth": 3}.items():
+        lecturer.session_state[f"hp-random_forest-{name}"] = value
+    lecturer.session_state["family"], lecturer.session_state["pp-seed"] = "random_forest", 11
+    student = _join(code, "Ada")
+    # The student's own search plan from before: another model, and the number of trees ticked to vary.
+    student.session_state["search-family"] = "logistic_regression"
+    student.session_state["search-random_forest-vary-n_estimators"] = True
+    _push_and_apply(lecturer, student, "current", ["hp:max_depth"])
+    student.switch_page("pages/3_Search.py").run()
+    assert not student.exception
+    model = student.selectbox(key="search-family")
+    assert model.value == "random_forest" and model.disabled
+    assert "your lecturer fixed the model" in texts(student)
+    shown = {w.key for w in (*student.checkbox, *student.slider, *student.selectbox, *student.multiselect)}
+    prefix = "search-random_forest"
+    assert f"{prefix}-vary-max_depth" in shown and f"{prefix}-fixed-max_depth" in shown
+    assert not {f"{prefix}-{part}-{name}" for part in ("vary", "fixed") for name in pushed} & shown
+
+    student.checkbox(key=f"{prefix}-vary-max_depth").check().run()
+    student.slider(key=f"{prefix}-max_depth-range").set_value((1, 5)).run()
+    student.number_input(key=f"{prefix}-max_depth-count").set_value(2).run()
+    student.selectbox(key="search-val-scheme").set_value("holdout").run()
+    student.button(key="search-run").click().run()
+    wait_for(student, lambda at: any(b.key == "search-train-best" for b in at.button))
+    record = student.session_state["searches"][-1]
+    assert record.status == "completed" and record.preprocessing["seed"] == 11
+    candidates = record.result.candidates
+    assert sorted(c.params["max_depth"] for c in candidates) == [1, 5]
+    assert all({name: c.params[name] for name in pushed} == pushed for c in candidates)
 
 
 def test_hostile_room_cases_are_sentences():

@@ -4,11 +4,11 @@ table and the best, and "Train with these settings" puts them on the Train page;
 
 import json
 import re
-import time
 
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
+from page_support import wait_for
 
 TIMEOUT = 120
 
@@ -19,19 +19,6 @@ def _app_on(dataset_key: str) -> AppTest:
     return at
 
 
-def _wait_for(at, found, timeout=300):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception
-        errors = [e.value for e in at.error]
-        assert not errors, errors
-        if found(at):
-            return at
-        time.sleep(0.3)
-    raise AssertionError("the job did not finish")
-
-
 def test_a_stratified_kfold_run_shows_per_fold_scores_and_mean_std_in_runs():
     at = _app_on("wine")
     at.switch_page("pages/1_Train.py").run()
@@ -40,7 +27,7 @@ def test_a_stratified_kfold_run_shows_per_fold_scores_and_mean_std_in_runs():
     at.selectbox(key="val-scheme").set_value("stratified_kfold").run()
     at.slider(key="val-n_folds").set_value(4).run()
     at.button(key="train-button").click().run()
-    _wait_for(at, lambda at: any(m.label == "Mean accuracy" for m in at.metric))
+    wait_for(at, lambda at: any(m.label == "Mean accuracy" for m in at.metric))
     mean = next(m for m in at.metric if m.label == "Mean accuracy").value
     assert mean.startswith("0.9") and "±" in mean
     assert next(m for m in at.metric if m.label == "Folds").value == "4 of 4"
@@ -72,7 +59,7 @@ def test_search_page_grid_search_table_best_and_train_with_these_settings():
     at.slider(key="search-val-n_folds").set_value(3).run()
     assert any(c.value == "6 candidates × 3 models each" for c in at.caption)
     at.button(key="search-run").click().run()
-    _wait_for(at, lambda at: any(b.key == "search-train-best" for b in at.button))
+    wait_for(at, lambda at: any(b.key == "search-train-best" for b in at.button))
     table = next(d.value for d in at.dataframe if "Best" in d.value.columns)
     assert len(table) == 6 and set(table["Max depth"]) == {"1", "3", "5"}
     assert table["Best"].sum() == 1 and table.iloc[0]["Best"]  # sorted best first
@@ -126,11 +113,11 @@ def test_a_running_search_shows_candidate_progress_and_stop_keeps_the_finished_o
     at.number_input(key="search-mlp-batch_size-count").set_value(4).run()
     at.selectbox(key="search-val-scheme").set_value("holdout").run()
     at.button(key="search-run").click().run()
-    _wait_for(at, lambda at: any(d.value.shape[0] >= 1 and "Batch size" in d.value.columns for d in at.dataframe))
+    wait_for(at, lambda at: any(d.value.shape[0] >= 1 and "Batch size" in d.value.columns for d in at.dataframe))
     progress = at.get("progress")[0]
     assert re.match(r"Candidate \d of 4", progress.proto.text)
     at.button(key="search-stop").click().run()
-    _wait_for(at, lambda at: any(b.key == "search-train-best" for b in at.button) or at.warning)
+    wait_for(at, lambda at: any(b.key == "search-train-best" for b in at.button) or at.warning)
     infos = " ".join(i.value for i in at.info)
     table = next(d.value for d in at.dataframe if "Best" in d.value.columns)
     assert 1 <= len(table) < 4 and f"Stopped after {len(table)} of 4 candidates" in infos
@@ -151,7 +138,7 @@ def test_a_kfold_photo_z_run_on_the_train_page_shows_fold_scores_and_out_of_fold
     at.selectbox(key="val-scheme").set_value("kfold").run()
     at.slider(key="val-n_folds").set_value(3).run()
     at.button(key="train-button").click().run()
-    _wait_for(at, lambda at: any(m.label == "Out-of-fold R²" for m in at.metric))
+    wait_for(at, lambda at: any(m.label == "Out-of-fold R²" for m in at.metric))
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["Mean R²"].startswith("0.8") and "±" in metrics["Mean R²"]
     assert float(metrics["Mean NMAD"].split(" ± ")[0]) <= 0.016 and metrics["Folds"] == "3 of 3"
@@ -188,7 +175,7 @@ def test_search_page_on_a_photo_z_regression_ranks_by_r2_and_trains_the_best_as_
     at.selectbox(key="search-val-scheme").set_value("holdout").run()
     assert any(c.value == "2 candidates × 1 model each" for c in at.caption)
     at.button(key="search-run").click().run()
-    _wait_for(at, lambda at: any(b.key == "search-train-best" for b in at.button))
+    wait_for(at, lambda at: any(b.key == "search-train-best" for b in at.button))
     table = next(d.value for d in at.dataframe if "Best" in d.value.columns)
     assert "Mean R²" in table.columns and len(table) == 2
     assert table.iloc[0]["Best"] and table.iloc[0]["Max depth"] == "12"
