@@ -10,6 +10,7 @@ from mllab import charts
 from mllab.datasets import markdown_escape
 from mllab.evaluation import TestPredictions, inspection
 from mllab.training import Run
+from ui import presenter
 
 
 def _predictions_or_note(run: Run) -> TestPredictions | None:
@@ -52,8 +53,8 @@ def confusion_panel(run: Run, key: str) -> None:
     shows that cell's test samples."""
     evaluation = run.result.evaluation
     normalised = st.toggle("Row-normalised (share of each true class)", key=f"{key}-normalise")
-    event = st.plotly_chart(charts.clickable_confusion_figure(evaluation, normalised=normalised),
-                            key=f"{key}-confusion", width="stretch", on_select="rerun", selection_mode="points")
+    event = presenter.plotly_chart(charts.clickable_confusion_figure(evaluation, normalised=normalised),
+                                   key=f"{key}-confusion", width="stretch", on_select="rerun", selection_mode="points")
     predictions = _predictions_or_note(run)
     if predictions is None:
         return

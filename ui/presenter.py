@@ -9,14 +9,18 @@ from __future__ import annotations
 
 import streamlit as st
 
+from mllab import charts
+
 PRESENT_PARAM = "present"
 
-# Streamlit sizes its text in rem: a larger root font enlarges every label, caption and widget at once.
+# Plotly's mode bar (the toolbar a hover shows) covered a half-width chart's title at 1280x720: hidden on every
+# page's charts. Streamlit sizes its text in rem: a larger root font enlarges every label, caption and widget at once.
 PRESENTER_CSS = """
 <style>
 html { font-size: 24px; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stSidebarCollapseButton"] { display: none !important; }
+[data-testid="stPlotlyChart"] .modebar-container { display: none !important; }
 [data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding: 1.2rem 2rem 2rem !important; }
 h1 { font-size: 2.2rem !important; }
 [data-testid="stProgress"] p, [data-testid="stAlert"] p { font-size: 1.05rem; }
@@ -26,6 +30,12 @@ h1 { font-size: 2.2rem !important; }
 
 def presenting() -> bool:
     return st.query_params.get(PRESENT_PARAM) == "1"
+
+
+def plotly_chart(figure, **kwargs):
+    """`st.plotly_chart`, with the figure enlarged by `charts.for_projector` in presenter mode (the Train page's
+    evaluation figures: legible from the back row). The figure is enlarged in place: pass one built for this call."""
+    return st.plotly_chart(charts.for_projector(figure, copy=False) if presenting() else figure, **kwargs)
 
 
 def link_params() -> dict:

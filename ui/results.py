@@ -96,9 +96,10 @@ def evaluation_panel(run: Run, key: str, from_runs_page: bool = False) -> None:
     with samples:
         samples_panel(run, key)
     with roc:
-        st.plotly_chart(charts.roc_figure(evaluation), key=f"{key}-roc", width="stretch")
+        presenter.plotly_chart(charts.roc_figure(evaluation), key=f"{key}-roc", width="stretch")
     with precision_recall:
-        st.plotly_chart(charts.precision_recall_figure(evaluation), key=f"{key}-precision-recall", width="stretch")
+        presenter.plotly_chart(charts.precision_recall_figure(evaluation), key=f"{key}-precision-recall",
+                               width="stretch")
     with calibration:
         calibration_tab(evaluation, key)
     with boundary:
@@ -250,11 +251,12 @@ def regression_panel(run: Run, key: str, from_runs_page: bool = False) -> None:
     with curves:
         learning_curves(run, key)
     with scatter:
-        st.plotly_chart(_pooled_points(charts.predicted_vs_true_figure(evaluation, run.target, run.redshift), pooled),
-                        key=f"{key}-predicted", width="stretch")
+        presenter.plotly_chart(
+            _pooled_points(charts.predicted_vs_true_figure(evaluation, run.target, run.redshift), pooled),
+            key=f"{key}-predicted", width="stretch")
     with residuals:
-        st.plotly_chart(_pooled_points(charts.residuals_figure(evaluation, run.target, run.redshift), pooled),
-                        key=f"{key}-residuals", width="stretch")
+        presenter.plotly_chart(_pooled_points(charts.residuals_figure(evaluation, run.target, run.redshift), pooled),
+                               key=f"{key}-residuals", width="stretch")
     with importance:
         importance_tab(run, key)
     with samples:

@@ -20,7 +20,7 @@ from mllab.models import FAMILIES
 from mllab.prepare import PREPROCESSING_SCHEMA, split_columns
 from mllab.training import VALIDATION_SCHEMA, Run, ValidationConfig
 from ui import data as loading
-from ui import session
+from ui import presenter, session
 from ui.cleaning_panel import MARKER_PREFIX
 from ui.params import set_widget_values
 from ui.task import set_task
@@ -120,7 +120,7 @@ def calibration_tab(evaluation, key: str) -> None:
                "rows are sorted by the probability the model gave and cut into bins of about equal size (quantile "
                "bins); each point is one bin, its size and hover say how many rows it holds. On the dotted line the "
                "model's probabilities mean what they say.")
-    st.plotly_chart(charts.reliability_figure(calibration), key=f"{key}-reliability", width="stretch")
+    presenter.plotly_chart(charts.reliability_figure(calibration), key=f"{key}-reliability", width="stretch")
 
 
 def boundary_tab(run: Run, key: str) -> None:
@@ -134,7 +134,7 @@ def boundary_tab(run: Run, key: str) -> None:
                        "page before training.")
         return
     st.caption(markdown_escape(boundary.note) + " Misclassified test rows are ringed in black.")
-    st.plotly_chart(charts.boundary_figure(boundary), key=f"{key}-boundary", width="stretch")
+    presenter.plotly_chart(charts.boundary_figure(boundary), key=f"{key}-boundary", width="stretch")
 
 
 def live_boundary_panel(run: Run, key: str) -> None:

@@ -13,7 +13,8 @@ import plotly.graph_objects as go
 
 from mllab.charts.data import sample_images_figure
 from mllab.charts.style import (BASE_FONT, CHANCE_COLOUR, CLASS_PALETTE, EMPTY_CELL, HEIGHT, LINE_WIDTH, MACRO_COLOUR,
-                                PALETTE, TEXT_DARK, VALIDATION_COLOUR, _base_layout, _message, shorten)
+                                PALETTE, SIZED_TO_HEIGHT, TEXT_DARK, VALIDATION_COLOUR, _base_layout, _message,
+                                shorten)
 from mllab.evaluation import MACRO_LABEL, PHOTO_Z_OUTLIER_CUT, Evaluation, RegressionEvaluation
 
 
@@ -293,7 +294,7 @@ def clickable_confusion_figure(evaluation: Evaluation, normalised: bool) -> go.F
     cell_height = (min(900, 380 + 36 * k) - 160) / max(k, 1)
     fig.add_trace(go.Scatter(
         x=[names[j] for i in range(k) for j in range(k)], y=[names[i] for i in range(k) for j in range(k)],
-        mode="markers", name=CELL_TRACE_NAME, showlegend=False,
+        mode="markers", name=CELL_TRACE_NAME, showlegend=False, meta=SIZED_TO_HEIGHT,  # for_projector grows them
         customdata=[[int(counts[i][j]), i, j, float(share[i][j])] for i in range(k) for j in range(k)],
         marker=dict(symbol="square-open", size=max(10, 0.8 * cell_height), opacity=0,
                     color=VALIDATION_COLOUR, line=dict(width=4, color=VALIDATION_COLOUR)),

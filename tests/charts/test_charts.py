@@ -105,6 +105,21 @@ def test_confusion_matrix_figure(iris_evaluation, normalised):
     _check_readable(fig)
 
 
+def test_the_projector_enlarges_the_clickable_confusion_matrix_and_its_cell_frames(iris_evaluation):
+    fig = charts.clickable_confusion_figure(iris_evaluation, normalised=False)
+    big = charts.for_projector(fig)
+    assert big.layout.height >= charts.PRESENTER_HEIGHT > fig.layout.height
+    assert big.layout.title.font.size > fig.layout.title.font.size
+    assert big.layout.xaxis.tickfont.size > fig.layout.xaxis.tickfont.size
+    assert [a.font.size for a in big.layout.annotations] == [round(a.font.size * 1.5) for a in fig.layout.annotations]
+    # The frame a click draws round a cell is sized to the cell: it grows with the figure's height.
+    cells, big_cells = (next(t for t in f.data if t.name == charts.CELL_TRACE_NAME) for f in (fig, big))
+    assert big_cells.marker.size == pytest.approx(cells.marker.size * big.layout.height / fig.layout.height)
+    assert fig.layout.height == charts.confusion_matrix_figure(iris_evaluation, False).layout.height  # not changed
+    big.to_json()
+    assert charts.for_projector(fig, copy=False) is fig and fig.layout.height == big.layout.height  # in place
+
+
 def test_roc_figure(iris_evaluation, binary_evaluation):
     fig = charts.roc_figure(iris_evaluation)
     names = [t.name for t in fig.data]
