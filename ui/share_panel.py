@@ -47,11 +47,13 @@ def app_url(page: str, **params: str) -> str:
 
 # -- the settings a link carries -------------------------------------------------------------------
 
-def _schema_values(schema, prefix: str) -> dict:
-    """A schema's values as the page's widgets hold them now, checked (a bad one falls back to its default)."""
-    values = {}
+def _schema_values(schema, prefix: str, kept: dict | None = None) -> dict:
+    """A schema's values as the page's widgets hold them now, else as last `kept` (`remembered_settings`: the
+    widgets are not on this page), checked (a bad one falls back to its default)."""
+    values, kept = {}, kept or {}
     for param in schema:
-        raw = st.session_state.get(widget_key(prefix, param), param.default)
+        key = widget_key(prefix, param)
+        raw = st.session_state.get(key, kept.get(key, param.default))
         try:
             value = param.validate(raw)
         except (UserError, TypeError, ValueError):
@@ -70,13 +72,15 @@ def settings_from_state() -> dict:
         raise LinkError("Load a dataset and choose its target on the Data page first: settings are shared with "
                         "the data they train on.")
     task, redshift = current_task(raw, target)
-    family = st.session_state.get("family") or next(iter(FAMILIES))
+    kept = workspace.remembered_settings()  # from another page (the Classroom's push), the Train page's last values
+    family = st.session_state.get("family") or kept.get("family")
+    family = family if family in FAMILIES else next(iter(FAMILIES))
     choices = session.cleaning_choices()
     return {"title": f"{FAMILIES[family].label} on {raw.name}", "data": dict(source), "target": target, "task": task,
             "redshift": bool(redshift), "cleaning": choices.as_dict() if choices is not None else None,
-            "family": family, "params": _schema_values(FAMILIES[family].params, f"hp-{family}"),
-            "preprocessing": _schema_values(PREPROCESSING_SCHEMA, "pp"),
-            "validation": _schema_values(VALIDATION_SCHEMA, "val")}
+            "family": family, "params": _schema_values(FAMILIES[family].params, f"hp-{family}", kept),
+            "preprocessing": _schema_values(PREPROCESSING_SCHEMA, "pp", kept),
+            "validation": _schema_values(VALIDATION_SCHEMA, "val", kept)}
 
 
 def settings_of_step(workflow: Workflow, step: Step) -> dict:

@@ -196,6 +196,13 @@ def remember_settings() -> None:
     remember("settings", values)
 
 
+def remembered_settings() -> dict:
+    """The Train and Search pages' widget values as last kept. On any other page Streamlit has already
+    dropped those widgets' state, so this is where their values are then (the Classroom page's "push the
+    settings on my Train page" reads them)."""
+    return dict(st.session_state.get(_SAVED, {}).get("settings") or {})
+
+
 def _is_search_setting(key: str) -> bool:
     # search-<family>-…: the Search page's per-family plan; its live tables and charts are not settings.
     return key.startswith("search-") and not key.startswith(("search-live", "search-table", "search-chart"))

@@ -153,15 +153,13 @@ def test_a_room_pushes_a_step_with_hidden_controls_ranks_runs_and_freezes():
 
 
 def test_the_search_page_keeps_a_rooms_hidden_settings_at_the_pushed_values():
-    lecturer = new_app()
-    lecturer.selectbox(key="builtin-choice").set_value("iris").run()
+    # "The settings on my Train page now": set on the Train page, pushed from the Classroom page (where the
+    # Train page's widgets, and so their state, are gone: the push reads the workspace's kept settings).
+    lecturer = _iris_forest(new_app())
+    lecturer.slider(key="hp-random_forest-min_samples_leaf").set_value(2).run()
+    lecturer.slider(key="hp-random_forest-max_depth").set_value(3).run()
+    pushed = {"n_estimators": 20, "min_samples_leaf": 2, "max_features": "default", "class_weight": "none"}
     code, _ = _create_room(lecturer)
-    # "The settings on my Train page now", as the lecturer's session holds them (the Train page's own widget
-    # values do not outlive a page switch).
-    pushed = {"n_estimators": 10, "min_samples_leaf": 2, "max_features": "default", "class_weight": "none"}
-    for name, value in {**pushed, "max_depth": 3}.items():
-        lecturer.session_state[f"hp-random_forest-{name}"] = value
-    lecturer.session_state["family"], lecturer.session_state["pp-seed"] = "random_forest", 11
     student = _join(code, "Ada")
     # The student's own search plan from before: another model, and the number of trees ticked to vary.
     student.session_state["search-family"] = "logistic_regression"
