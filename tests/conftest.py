@@ -24,3 +24,13 @@ def shared_engine():
     engine = get_engine()
     assert engine.wait_ready(180), engine.start_error
     return engine
+
+
+def pytest_collection_modifyitems(config, items):
+    """For pytest-xdist's `--dist loadgroup` (pytest.ini): a module's tests stay together on one xdist worker,
+    so a module-scoped fixture (a trained run, a database) is made once; the browser tests are one group, so
+    they share one app server and one chromium (tests/browser/conftest.py) instead of one per xdist worker."""
+    for item in items:
+        path = item.path.relative_to(ROOT).as_posix()
+        group = "browser" if path.startswith("tests/browser/") else path
+        item.add_marker(pytest.mark.xdist_group(group))
