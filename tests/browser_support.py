@@ -106,3 +106,24 @@ def chart_with_title(page, title: str):
 
 def press(page, name: str) -> None:
     page.get_by_role("button", name=name, exact=True).click()
+
+
+def open_in_new_context(browser, url: str):
+    """A fresh browser context (a new Streamlit session, cookies and all) on `url`: (context, page)."""
+    context = browser.new_context(viewport={"width": 1600, "height": 1000})
+    page = context.new_page()
+    page.set_default_timeout(TIMEOUT_MS)
+    page.goto(url)
+    wait_idle(page)
+    return context, page
+
+
+def metric_value(page, label: str) -> str:
+    """The value of the metric tile labelled exactly `label`, once it is shown."""
+    from playwright.sync_api import expect
+
+    tile = page.locator('[data-testid="stMetric"]').filter(
+        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(f"^{re.escape(label)}$"))).first
+    expect(tile).to_be_visible()
+    return tile.locator('[data-testid="stMetricValue"]').inner_text()
+

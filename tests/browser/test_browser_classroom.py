@@ -10,26 +10,10 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from browser_support import ROOT, TIMEOUT_MS, choose, go_to, press, wait_idle, widget
+from browser_support import ROOT, choose, go_to, metric_value, open_in_new_context, press, wait_idle, widget
 ARTIFACTS = ROOT / "artifacts"
 
 PUSH_SHOWN_S = 5.0
-
-
-def _context(browser, url: str):
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url)
-    wait_idle(page)
-    return context, page
-
-
-def _tile(page, label: str) -> str:
-    tile = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(f"^{re.escape(label)}$"))).first
-    expect(tile).to_be_visible()
-    return tile.locator('[data-testid="stMetricValue"]').inner_text()
 
 
 def _link(page, name: str) -> str:
@@ -54,21 +38,21 @@ def test_a_settings_link_in_a_fresh_browser_and_a_run_link_read_only(page, brows
     sharer_token = parse_qs(urlparse(page.url).query)["ws"][0]
     assert sharer_token not in settings_link
 
-    opener_context, opener = _context(browser, settings_link)  # shares nothing with the sharer's browser
+    opener_context, opener = open_in_new_context(browser, settings_link)  # shares nothing with the sharer's browser
     expect(opener.get_by_text("Set up from a shared link")).to_be_visible()
     expect(opener.get_by_role("combobox", name="Model")).to_have_value("Random forest")
     expect(opener.get_by_text(re.compile("Dataset: Iris flowers"))).to_be_visible()
     assert parse_qs(urlparse(opener.url).query)["ws"][0] != sharer_token
     press(opener, "Train")
-    accuracy = _tile(opener, "Test accuracy")
+    accuracy = metric_value(opener, "Test accuracy")
     press(opener, "Share this run")
     wait_idle(opener)
     run_link = _link(opener, "run")
     _shot(opener, "classroom-share-links")
 
-    viewer_context, viewer = _context(browser, run_link)
+    viewer_context, viewer = open_in_new_context(browser, run_link)
     expect(viewer.get_by_role("heading", name="A shared run")).to_be_visible()
-    assert _tile(viewer, "Test accuracy") == accuracy
+    assert metric_value(viewer, "Test accuracy") == accuracy
     expect(viewer.get_by_text(re.compile("^Read-only"))).to_be_visible()
     for word in ("Delete", "Download", "Name, note and tags"):
         assert viewer.get_by_text(word).count() == 0  # nothing of the owner's to change or take
@@ -93,7 +77,7 @@ def test_push_apply_hidden_controls_and_a_frozen_room(page, browser, server):
     code = code_box.inner_text().strip()
     secret = parse_qs(urlparse(lecturer.url).query)["room_admin"][0]
 
-    student_context, student = _context(browser, f"{server}/Classroom")
+    student_context, student = open_in_new_context(browser, f"{server}/Classroom")
     student.get_by_role("textbox", name="Room code").fill(code.lower().replace("-", " "))
     student.get_by_role("textbox", name="Nickname").fill("<i>Bo</i>")
     press(student, "Join")
@@ -102,7 +86,7 @@ def test_push_apply_hidden_controls_and_a_frozen_room(page, browser, server):
     expect(student.locator("i", has_text="Bo")).to_have_count(0)  # the nickname is text, not markup
     # The student's token opens no lecturer page.
     student_token = parse_qs(urlparse(student.url).query)["ws"][0]
-    guess_context, guess = _context(browser, f"{server}/Classroom?room_admin={student_token}")
+    guess_context, guess = open_in_new_context(browser, f"{server}/Classroom?room_admin={student_token}")
     expect(guess.get_by_text(re.compile("That lecturer link opens no room"))).to_be_visible()
     assert guess.get_by_text(code, exact=True).count() == 0
     guess_context.close()
@@ -135,7 +119,7 @@ def test_push_apply_hidden_controls_and_a_frozen_room(page, browser, server):
     assert widget(student, "stSelectbox", "Validation").count() == 0
     _shot(student, "classroom-student-train")
     press(student, "Train")
-    accuracy = _tile(student, "Test accuracy")
+    accuracy = metric_value(student, "Test accuracy")
 
     board = lecturer.locator('[data-testid="stDataFrame"]').last
     expect(board).to_contain_text("Bo", timeout=30_000)

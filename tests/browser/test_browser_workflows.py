@@ -6,7 +6,6 @@ import gzip
 import re
 from urllib.parse import urlparse
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from browser_support import TIMEOUT_MS, go_to, press, wait_idle, widget

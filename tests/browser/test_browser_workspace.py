@@ -12,23 +12,8 @@ from urllib.parse import parse_qs, urlparse
 
 from playwright.sync_api import expect
 
-from browser_support import TIMEOUT_MS, chart_with_title, choose, go_to, press, streamlit_server, wait_idle, widget
-
-
-def _open(browser, url):
-    context = browser.new_context(viewport={"width": 1600, "height": 1000})
-    page = context.new_page()
-    page.set_default_timeout(TIMEOUT_MS)
-    page.goto(url)
-    wait_idle(page)
-    return context, page
-
-
-def _tile(page, label: str) -> str:
-    tile = page.locator('[data-testid="stMetric"]').filter(
-        has=page.locator('[data-testid="stMetricLabel"]', has_text=re.compile(f"^{re.escape(label)}$"))).first
-    expect(tile).to_be_visible()
-    return tile.locator('[data-testid="stMetricValue"]').inner_text()
+from browser_support import (chart_with_title, choose, go_to, metric_value, open_in_new_context, press,
+                             streamlit_server, wait_idle, widget)
 
 
 def _open_run(page, name: str) -> None:
@@ -51,13 +36,13 @@ def test_refresh_a_second_browser_and_kill_9_lose_nothing(browser, tmp_path):
     env = {"MLLAB_DATA_DIR": str(tmp_path / "store"), "MLLAB_WORKERS": "1"}
     started = []
     with streamlit_server(tmp_path / "first.log", env=env, started=started) as url:
-        context, page = _open(browser, url)
+        context, page = open_in_new_context(browser, url)
         expect(page.get_by_role("heading", name=re.compile("Handwritten digits", re.I))).to_be_visible()
         token = parse_qs(urlparse(page.url).query)["ws"][0]
         go_to(page, "Train")
         choose(page, "Model", "Random forest")
         press(page, "Train")
-        accuracy = _tile(page, "Test accuracy")
+        accuracy = metric_value(page, "Test accuracy")
         assert float(accuracy) >= 0.9
 
         # F5 on every page: the same data, run and figures.
@@ -69,15 +54,15 @@ def test_refresh_a_second_browser_and_kill_9_lose_nothing(browser, tmp_path):
             if name == "Data":
                 expect(page.get_by_role("heading", name=re.compile("Handwritten digits", re.I))).to_be_visible()
             else:
-                assert _tile(page, "Test accuracy") == accuracy
+                assert metric_value(page, "Test accuracy") == accuracy
         train_url = page.url
 
         # The link on another device: a browser context that shares nothing with the first.
-        other, second = _open(browser, train_url)
-        assert _tile(second, "Test accuracy") == accuracy
+        other, second = open_in_new_context(browser, train_url)
+        assert metric_value(second, "Test accuracy") == accuracy
         other.close()
         # Without the link, a browser gets a workspace of its own: none of these runs.
-        stranger, third = _open(browser, f"{url}/Runs")
+        stranger, third = open_in_new_context(browser, f"{url}/Runs")
         expect(third.get_by_text("No runs yet", exact=False)).to_be_visible()
         assert parse_qs(urlparse(third.url).query)["ws"] != [token]
         stranger.close()
@@ -98,13 +83,13 @@ def test_refresh_a_second_browser_and_kill_9_lose_nothing(browser, tmp_path):
         context.close()
 
     with streamlit_server(tmp_path / "second.log", env=env) as url:
-        context, page = _open(browser, f"{url}/Runs?ws={token}")
+        context, page = open_in_new_context(browser, f"{url}/Runs?ws={token}")
         # The interrupted run, shown last, keeps its curve so far and says what happened.
         expect(page.get_by_text(re.compile("Interrupted: the app server stopped")).first).to_be_visible()
         expect(chart_with_title(page, "Loss").first).to_be_visible()
         # The finished one is intact, with its figures.
         _open_run(page, "Run 1")
-        assert _tile(page, "Test accuracy") == accuracy
+        assert metric_value(page, "Test accuracy") == accuracy
         page.get_by_role("tab", name="Confusion matrix").click()
         expect(chart_with_title(page, "Confusion").first).to_be_visible()
         context.close()
