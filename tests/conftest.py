@@ -26,11 +26,16 @@ def shared_engine():
     return engine
 
 
+# The browser tests in two groups of about equal time (each starts one app server on its xdist process): the
+# workflow presets' clicks, and the rest. One group of all of them was the whole run's last half hour.
+BROWSER_GROUPS = {"tests/browser/test_browser_workflows.py": "browser-workflows"}
+
+
 def pytest_collection_modifyitems(config, items):
-    """For pytest-xdist's `--dist loadgroup` (pytest.ini): a module's tests stay together on one xdist worker,
-    so a module-scoped fixture (a trained run, a database) is made once; the browser tests are one group, so
-    they share one app server and one chromium (tests/browser/conftest.py) instead of one per xdist worker."""
+    """For pytest-xdist's `--dist loadgroup` (pytest.ini): a module's tests stay together on one xdist process,
+    so a module-scoped fixture (a trained run, a database) is made once; the browser tests make two groups, each
+    sharing one app server and one chromium (tests/browser/conftest.py)."""
     for item in items:
         path = item.path.relative_to(ROOT).as_posix()
-        group = "browser" if path.startswith("tests/browser/") else path
+        group = BROWSER_GROUPS.get(path, "browser") if path.startswith("tests/browser/") else path
         item.add_marker(pytest.mark.xdist_group(group))
