@@ -41,6 +41,20 @@ DEFAULT_ABANDON_AFTER_S = 60.0
 RECYCLE_GROWTH_ENV = "MLLAB_RECYCLE_GROWTH"
 DEFAULT_RECYCLE_GROWTH = 0.08
 
+# Dask's housekeeping, slowed to what an app without Dask's dashboard needs. The scheduler, the nannies and
+# the client live in the Streamlit process, and with the defaults (a 20 ms event-loop tick per server, a
+# 500 ms system monitor, a 100 ms nanny memory check) they cost it 0.04 core with nobody connected, which
+# every browser session then paid for as long as it was open (bench/first_page.py); each worker's
+# statistical profiler (every 10 ms, for the dashboard only) cost another 0.02 core per worker. With these:
+# 0.009 core in the app and 0.003 per idle worker (2 workers, measured here). A worker past its memory
+# limit is still terminated by its nanny, within half a second.
+QUIET_CLUSTER = {
+    "distributed.admin.tick.interval": "1s",
+    "distributed.admin.system-monitor.interval": "2s",
+    "distributed.worker.memory.monitor-interval": "500ms",
+    "distributed.worker.profile.enabled": False,
+}
+
 log = logging.getLogger(__name__)
 
 
@@ -194,7 +208,7 @@ class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausi
                 # A job whose worker dies (killed, out of memory) fails at once with a message,
                 # instead of being re-run from scratch on another worker up to three times.
                 _keep_restarting_workers_registered()
-                with dask.config.set({"distributed.scheduler.allowed-failures": 0}):
+                with dask.config.set({"distributed.scheduler.allowed-failures": 0, **QUIET_CLUSTER}):
                     self._cluster = LocalCluster(
                         n_workers=self.n_workers, threads_per_worker=1, processes=True, dashboard_address=None,
                         silence_logs=logging.WARNING,
