@@ -156,6 +156,13 @@ def live_panel(run_number: int) -> None:
         try:
             state = engine.job(run.job_id, owner)
         except KeyError:
+            # The engine forgets a job once a sync has seen it end, and the sidebar's heartbeat (a fragment of
+            # its own, every 10 s) may be that sync: this poll then finds no job, and returning here left
+            # the page on the live panel for good, the run finished but its evaluation never drawn (a CI
+            # browser test waited 600 s for its tiles). The full rerun that ending asks for is made now.
+            session.sync_runs(engine, owner)
+            if next(r for r in session.runs() if r.number == run_number).finished:
+                st.rerun()
             return
         session.sync_runs(engine, owner)
         run_header(run)
