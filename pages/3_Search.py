@@ -55,14 +55,14 @@ settings, output = st.columns([1, 1], gap="large")
 with settings:
     families = families_for(dataset.kind, task)
     keys = [f.key for f in families]
-    pushed_family = room is not None and room.family in keys  # the lecturer's model, and their hidden settings
-    if pushed_family:
+    room_fixes_model = room is not None and room.family in keys  # the lecturer's model, and their hidden settings
+    if room_fixes_model:
         st.session_state["search-family"] = room.family
     elif st.session_state.get("search-family") not in keys:
         st.session_state["search-family"] = st.session_state.get("family") if st.session_state.get("family") in keys \
             else keys[0]
     family_key = st.selectbox("Model", keys, format_func=lambda k: FAMILIES[k].label, key="search-family",
-                              disabled=pushed_family)
+                              disabled=room_fixes_model)
     family = FAMILIES[family_key]
     strategy = st.radio("Search", ["grid", "random"], horizontal=True, key="search-strategy",
                         format_func={"grid": "Grid (every combination)", "random": "Random (a budget of draws)"}.get)
@@ -75,7 +75,7 @@ with settings:
             last_of_family = next((r for r in reversed(session.runs()) if r.family == family_key), None)
             dimensions, fixed = search_space(family, show_counts=strategy == "grid",
                                              initial=last_of_family.params if last_of_family else None, task=task,
-                                             fixed=room.fixed_params() if pushed_family else None)
+                                             fixed=room.fixed_params() if room_fixes_model else None)
             space_error = None
         except UserError as err:
             dimensions, fixed, space_error = (), {}, str(err)
