@@ -91,8 +91,10 @@ def measure_importance(outcome, data, data_kind: str, seed: int, reporter) -> Fe
     task = data.task
     result = FeatureImportance(features=names, n_features=n_features,
                                score_label="R²" if task == "regression" else "accuracy")
-    if outcome.impurity_importance is not None and len(outcome.impurity_importance) == n_features:
-        result.impurity = [float(v) for v in outcome.impurity_importance]
+    impurity = outcome.impurity_importance
+    impurity = impurity() if callable(impurity) else impurity  # a forest's is computed only now
+    if impurity is not None and len(impurity) == n_features:
+        result.impurity = [float(v) for v in impurity]
     if outcome.predictor is None:
         result.notes.append("This model cannot be asked for predictions after training, so permutation importance "
                             "was not measured.")

@@ -90,8 +90,9 @@ class FitOutcome:
     target_scale: tuple[float, float] | None = None
     # Preprocessed rows -> class probabilities (rows x classes), or predicted values for a regression.
     predictor: Callable[[np.ndarray], np.ndarray] | None = None
-    # Forests: mean decrease in impurity per feature column (scikit-learn's feature_importances_).
-    impurity_importance: np.ndarray | None = None
+    # Forests: mean decrease in impurity per feature column (scikit-learn's feature_importances_), or a function
+    # that computes it when the inspections ask, after the run's training time is taken.
+    impurity_importance: np.ndarray | Callable[[], np.ndarray] | None = None
 
 
 # What every family's history carries, and so what the page draws unless a family says otherwise.

@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 import os
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
@@ -26,6 +27,10 @@ CURVE_POINTS = 50
 # however many points there are (recomputing out-of-bag scores over all trees at each step, as
 # scikit-learn's warm start does, made training 4-5x slower than a plain fit).
 SCORE_ROWS = 5_000
+# The votes between two points of the curve are summed together, on as many threads as the forest grows
+# on: one thread left the other core idle while it scored a step's trees, about a tenth of a plain fit on
+# the digits (bench/overhead.py). The points fall on fixed tree counts, so the sums, and the curve, are
+# the same whatever the threads' order.
 
 PARAMS = (
     IntParam("n_estimators", "Number of trees", "More trees give steadier predictions, at a cost in time.",
@@ -83,12 +88,12 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
     started = time.perf_counter()
     # Trees are grown in threads: inside a (daemonic) Dask worker joblib's default process pool
     # would fall back to one core.
-    with parallel_config(backend="threading"):
+    with parallel_config(backend="threading"), ThreadPoolExecutor(os.cpu_count() or 1) as pool:
         while grown < total and not stop():
             previous, grown = grown, min(total, grown + _step_size(grown, unit, time.perf_counter() - started))
             forest.set_params(n_estimators=grown)
             forest.fit(data.x_train, data.y_train)
-            for n_trees in scored.add(forest, previous, rows):
+            for n_trees in scored.add(forest, previous, rows, point_every, pool):
                 if n_trees % point_every == 0 or n_trees == total:
                     reporter.report({"step": n_trees, "total": total, **scored.curve_point()})
         if 0 < grown < total and grown % point_every:  # stopped between two points: show where it got to
@@ -107,7 +112,9 @@ def train(values: dict, data: PreparedData, info: DataInfo, reporter: Reporter, 
         notes=[f"Grew {forest.n_estimators} of {total} trees."] if stop.requested else [],
         test_prediction=test_prediction, model=forest,
         predictor=_in_threads(forest.predict if regression else forest.predict_proba),
-        impurity_importance=np.asarray(forest.feature_importances_, dtype=np.float64),
+        # Asked for after the run's time is taken, with the other inspections (mllab.evaluation.importance):
+        # a pass over every tree, about a tenth of a plain fit on the digits.
+        impurity_importance=lambda: np.asarray(forest.feature_importances_, dtype=np.float64),
     )
 
 
@@ -151,6 +158,22 @@ def _out_of_bag(forest, tree, n_rows: int) -> np.ndarray:
     return left_out
 
 
+def _chunks(first_new: int, n_trees: int, point_every: int) -> list[tuple[int, int]]:
+    """The trees from `first_new` to `n_trees` in runs that end on the curve's points (or at `n_trees`)."""
+    ends = [*range((first_new // point_every + 1) * point_every, n_trees, point_every), n_trees]
+    return list(zip([first_new, *ends[:-1]], ends))
+
+
+def _add_in_chunks(curve, forest, first_new: int, rows: np.ndarray, point_every: int, pool):
+    """Sum each run of new trees' outputs on the pool's threads, then add the runs in order: yields the
+    number of trees after each run."""
+    chunks = _chunks(first_new, len(forest.estimators_), point_every)
+    for (_, end), sums in zip(chunks, pool.map(lambda chunk: curve.chunk_sums(forest, *chunk, rows), chunks)):
+        curve.add_sums(*sums)
+        curve.n_trees = end
+        yield end
+
+
 class _CurveVotes:
     """Running votes of the forest's trees on a fixed sample of training rows.
 
@@ -165,15 +188,22 @@ class _CurveVotes:
         self.oob_votes = np.zeros((len(y), n_classes))
         self.n_trees = 0
 
-    def add(self, forest, first_new: int, rows: np.ndarray):
-        """Add the votes of the trees from `first_new` on, yielding the number of trees after each."""
-        for tree in forest.estimators_[first_new:]:
+    def add(self, forest, first_new: int, rows: np.ndarray, point_every: int, pool):
+        """Add the votes of the trees from `first_new` on, yielding the number of trees at each point."""
+        return _add_in_chunks(self, forest, first_new, rows, point_every, pool)
+
+    def chunk_sums(self, forest, start: int, end: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """All votes and out-of-bag votes of the trees start..end-1 (run on a pool thread)."""
+        all_votes, oob_votes = np.zeros_like(self.all_votes), np.zeros_like(self.oob_votes)
+        for tree in forest.estimators_[start:end]:
             proba = tree.predict_proba(self.x, check_input=False)
-            self.all_votes += proba
-            left_out = _out_of_bag(forest, tree, forest._n_samples)[rows]
-            self.oob_votes[left_out] += proba[left_out]
-            self.n_trees += 1
-            yield self.n_trees
+            all_votes += proba
+            oob_votes += proba * _out_of_bag(forest, tree, forest._n_samples)[rows, None]
+        return all_votes, oob_votes
+
+    def add_sums(self, all_votes: np.ndarray, oob_votes: np.ndarray) -> None:
+        self.all_votes += all_votes
+        self.oob_votes += oob_votes
 
     def curve_point(self) -> dict:
         """Error rate and accuracy (the curves the page draws, as in scikit-learn's "OOB errors for
@@ -219,16 +249,26 @@ class _CurvePredictions:
         self.oob_count = np.zeros(len(y))
         self.n_trees = 0
 
-    def add(self, forest, first_new: int, rows: np.ndarray):
-        """Add the predictions of the trees from `first_new` on, yielding the number of trees after each."""
-        for tree in forest.estimators_[first_new:]:
+    def add(self, forest, first_new: int, rows: np.ndarray, point_every: int, pool):
+        """Add the predictions of the trees from `first_new` on, yielding the number of trees at each point."""
+        return _add_in_chunks(self, forest, first_new, rows, point_every, pool)
+
+    def chunk_sums(self, forest, start: int, end: int, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        """Sums of all predictions, of out-of-bag predictions and out-of-bag counts of the trees start..end-1."""
+        all_sum, oob_sum, oob_count = np.zeros_like(self.all_sum), np.zeros_like(self.oob_sum), \
+            np.zeros_like(self.oob_count)
+        for tree in forest.estimators_[start:end]:
             predicted = tree.predict(self.x, check_input=False).reshape(-1)
-            self.all_sum += predicted
             left_out = _out_of_bag(forest, tree, forest._n_samples)[rows]
-            self.oob_sum[left_out] += predicted[left_out]
-            self.oob_count[left_out] += 1
-            self.n_trees += 1
-            yield self.n_trees
+            all_sum += predicted
+            oob_sum += predicted * left_out
+            oob_count += left_out
+        return all_sum, oob_sum, oob_count
+
+    def add_sums(self, all_sum: np.ndarray, oob_sum: np.ndarray, oob_count: np.ndarray) -> None:
+        self.all_sum += all_sum
+        self.oob_sum += oob_sum
+        self.oob_count += oob_count
 
     @staticmethod
     def _scores(y: np.ndarray, predicted: np.ndarray) -> dict:
