@@ -25,6 +25,9 @@ from ui.nav import sidebar
 from ui.task import task_choice
 
 workspace.open_workspace()
+# The presenter's bar, notices and a room's banner go above the data source (ui.nav.sidebar, called below, once
+# the data is loaded: the sidebar names it).
+top = st.container()
 # Start the training workers now, in the background, so they are warm by the time the user
 # presses Train. This returns at once.
 engine = get_engine()
@@ -104,7 +107,7 @@ else:
             loading.load_once(token, lambda: server_folder.read_server_file(info.name, server_root), previous,
                               {"kind": "server", "name": info.name, "size": info.size, "mtime_ns": info.mtime_ns})
 
-sidebar(engine)
+sidebar(engine, top)
 raw = session.raw_dataset()
 digest = session.raw_digest()
 if raw is None:

@@ -17,16 +17,19 @@ PAGES = (("app.py", "Data", ":material/table_view:"), ("pages/1_Train.py", "Trai
          ("pages/6_Classroom.py", "Classroom", ":material/groups:"))
 
 
-def sidebar(engine) -> None:
+def sidebar(engine, top=None) -> None:
+    """The sidebar, and what goes at the top of the page: the presenter's bar, notices, a room's banner. `top`:
+    a container made at the top of a page that draws its own widgets before calling this (the Data page)."""
     from ui.classroom_panel import room_banner
     from ui.share_panel import link_error
 
     presenter.apply()
-    if presenter.presenting():  # the sidebar is hidden (still drawn: its heartbeat keeps runs alive)
-        presenter.top_bar(PAGES, workspace.page_link)
-    workspace.notices()
-    link_error()
-    room_banner()  # a room's member: the lecturer's newest push, at the top of every page
+    with top if top is not None else st.container():
+        if presenter.presenting():  # the sidebar is hidden (still drawn: its heartbeat keeps runs alive)
+            presenter.top_bar(PAGES, workspace.page_link)
+        workspace.notices()
+        link_error()
+        room_banner()  # a room's member: the lecturer's newest push, at the top of every page
     with st.sidebar:
         st.markdown("### mllab")
         for path, label, icon in PAGES:

@@ -23,6 +23,7 @@ html { font-size: 24px; }
 [data-testid="stPlotlyChart"] .modebar-container { display: none !important; }
 [data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding: 1.2rem 2rem 2rem !important; }
 h1 { font-size: 2.2rem !important; }
+.st-key-presenter-top-bar [data-testid="stPageLink"] p, .st-key-presenter-top-bar button p { font-size: 0.8rem; }
 [data-testid="stProgress"] p, [data-testid="stAlert"] p { font-size: 1.05rem; }
 </style>
 """
@@ -66,11 +67,12 @@ def sidebar_toggle() -> None:
 
 
 def top_bar(pages, page_link) -> None:
-    """In presenter mode the sidebar is hidden: the pages' links and the way out go across the top."""
-    columns = st.columns([1] * len(pages) + [2])
-    for column, (path, label, icon) in zip(columns, pages):
-        with column:
-            page_link(path, label=label, icon=icon)
-    if columns[-1].button("Leave presenter mode", key="leave-presenter", icon=":material/close_fullscreen:"):
-        _set(False)
-        st.rerun()
+    """In presenter mode the sidebar is hidden: the pages' links and the way out go across the top, each as wide
+    as its label (equal columns cut "Classroom" to "Classr" at 1280x720), onto a second row if the screen is
+    narrower still."""
+    with st.container(horizontal=True, vertical_alignment="center", key="presenter-top-bar"):
+        for path, label, icon in pages:
+            page_link(path, label=label, icon=icon, width="content")
+        if st.button("Leave presenter mode", key="leave-presenter", icon=":material/close_fullscreen:"):
+            _set(False)
+            st.rerun()
