@@ -29,13 +29,31 @@ def shared_engine():
 # The browser tests in two groups of about equal time (each starts one app server on its xdist process): the
 # workflow presets' clicks, and the rest. One group of all of them was the whole run's last half hour.
 BROWSER_GROUPS = {"tests/browser/test_browser_workflows.py": "browser-workflows"}
+# The benchmarks' smoke tests in two groups of about 3.5 minutes each: those that start app servers and browsers
+# of their own, and the rest (the module's warm engine among them). Together they were the longest group but one.
+BENCH_SERVER_TESTS = ("test_first_page", "test_classroom", "test_watching", "test_app_start")
+
+
+def _group(item) -> str:
+    path = item.path.relative_to(ROOT).as_posix()
+    if path.startswith("tests/browser/"):
+        return BROWSER_GROUPS.get(path, "browser")
+    if path == "tests/bench/test_bench_smoke.py":
+        return f"{path}::{'servers' if item.name in BENCH_SERVER_TESTS else 'rest'}"
+    return path
+
+
+def _long(group: str) -> bool:
+    return group.startswith(("browser", "tests/bench/"))
 
 
 def pytest_collection_modifyitems(config, items):
     """For pytest-xdist's `--dist loadgroup` (pytest.ini): a module's tests stay together on one xdist process,
-    so a module-scoped fixture (a trained run, a database) is made once; the browser tests make two groups, each
-    sharing one app server and one chromium (tests/browser/conftest.py)."""
+    so a module-scoped fixture (a trained run, a database) is made once; the browser tests make two groups,
+    each sharing one app server and one chromium (tests/browser/conftest.py). Groups go out in the order of
+    `items`, so the long ones (browsers, benchmarks: several minutes each) are put first, whatever their
+    folders are called: one started late would be the run's tail, with the other process idle."""
+    groups = {id(item): _group(item) for item in items}
+    items.sort(key=lambda item: not _long(groups[id(item)]))  # stable: collection order within each part
     for item in items:
-        path = item.path.relative_to(ROOT).as_posix()
-        group = BROWSER_GROUPS.get(path, "browser") if path.startswith("tests/browser/") else path
-        item.add_marker(pytest.mark.xdist_group(group))
+        item.add_marker(pytest.mark.xdist_group(groups[id(item)]))
