@@ -27,10 +27,6 @@ CURVE_POINTS = 50
 # however many points there are (recomputing out-of-bag scores over all trees at each step, as
 # scikit-learn's warm start does, made training 4-5x slower than a plain fit).
 SCORE_ROWS = 5_000
-# The votes between two points of the curve are summed together, on as many threads as the forest grows
-# on: one thread left the other core idle while it scored a step's trees, about a tenth of a plain fit on
-# the digits (bench/overhead.py). The points fall on fixed tree counts, so the sums, and the curve, are
-# the same whatever the threads' order.
 
 PARAMS = (
     IntParam("n_estimators", "Number of trees", "More trees give steadier predictions, at a cost in time.",
@@ -164,17 +160,28 @@ def _chunks(first_new: int, n_trees: int, point_every: int) -> list[tuple[int, i
     return list(zip([first_new, *ends[:-1]], ends))
 
 
-def _add_in_chunks(curve, forest, first_new: int, rows: np.ndarray, point_every: int, pool):
-    """Sum each run of new trees' outputs on the pool's threads, then add the runs in order: yields the
-    number of trees after each run."""
-    chunks = _chunks(first_new, len(forest.estimators_), point_every)
-    for (_, end), sums in zip(chunks, pool.map(lambda chunk: curve.chunk_sums(forest, *chunk, rows), chunks)):
-        curve.add_sums(*sums)
-        curve.n_trees = end
-        yield end
+class _RunningCurve:
+    """What the two curves share: the new trees' outputs are summed in runs that end on the curve's points, on
+    the pool's threads (as many as the forest grows on), then added in order. One thread scoring a step's trees
+    left the other core idle, for up to a tenth of a plain fit on the digits. The points fall on fixed tree
+    counts, so the sums, and the curve, are the same whatever the threads' order."""
+
+    def chunk_sums(self, forest, start: int, end: int, rows: np.ndarray) -> tuple[np.ndarray, ...]:
+        raise NotImplementedError
+
+    def add_sums(self, *sums: np.ndarray) -> None:
+        raise NotImplementedError
+
+    def add(self, forest, first_new: int, rows: np.ndarray, point_every: int, pool):
+        """Add the outputs of the trees from `first_new` on, yielding the number of trees at each point."""
+        chunks = _chunks(first_new, len(forest.estimators_), point_every)
+        for (_, end), sums in zip(chunks, pool.map(lambda chunk: self.chunk_sums(forest, *chunk, rows), chunks)):
+            self.add_sums(*sums)
+            self.n_trees = end
+            yield end
 
 
-class _CurveVotes:
+class _CurveVotes(_RunningCurve):
     """Running votes of the forest's trees on a fixed sample of training rows.
 
     Training curve: all trees' votes. Validation curve: out-of-bag votes — each row counts only
@@ -187,10 +194,6 @@ class _CurveVotes:
         self.all_votes = np.zeros((len(y), n_classes))
         self.oob_votes = np.zeros((len(y), n_classes))
         self.n_trees = 0
-
-    def add(self, forest, first_new: int, rows: np.ndarray, point_every: int, pool):
-        """Add the votes of the trees from `first_new` on, yielding the number of trees at each point."""
-        return _add_in_chunks(self, forest, first_new, rows, point_every, pool)
 
     def chunk_sums(self, forest, start: int, end: int, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         """All votes and out-of-bag votes of the trees start..end-1 (run on a pool thread)."""
@@ -234,7 +237,7 @@ def _log_loss(y: np.ndarray, proba: np.ndarray) -> float:
     return float(-np.log(np.clip(proba[np.arange(len(y)), y], eps, 1.0)).mean())
 
 
-class _CurvePredictions:
+class _CurvePredictions(_RunningCurve):
     """Running mean prediction of the forest's trees on a fixed sample of training rows (regression).
 
     Training curve: the mean of all trees. Validation curve: the out-of-bag mean — each row
@@ -248,10 +251,6 @@ class _CurvePredictions:
         self.oob_sum = np.zeros(len(y))
         self.oob_count = np.zeros(len(y))
         self.n_trees = 0
-
-    def add(self, forest, first_new: int, rows: np.ndarray, point_every: int, pool):
-        """Add the predictions of the trees from `first_new` on, yielding the number of trees at each point."""
-        return _add_in_chunks(self, forest, first_new, rows, point_every, pool)
 
     def chunk_sums(self, forest, start: int, end: int, rows: np.ndarray) -> tuple[np.ndarray, ...]:
         """Sums of all predictions, of out-of-bag predictions and out-of-bag counts of the trees start..end-1."""
