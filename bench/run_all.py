@@ -54,6 +54,7 @@ GOALS = (
                                                        "first epoch"),
     ("engine_latency", "stop_s", "<=", 2.0, "Stop -> run ended and evaluated (seconds)"),
     ("app_start", "title_ratio", "<=", 1.5, "Cold start -> Data page title in chromium / hello-world app"),
+    ("app_start", "idle_ratio", "<=", 2.5, "Cold start -> Data page's first script run finished / hello-world app"),
     ("ogle_full", "time_ratio", "<=", 1.2, "OGLE-III 400k rows load + forest time, mllab / plain"),
     ("ogle_full", "memory_ratio", "<=", 1.5, "OGLE-III peak memory (maxrss), mllab / plain"),
     ("concurrency", "all_completed", ">=", 1.0, "All concurrent sessions' jobs completed (1 = yes)"),

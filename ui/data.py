@@ -27,6 +27,7 @@ from mllab.errors import DataError
 from mllab.prepare import (CleaningChoices, CleaningResult, apply_cleaning, explore, find_missing_markers,
                            structural_columns)
 from ui import session
+from ui.prebuilt import prebuilt
 
 CACHE_ENTRIES = 16
 
@@ -134,31 +135,11 @@ def sample_signals(key: str, _frame, columns: tuple[str, ...], target: str | Non
 # ---- built once for every session: figures and previews -----------------------------------------
 
 
-def _prebuilt(figure):
-    """`figure` as a go.Figure whose `to_dict()` returns one dict made now, for every session to read.
-
-    st.plotly_chart calls `to_dict()` on a figure, and plotly's deep-copies every property and re-encodes
-    each array as base64 on every call: for the 20 sample images two thirds of the Data page's script
-    CPU per new session (profiled). The dict is only read after that (turned into JSON), so one shared
-    copy is enough. Anything else still sees an ordinary figure with the same content: were Streamlit
-    to convert figures some other way, the page would be as right as before, only slower.
-    """
-    import plotly.graph_objects as go
-
-    class PrebuiltFigure(go.Figure):
-        def to_dict(self):
-            return self._mllab_dict
-
-    prebuilt = PrebuiltFigure(figure)
-    prebuilt._mllab_dict = figure.to_dict()
-    return prebuilt
-
-
 @st.cache_resource(max_entries=CACHE_ENTRIES * 4, show_spinner=False)
 def _shared_figure(key: str, what: str, _build: Callable):
     # cache_resource, not cache_data: unpickling a Plotly figure validates every property again,
     # which for the 20 sample images cost about 40 ms of every new session here.
-    return _prebuilt(_build())
+    return prebuilt(_build())
 
 
 def plotly_chart(key: str, what: str, build: Callable, chart_key: str) -> None:

@@ -2,7 +2,10 @@
 
 import gzip
 import io
+import os
 import re
+import subprocess
+import sys
 
 import numpy as np
 import pytest
@@ -21,6 +24,36 @@ def test_data_page_opens_on_built_in_data_with_description_and_class_balance():
     assert "Handwritten digits" in texts(at) or "digits" in texts(at).lower()
     assert any(m.label == "Rows" and m.value == "1,797" for m in at.metric)
     assert any(s["data"][0]["type"] == "bar" for s in plotly_specs(at))
+
+
+def test_the_data_page_starts_the_training_workers_once_it_is_drawn(monkeypatch):
+    # Started before the page, their start competed with a cold start's first page for the two cores.
+    import mllab.training.engine as engine_module
+
+    unstarted = engine_module.Engine(scheduler_address="tcp://127.0.0.1:9", start=False)  # nothing listens there
+    monkeypatch.setattr(engine_module, "_engine", unstarted)
+    try:
+        at = new_app()
+        assert not at.exception
+        assert unstarted.started
+        assert "Training workers: starting…" in [c.value for c in at.sidebar.caption]
+    finally:
+        unstarted.close()
+
+
+def test_a_cold_start_draws_the_data_page_without_importing_scikit_learn_or_tensorflow():
+    # Importing scikit-learn (scipy with it) took 1.8 s of a cold start's first page, for the default
+    # digits, which the page now reads from scikit-learn's file without importing the package.
+    code = ("import os, sys; from streamlit.testing.v1 import AppTest; "
+            f"at = AppTest.from_file({str(ROOT / 'app.py')!r}, default_timeout=120).run(); "
+            "bad = [m for m in ('sklearn', 'scipy', 'tensorflow', 'keras') if m in sys.modules]; "
+            "print('exceptions', len(at.exception), 'imported', bad, flush=True); "
+            "os._exit(1 if bad or at.exception else 0)")  # no wait for the engine's start at exit
+    env = {**os.environ, "MLLAB_SCHEDULER_ADDRESS": "tcp://127.0.0.1:9"}  # no local cluster: nothing listens there
+    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 0, result.stdout + result.stderr[-3000:]
+    assert "exceptions 0 imported []" in result.stdout
 
 
 def test_choosing_another_built_in_dataset_shows_its_citation():
