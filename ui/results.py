@@ -9,6 +9,7 @@ from mllab.datasets import markdown_escape
 from mllab.models import FAMILIES
 from mllab.training import Run, describe_params
 from ui import presenter
+from ui.prebuilt import prebuilt
 from ui.export_panel import code_download
 from ui.inspection_model_panel import importance_tab
 from ui.inspection_panel import confusion_panel, misclassified_panel, samples_panel
@@ -43,7 +44,8 @@ def _curve_figure(run: Run, metric: str, title: str, step_label: str, projector:
     cached = cache.get((run.job_id, metric))
     if cached is None or cached[0] != signature:
         figure = charts.learning_curves(run.history, metric, title, x_label=step_label, baseline=reference)
-        cached = (signature, charts.for_projector(figure) if projector else figure)  # presenter mode: larger
+        # Presenter mode: larger. Drawn again by every poll until a new step arrives: converted for Streamlit once.
+        cached = (signature, prebuilt(charts.for_projector(figure, copy=False) if projector else figure))
         cache[(run.job_id, metric)] = cached
     return cached[1]
 

@@ -22,7 +22,8 @@ def learning_curves(history: list[dict], metric: str, title: str, x_label: str =
     drawn for each of `metric` ("Training") and `val_<metric>` ("Validation") that appears.
     `baseline`, when given, is drawn as a dotted horizontal line: where a model that uses no
     feature sits on this curve (`evaluation.Baseline.curve_reference`).
-    The figure is made in one go (no update calls): the live panel rebuilds it while a run trains.
+    The figure is made in one go, from dicts (no update calls; go.Scatter objects would each be validated,
+    then deep-copied into the figure: 11 ms against 4 here): the live panel rebuilds it while a run trains.
     """
     is_share = "accuracy" in metric.lower()
     traces = []
@@ -33,8 +34,8 @@ def learning_curves(history: list[dict], metric: str, title: str, x_label: str =
         if not points:
             continue
         xs, ys = zip(*points)
-        traces.append(go.Scatter(
-            x=list(xs), y=list(ys), name=name,
+        traces.append(dict(
+            type="scatter", x=list(xs), y=list(ys), name=name,
             mode="lines+markers" if len(points) < MARKER_LIMIT else "lines",
             line=dict(color=colour, width=LINE_WIDTH),
             marker=dict(size=9, symbol=symbol, color=colour),
@@ -42,8 +43,8 @@ def learning_curves(history: list[dict], metric: str, title: str, x_label: str =
         ))
     steps = [event.get("step", i + 1) for i, event in enumerate(history)]
     if baseline is not None and _finite(baseline) and steps:
-        traces.append(go.Scatter(
-            x=[min(steps), max(steps)], y=[float(baseline)] * 2, name=BASELINE_LABEL, mode="lines",
+        traces.append(dict(
+            type="scatter", x=[min(steps), max(steps)], y=[float(baseline)] * 2, name=BASELINE_LABEL, mode="lines",
             line=dict(color=BASELINE_COLOUR, width=LINE_WIDTH - 1, dash="dot"),
             hovertemplate=f"Baseline {title.lower()}: %{{y:.4f}}<extra></extra>",
         ))
@@ -64,7 +65,7 @@ def learning_curves(history: list[dict], metric: str, title: str, x_label: str =
         message = f"Waiting for the first {x_label.lower()}…"  # "Waiting for the first epoch…"
         for axis in (xaxis, yaxis):
             axis.update(showticklabels=False, showgrid=False, zeroline=False)
-    elif not traces or all(t.name == BASELINE_LABEL for t in traces):
+    elif not traces or all(t["name"] == BASELINE_LABEL for t in traces):
         message = f"This model does not report {title.lower()}."
     fig = _attach_template(go.Figure(data=traces, layout=dict(layout, xaxis=xaxis, yaxis=yaxis)))
     if message:

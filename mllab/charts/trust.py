@@ -8,7 +8,7 @@ import numpy as np
 import plotly.graph_objects as go
 
 from mllab.charts.style import (BASE_FONT, CHANCE_COLOUR, CLASS_PALETTE, HEIGHT, LINE_WIDTH, MACRO_COLOUR,
-                                _base_layout, _message, shorten)
+                                _AXIS, _attach_template, _base_layout, _layout, _message, shorten)
 from mllab.evaluation.calibration import CONFIDENCE_LABEL, Calibration
 
 PERFECT_CALIBRATION_LABEL = "Perfectly calibrated"
@@ -50,19 +50,24 @@ def reliability_figure(calibration: Calibration) -> go.Figure:
 
 def boundary_figure(boundary) -> go.Figure:
     """The predicted class on the grid, paler where the model is less sure; training rows as small
-    dots, test rows as larger diamonds, the misclassified ones ringed in black."""
+    dots, test rows as larger diamonds, the misclassified ones ringed in black.
+
+    The figure is made in one go from dicts (no add_trace or update calls, 70 ms against 15 here): the live
+    panel rebuilds it each time a training MLP sends a newer map, in every watching browser."""
     names = boundary.class_names
     colours = _colours(len(names))
     predicted = np.asarray(boundary.predicted)
-    probability = np.asarray(boundary.probability, dtype=float)
+    # float32, as the map holds it: each class's 100 x 100 layer goes to the browser with every redraw of
+    # the live panel, and float64 doubled those bytes for no difference on screen.
+    probability = np.asarray(boundary.probability, dtype=np.float32)
     floor = 1.0 / len(names)
-    fig = go.Figure()
+    traces = []
     for index, (name, colour) in enumerate(zip(names, colours)):
         if not (predicted == index).any():
             continue
-        z = np.where(predicted == index, probability, np.nan)
-        fig.add_trace(go.Heatmap(
-            x=boundary.x, y=boundary.y, z=z, zmin=floor, zmax=1.0, showscale=False, name=f"Predicted {name}",
+        traces.append(dict(
+            type="heatmap", x=boundary.x, y=boundary.y, z=np.where(predicted == index, probability, np.float32("nan")),
+            zmin=floor, zmax=1.0, showscale=False, name=f"Predicted {name}",
             colorscale=[[0.0, "#FFFFFF"], [1.0, colour]], opacity=0.55, hoverongaps=False,
             hovertemplate=(f"{boundary.x_label} %{{x:.3g}}<br>{boundary.y_label} %{{y:.3g}}<br>predicted "
                            f"{shorten(name)}, probability %{{z:.0%}}<extra></extra>"),
@@ -71,30 +76,33 @@ def boundary_figure(boundary) -> go.Figure:
     for index, (name, colour) in enumerate(zip(names, colours)):
         rows = np.asarray(train.get("label", [])) == index
         if rows.any():
-            fig.add_trace(go.Scatter(
-                x=np.asarray(train["x"])[rows], y=np.asarray(train["y"])[rows], mode="markers",
+            traces.append(dict(
+                type="scatter", x=np.asarray(train["x"])[rows], y=np.asarray(train["y"])[rows], mode="markers",
                 name=f"{shorten(name)} (training)", legendgroup=name,
                 marker=dict(size=6, color=colour, opacity=0.6, line=dict(width=0.5, color="white")),
                 hovertemplate=f"training row, true {shorten(name)}<extra></extra>"))
         rows = np.asarray(test.get("label", [])) == index
         if rows.any():
             wrong = np.asarray(test["predicted"])[rows] != index
-            fig.add_trace(go.Scatter(
-                x=np.asarray(test["x"])[rows], y=np.asarray(test["y"])[rows], mode="markers",
+            traces.append(dict(
+                type="scatter", x=np.asarray(test["x"])[rows], y=np.asarray(test["y"])[rows], mode="markers",
                 name=f"{shorten(name)} (test)", legendgroup=name,
                 marker=dict(size=np.where(wrong, 13, 10), symbol="diamond", color=colour,
                             line=dict(width=np.where(wrong, 3, 1), color=np.where(wrong, MACRO_COLOUR, "white"))),
                 customdata=[names[p] for p in np.asarray(test["predicted"])[rows]],
                 hovertemplate=f"test row, true {shorten(name)}<br>predicted %{{customdata}}<extra></extra>"))
-    _base_layout(fig, "Decision boundary: predicted class (paler where less sure)", height=HEIGHT + 180,
-                 legend_on_top=False)
+    layout = _layout("Decision boundary: predicted class (paler where less sure)", HEIGHT + 180, legend_on_top=False)
     # The plot itself says what it holds fixed (the page's caption says it at length).
     held = ("the model uses these two features only" if "only" in boundary.note else
             "other components at 0, the training mean" if "principal components" in boundary.note else
             "every other feature at its training median")
-    fig.update_layout(title=dict(subtitle=dict(text=held, font=dict(size=BASE_FONT - 1))), margin=dict(t=95))
-    fig.update_xaxes(title_text=shorten(boundary.x_label, 40), range=[boundary.x[0], boundary.x[-1]], showgrid=False)
-    fig.update_yaxes(title_text=shorten(boundary.y_label, 40), range=[boundary.y[0], boundary.y[-1]], showgrid=False)
-    if not fig.data:
+    layout["title"]["subtitle"] = dict(text=held, font=dict(size=BASE_FONT - 1))
+    layout["margin"]["t"] = 95
+    xaxis = dict(_AXIS, title=dict(_AXIS["title"], text=shorten(boundary.x_label, 40)),
+                 range=[boundary.x[0], boundary.x[-1]], showgrid=False)
+    yaxis = dict(_AXIS, title=dict(_AXIS["title"], text=shorten(boundary.y_label, 40)),
+                 range=[boundary.y[0], boundary.y[-1]], showgrid=False)
+    fig = _attach_template(go.Figure(data=traces, layout=dict(layout, xaxis=xaxis, yaxis=yaxis)))
+    if not traces:
         _message(fig, "Nothing to draw")
     return fig
