@@ -127,6 +127,25 @@ def test_an_engine_made_without_start_starts_its_workers_once_when_asked_or_give
         engine.close()
 
 
+def test_curve_points_reported_in_a_burst_travel_together_and_in_order():
+    # Each put is a round trip to the scheduler; a forest reports its 50 points in bursts.
+    from distributed import Client, LocalCluster, Queue
+
+    from mllab.training.engine import _DaskReporter, _progress_queue_name
+
+    with LocalCluster(n_workers=0, processes=False, dashboard_address=None) as cluster, Client(cluster):
+        queue = Queue(_progress_queue_name("burst"))
+        reporter = _DaskReporter("burst")
+        for step in range(1, 51):
+            reporter.report({"step": step, "error": 0.5 / step})
+        assert [[e["step"] for e in batch] for batch in queue.get(batch=True)] == [[1]]  # the first goes at once
+        assert not reporter.should_stop()  # a Stop check sends what waits first
+        assert [[e["step"] for e in batch] for batch in queue.get(batch=True)] == [list(range(2, 51))]
+        reporter.report({"step": 51})
+        reporter.report({"type": "status", "message": "Evaluating"})  # any other event goes at once, after them
+        assert [[e.get("step", e.get("type")) for e in batch] for batch in queue.get(batch=True)] == [[51, "status"]]
+
+
 def test_a_keras_job_submitted_while_workers_still_import_tensorflow_runs():
     # Right after start the workers import TensorFlow in a warm-up thread; a Keras job arriving
     # then must wait for that import, not race it (TensorFlow fails on a concurrent first import).
