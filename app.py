@@ -28,11 +28,9 @@ workspace.open_workspace()
 # The presenter's bar, notices and a room's banner go above the data source (ui.nav.sidebar, called below, once
 # the data is loaded: the sidebar names it).
 top = st.container()
-# The training workers start once this page is drawn (engine.start() below): started here, their start
-# (Dask's import and scheduler in this process, TensorFlow's import in each worker) competed with a cold
-# start's first page for the two cores, and made it 1.3 s later (bench/app_start.py). They are still warm
-# by the time the user has read the page and pressed Train.
-engine = get_engine(start=False)
+# Start the training workers now, in the background, so they are warm by the time the user
+# presses Train. This returns at once.
+engine = get_engine()
 session.sync_runs(engine, session.owner_id())
 
 BUILTIN, UPLOAD, SERVER = "Built-in dataset", "Upload a file", "File on the server"
@@ -114,7 +112,6 @@ raw = session.raw_dataset()
 digest = session.raw_digest()
 if raw is None:
     st.info("Upload a file, or switch to a built-in dataset, to begin.")
-    engine.start()
     st.stop()
 
 st.header(markdown_escape(raw.name), anchor=False)
@@ -213,6 +210,5 @@ explore_tabs(dataset, target, key, structural_columns(raw))
 
 workspace.remember_data()
 workspace.remember_records()
-engine.start()  # returns at once; does nothing once started
 if target_ok:
     workspace.page_link("pages/1_Train.py", label="Next: train a model", icon=":material/arrow_forward:")

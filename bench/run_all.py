@@ -85,7 +85,7 @@ INFO = {
                  "rf_mllab_accuracy"),
     "engine_latency": ("plain_first_epoch_s", "mllab_first_epoch_s"),
     "app_start": ("hello_server_s", "mllab_server_s", "hello_title_s", "mllab_title_s", "hello_idle_s",
-                  "mllab_idle_s", "idle_ratio", "mllab_noworkers_title_s", "mllab_noworkers_idle_s",
+                  "mllab_idle_s", "mllab_noworkers_title_s", "mllab_noworkers_idle_s",
                   "noworkers_title_ratio", "mllab_nowatcher_title_s", "mllab_nowatcher_idle_s", "nowatcher_title_ratio",
                   "nested_cluster_errors"),
     "ogle_full": ("plain_rows", "trees", "plain_load_s", "mllab_load_s", "load_ratio", "plain_train_s",

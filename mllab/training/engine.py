@@ -188,8 +188,7 @@ def _keep_restarting_workers_registered() -> None:
 
 class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausing
     def __init__(self, scheduler_address: str | None = None, n_workers: int | None = None,
-                 abandon_after_s: float = DEFAULT_ABANDON_AFTER_S, recycle_growth: float = DEFAULT_RECYCLE_GROWTH,
-                 start: bool = True):
+                 abandon_after_s: float = DEFAULT_ABANDON_AFTER_S, recycle_growth: float = DEFAULT_RECYCLE_GROWTH):
         self.scheduler_address = scheduler_address
         self.n_workers = n_workers or max(1, min(4, os.cpu_count() or 1))
         self.abandon_after_s = abandon_after_s
@@ -211,21 +210,6 @@ class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausi
         self.start_error: str | None = None
         self._devices: list[dict] | None = None
         self.device_error: str | None = None
-        self._started = False
-        if start:
-            self.start()
-
-    @property
-    def started(self) -> bool:
-        """Whether the workers' start has begun (see `start`)."""
-        return self._started
-
-    def start(self) -> None:
-        """Start the workers in the background (once; later calls do nothing). Returns at once."""
-        with self._lock:
-            if self._started:
-                return
-            self._started = True
         threading.Thread(target=self._start, name="mllab-engine-start", daemon=True).start()
         threading.Thread(target=self._watch, name="mllab-engine-watch", daemon=True).start()
 
@@ -286,7 +270,6 @@ class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausi
         `observer`, when given, hears of the job as the engine does (see `JobObserver`): the run store
         records runs through it, so a run's steps are written even while no page is open.
         """
-        self.start()  # a job needs workers, whichever page made the engine
         self.touch(owner)
         if any(not j.finished for j in self.jobs_of(owner)):
             raise UserError("You already have a run in progress (a training run, a search, a learning curve or a "
@@ -570,10 +553,8 @@ _engine: Engine | None = None
 _engine_lock = threading.Lock()
 
 
-def get_engine(start: bool = True) -> Engine:
-    """The process-wide engine. Its workers start in the background on the first call with `start`
-    (returning at once); `start=False` gives the engine without starting them, for a page that calls
-    `engine.start()` once it is drawn."""
+def get_engine() -> Engine:
+    """The process-wide engine, started on first use (its workers start in the background)."""
     global _engine
     with _engine_lock:
         if _engine is None:
@@ -583,8 +564,6 @@ def get_engine(start: bool = True) -> Engine:
             _engine = Engine(scheduler_address=os.environ.get(SCHEDULER_ADDRESS_ENV) or None,
                              n_workers=int(workers) if workers else None,
                              abandon_after_s=float(abandon) if abandon else DEFAULT_ABANDON_AFTER_S,
-                             recycle_growth=float(growth) if growth else DEFAULT_RECYCLE_GROWTH, start=False)
+                             recycle_growth=float(growth) if growth else DEFAULT_RECYCLE_GROWTH)
             atexit.register(_engine.close)
-    if start:
-        _engine.start()
-    return _engine
+        return _engine

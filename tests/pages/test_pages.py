@@ -26,21 +26,6 @@ def test_data_page_opens_on_built_in_data_with_description_and_class_balance():
     assert any(s["data"][0]["type"] == "bar" for s in plotly_specs(at))
 
 
-def test_the_data_page_starts_the_training_workers_once_it_is_drawn(monkeypatch):
-    # Started before the page, their start competed with a cold start's first page for the two cores.
-    import mllab.training.engine as engine_module
-
-    unstarted = engine_module.Engine(scheduler_address="tcp://127.0.0.1:9", start=False)  # nothing listens there
-    monkeypatch.setattr(engine_module, "_engine", unstarted)
-    try:
-        at = new_app()
-        assert not at.exception
-        assert unstarted.started
-        assert "Training workers: starting…" in [c.value for c in at.sidebar.caption]
-    finally:
-        unstarted.close()
-
-
 def test_a_cold_start_draws_the_data_page_without_importing_scikit_learn_or_tensorflow():
     # Importing scikit-learn (scipy with it) took 1.8 s of a cold start's first page, for the default
     # digits, which the page now reads from scikit-learn's file without importing the package.

@@ -108,25 +108,6 @@ def test_importing_mllab_does_not_import_streamlit_or_tensorflow():
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-def test_an_engine_made_without_start_starts_its_workers_once_when_asked_or_given_a_job():
-    # The Data page makes its engine with start=False and starts it once the page is drawn.
-    import threading
-
-    nowhere = "tcp://127.0.0.1:9"  # nothing listens there: the start, once begun, only waits on the network
-    before = set(threading.enumerate())
-    engine = Engine(scheduler_address=nowhere, start=False)
-    try:
-        assert not engine.started and not engine.wait_ready(0.2)
-        assert not [t for t in set(threading.enumerate()) - before if t.name.startswith("mllab-engine")]
-        job_id = engine.submit(_spec(), owner="olive")  # a job needs workers: it starts them
-        assert engine.started and engine.job(job_id, "olive").status == "queued"
-        engine.start()  # a second start does nothing
-        new = sorted(t.name for t in set(threading.enumerate()) - before if t.name.startswith("mllab-engine"))
-        assert new == ["mllab-engine-start", "mllab-engine-watch"]
-    finally:
-        engine.close()
-
-
 def test_curve_points_reported_in_a_burst_travel_together_and_in_order():
     # Each put is a round trip to the scheduler; a forest reports its 50 points in bursts.
     from distributed import Client, LocalCluster, Queue
