@@ -334,24 +334,34 @@ def _snake(name: str) -> str:
     return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_")
 
 
-def _load_sklearn(loader: Callable, target: str, class_names: list[str] | None = None) -> pd.DataFrame:
-    bunch = loader()
-    frame = pd.DataFrame(bunch.data, columns=[_snake(n) for n in bunch.feature_names])
-    names = class_names if class_names is not None else list(bunch.target_names)
+def _sklearn_data(name: str) -> Path:
+    """A data file that comes with scikit-learn, found without importing scikit-learn: that import (scipy with
+    it) took 1.8 s, of a cold start's first page when it read the default digits, and of the first switch to
+    another of these datasets. find_spec locates the package without running it."""
+    package = find_spec("sklearn")
+    if package is None or not package.submodule_search_locations:
+        raise DataError("This dataset comes with scikit-learn, which is not installed here.")
+    return Path(package.submodule_search_locations[0]) / "datasets" / "data" / name
+
+
+def _load_sklearn(file_name: str, feature_names: list[str], target: str,
+                  class_names: list[str] | None = None) -> pd.DataFrame:
+    """One of scikit-learn's small tables, read as its load_iris()/load_wine()/load_breast_cancer() read it:
+    a first line "rows,features,class names...", then the features and the class's number on each line.
+    The feature names are scikit-learn's (in snake case); the files do not hold them."""
+    with _sklearn_data(file_name).open() as file:
+        header = file.readline().strip().split(",")
+        values = np.loadtxt(file, delimiter=",")
+    frame = pd.DataFrame(values[:, :-1], columns=feature_names)
+    names = class_names if class_names is not None else header[2:]
     # Class names, not codes: "malignant" means something on a confusion matrix, 0 does not.
-    frame[target] = pd.Series(np.asarray(names, dtype=object)[bunch.target], dtype="str")
+    frame[target] = pd.Series(np.asarray(names, dtype=object)[values[:, -1].astype(int)], dtype="str")
     return frame
 
 
 def _load_digits() -> pd.DataFrame:
-    # scikit-learn's own copy of the UCI digits, read as its load_digits() reads it, without importing
-    # scikit-learn: that import (scipy with it) took 1.8 s of a cold start's first page, where digits is
-    # the default dataset. find_spec locates the package without running it.
-    package = find_spec("sklearn")
-    if package is None or not package.submodule_search_locations:
-        raise DataError("The digits dataset comes with scikit-learn, which is not installed here.")
-    path = Path(package.submodule_search_locations[0]) / "datasets" / "data" / "digits.csv.gz"
-    with gzip.open(path, "rt") as file:
+    # scikit-learn's own copy of the UCI digits, read as its load_digits() reads it.
+    with gzip.open(_sklearn_data("digits.csv.gz"), "rt") as file:
         values = np.loadtxt(file, delimiter=",")
     side = 8
     columns = [f"px_{row}_{col}" for row in range(side) for col in range(side)]
@@ -363,22 +373,24 @@ def _load_digits() -> pd.DataFrame:
 
 
 def _load_iris() -> pd.DataFrame:
-    from sklearn.datasets import load_iris
-
-    return _load_sklearn(load_iris, "species")
+    return _load_sklearn("iris.csv", ["sepal_length_cm", "sepal_width_cm", "petal_length_cm", "petal_width_cm"],
+                         "species")
 
 
 def _load_wine() -> pd.DataFrame:
-    from sklearn.datasets import load_wine
-
     # scikit-learn calls them class_0..class_2; the source numbers the cultivars 1 to 3.
-    return _load_sklearn(load_wine, "cultivar", ["cultivar_1", "cultivar_2", "cultivar_3"])
+    return _load_sklearn("wine_data.csv", [
+        "alcohol", "malic_acid", "ash", "alcalinity_of_ash", "magnesium", "total_phenols", "flavanoids",
+        "nonflavanoid_phenols", "proanthocyanins", "color_intensity", "hue", "od280_od315_of_diluted_wines",
+        "proline"], "cultivar", ["cultivar_1", "cultivar_2", "cultivar_3"])
 
 
 def _load_breast_cancer() -> pd.DataFrame:
-    from sklearn.datasets import load_breast_cancer
-
-    return _load_sklearn(load_breast_cancer, "diagnosis")
+    measures = ["radius", "texture", "perimeter", "area", "smoothness", "compactness", "concavity",
+                "concave_points", "symmetry", "fractal_dimension"]
+    # scikit-learn's order: the ten means, their standard errors, then the worst values.
+    names = [f"mean_{m}" for m in measures] + [f"{m}_error" for m in measures] + [f"worst_{m}" for m in measures]
+    return _load_sklearn("breast_cancer.csv", names, "diagnosis")
 
 
 def _load_pima() -> pd.DataFrame:
