@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import functools
 import gzip
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
@@ -328,12 +327,6 @@ def _data_file(name: str):
     return resources.files("mllab.datasets").joinpath("files", name)
 
 
-def _snake(name: str) -> str:
-    # "sepal length (cm)" -> "sepal_length_cm", "od280/od315_of_diluted_wines" -> "od280_od315_of_diluted_wines":
-    # readable, and safe wherever a column name ends up (formula strings, file names, Keras layer names).
-    return re.sub(r"[^0-9a-zA-Z]+", "_", name).strip("_")
-
-
 def _sklearn_data(name: str) -> Path:
     """A data file that comes with scikit-learn, found without importing scikit-learn: that import (scipy with
     it) took 1.8 s, of a cold start's first page when it read the default digits, and of the first switch to
@@ -348,7 +341,9 @@ def _load_sklearn(file_name: str, feature_names: list[str], target: str,
                   class_names: list[str] | None = None) -> pd.DataFrame:
     """One of scikit-learn's small tables, read as its load_iris()/load_wine()/load_breast_cancer() read it:
     a first line "rows,features,class names...", then the features and the class's number on each line.
-    The feature names are scikit-learn's (in snake case); the files do not hold them."""
+    The feature names are scikit-learn's in snake case ("sepal length (cm)" -> "sepal_length_cm"): readable, and
+    safe wherever a column name ends up (formula strings, file names, Keras layer names); the files do not hold
+    them."""
     with _sklearn_data(file_name).open() as file:
         header = file.readline().strip().split(",")
         values = np.loadtxt(file, delimiter=",")

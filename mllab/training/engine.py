@@ -73,8 +73,8 @@ class _DaskReporter:
     Each put is a round trip to the scheduler (about 1.5 ms here), and a forest reports its curve's 50 points
     in bursts of dozens at the end of each step (a fast MLP: several epochs a tenth of a second). A curve
     point ("step" event) coming less than BATCH_SECONDS after the last put waits for the next put: the next
-    other event or Stop check (a family asks every STOP_CHECK_S at most), whichever comes first. The engine
-    watches at POLL_INTERVAL_S and the page polls every 0.5 s, so no point is shown later for it.
+    other event or Stop check (a family asks every STOP_CHECK_S at most), whichever comes first: at most about
+    0.25 s later, within the live panel's half-second poll.
     """
 
     def __init__(self, job_id: str):
