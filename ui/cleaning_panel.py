@@ -151,9 +151,7 @@ def excluded_section(raw: Dataset, target: str | None, choices: CleaningChoices,
         st.caption(f"The model reads the {len(fixed):,} pixel columns; the other columns are never features.")
         return tuple(c for c in raw.frame.columns if c not in fixed and c != target)
     options = optional_columns(raw, target) + [d.name for d in choices.derived if d.name != target]
-    state = st.session_state.get("clean-excluded")
-    wanted = list(choices.excluded) if state is None else list(state)
-    st.session_state["clean-excluded"] = [c for c in dict.fromkeys(wanted) if c in options]
+    _keep_selection("clean-excluded", choices.excluded, options)
     selected = st.multiselect(
         "Columns not used as features", options, key="clean-excluded", format_func=str, label_visibility="collapsed",
         placeholder="Every column except the target is a feature",
@@ -208,6 +206,19 @@ def cleaning_panel(raw: Dataset, target: str | None, choices: CleaningChoices, m
                            kind=kind if raw.kind != "image" else None)
 
 
+def _keep_selection(key: str, stored, options: list) -> None:
+    """Start a multiselect on the stored choices, and drop those that are no longer options.
+
+    Written only when that changes something: a value the script writes is sent to the browser and replaces
+    what the widget shows there, so writing it on every run could undo a pick made while the run was under
+    way (a CI browser test lost its pick of 'unknown' this way once, under load)."""
+    state = st.session_state.get(key)
+    current = list(stored) if state is None else list(state)
+    kept = [v for v in dict.fromkeys(current) if v in options]
+    if state is None or kept != list(state):
+        st.session_state[key] = kept
+
+
 MAX_TARGET_VALUES_LISTED = 100  # beyond this many distinct values the target is not a set of classes
 
 
@@ -234,9 +245,7 @@ def target_values_section(raw: Dataset, target: str, task: str, choices: Cleanin
             (right, "target-left-out", "Classes to leave out", choices.left_out, "None: the model learns every class",
              "Rows of these classes are not trained on (a class too rare to learn, or one to study apart). The "
              "Predict page can still classify them.")):
-        state = st.session_state.get(key)
-        current = list(wanted) if state is None else list(state)
-        st.session_state[key] = [n for n in dict.fromkeys(current) if n in names]
+        _keep_selection(key, wanted, names)
         picked.append(tuple(column.multiselect(label, names, key=key, placeholder=placeholder, help=help_text,
                                                format_func=str)))
     unknown, left_out = picked

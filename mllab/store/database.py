@@ -56,7 +56,9 @@ def connect(url: str) -> Engine:
 
 
 def _sqlite_engine(url: URL) -> Engine:
-    if url.database:
+    # A plain path's folder is made; an SQLite URI ("file:...?mode=ro&uri=true") names a file that must already
+    # exist, and making its "parent" would leave a folder called "file:" in the working directory.
+    if url.database and not (url.query.get("uri") == "true" and url.database.startswith("file:")):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
 
