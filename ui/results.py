@@ -9,7 +9,7 @@ from mllab.datasets import markdown_escape
 from mllab.models import FAMILIES
 from mllab.training import Run, describe_params
 from ui import presenter
-from ui.prebuilt import prebuilt
+from ui.prebuilt import prebuilt, prebuilt_dict
 from ui.export_panel import code_download
 from ui.inspection_model_panel import importance_tab
 from ui.inspection_panel import confusion_panel, misclassified_panel, samples_panel
@@ -43,9 +43,14 @@ def _curve_figure(run: Run, metric: str, title: str, step_label: str, projector:
     signature = (len(run.history), tuple(sorted(last.items())) if last else (), reference, projector)
     cached = cache.get((run.job_id, metric))
     if cached is None or cached[0] != signature:
-        figure = charts.learning_curves(run.history, metric, title, x_label=step_label, baseline=reference)
-        # Presenter mode: larger. Drawn again by every poll until a new step arrives: converted for Streamlit once.
-        cached = (signature, prebuilt(charts.for_projector(figure, copy=False) if projector else figure))
+        if projector:  # presenter mode (one browser, the lecturer's): larger, made from a go.Figure
+            figure = prebuilt(charts.for_projector(charts.learning_curves(
+                run.history, metric, title, x_label=step_label, baseline=reference), copy=False))
+        else:
+            figure = prebuilt_dict(charts.learning_curves_dict(run.history, metric, title, x_label=step_label,
+                                                               baseline=reference))
+        # Drawn again by every poll until a new step arrives: converted for Streamlit once.
+        cached = (signature, figure)
         cache[(run.job_id, metric)] = cached
     return cached[1]
 

@@ -6,7 +6,7 @@ May import: mllab.evaluation, mllab.prepare, mllab.datasets, mllab.errors. No St
 
 from mllab.charts.compare import RunHistory, STYLE_NOTE, overlaid_curve_figures, overlaid_curves, run_colour
 from mllab.charts.curves import (BASELINE_LABEL, TEST_SCORE_LABEL, TRAINING_SCORE_LABEL, learning_curves,
-                                 training_size_figure)
+                                 learning_curves_dict, training_size_figure)
 from mllab.charts.data import (ALL_LABEL, class_balance_figure, correlation_figure, histogram_figure,
                                missing_values_figure, pca_figure, sample_images_figure, signal_samples_figure,
                                target_histogram_figure)
@@ -33,7 +33,7 @@ __all__ = [
     "class_balance_figure", "CLASS_PALETTE", "clickable_confusion_figure", "COMPONENT_LABEL",
     "confusion_matrix_figure", "correlation_figure", "CUMULATIVE_LABEL", "EMPTY_CELL", "FOLD_COLOUR",
     "fold_scores_figure", "HEIGHT", "histogram_figure", "IDENTITY_LABEL", "images_figure", "importance_figure",
-    "IMPURITY_LABEL", "learning_curves", "LINE_WIDTH", "MACRO_COLOUR", "MARKER_LIMIT", "MEAN_COLOUR", "metrics_table",
+    "IMPURITY_LABEL", "learning_curves", "learning_curves_dict", "LINE_WIDTH", "MACRO_COLOUR", "MARKER_LIMIT", "MEAN_COLOUR", "metrics_table",
     "missing_values_figure", "OTHER_CLASS_COLOUR", "OTHER_CLASSES_LABEL", "OUTLIER_LABEL", "PALETTE", "pca_figure",
     "pca_variance_figure", "PERMUTATION_LABEL", "precision_recall_figure", "PREDICTED_LABEL",
     "predicted_vs_true_figure", "probability_figure", "residuals_figure", "roc_figure",

@@ -6,6 +6,7 @@ white, yellow last), legends outside the data and explicit heights.
 
 from __future__ import annotations
 
+import functools
 import math
 
 import plotly.graph_objects as go
@@ -75,9 +76,20 @@ def _base_layout(fig: go.Figure, title: str, height: int, legend_on_top: bool = 
 
 
 def _message(fig: go.Figure, text: str) -> go.Figure:
-    fig.add_annotation(text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
-                       font=dict(size=TITLE_FONT, color="#555555"))
+    fig.add_annotation(**_message_dict(text))
     return fig
+
+
+def _message_dict(text: str) -> dict:
+    """A sentence in the middle of an empty chart, as an annotation."""
+    return dict(text=text, xref="paper", yref="paper", x=0.5, y=0.5, showarrow=False,
+                font=dict(size=TITLE_FONT, color="#555555"))
+
+
+@functools.cache
+def _template_dict() -> dict:
+    """The template as a figure's `to_dict()` writes it; made once, shared, for reading only."""
+    return _TEMPLATE.to_plotly_json()
 
 
 def shorten(name, limit: int = 22) -> str:

@@ -83,6 +83,26 @@ def test_learning_curves_without_the_metric_say_so():
     assert len(fig.data) == 0 and len(fig.layout.annotations) == 1
 
 
+@pytest.mark.parametrize("history, metric, options", [
+    (HISTORY, "loss", {}), (HISTORY, "accuracy", {"baseline": 0.5}), ([], "loss", {}),
+    ([{"step": 1, "loss": 0.4}], "accuracy", {}), ([{"step": s, "loss": 1 / s} for s in range(1, 41)], "loss",
+                                                   {"x_label": "Trees", "baseline": 0.02}),
+    ([{"step": 1, "loss": float("nan"), "val_loss": 0.5}], "loss", {})])
+def test_the_live_panels_curve_dict_is_the_figures_own(history, metric, options):
+    """The live panel sends `learning_curves_dict` instead of converting a go.Figure: the same chart."""
+    from ui.prebuilt import prebuilt_dict
+
+    expected = charts.learning_curves(history, metric, metric.title(), **options).to_dict()
+    spec = charts.learning_curves_dict(history, metric, metric.title(), **options)
+    assert spec == expected
+    figure = prebuilt_dict(spec)
+    # What st.plotly_chart reads is that dict itself; anything else finds an ordinary figure with its content.
+    assert isinstance(figure, go.Figure) and figure.to_dict() is spec
+    assert figure.layout.height == expected["layout"]["height"]
+    assert [t.name for t in figure.data] == [t["name"] for t in expected["data"]]
+    assert figure.to_dict() is spec
+
+
 @pytest.mark.parametrize("normalised", [False, True])
 def test_confusion_matrix_figure(iris_evaluation, normalised):
     fig = charts.confusion_matrix_figure(iris_evaluation, normalised=normalised)
