@@ -15,6 +15,21 @@ os.environ.setdefault("MLLAB_DATA_DIR", tempfile.mkdtemp(prefix="mllab-test-stor
 import pytest  # noqa: E402
 
 
+def _scan_installed_components_once() -> None:
+    """Every new AppTest scans the metadata of every installed package for Streamlit components (0.16 s here
+    on an idle machine, more under a test run's load; the pages and ui tests make well over a hundred). The
+    installed packages do not change during a test run, so the scan's result is kept after the first. A
+    real server scans once, at start."""
+    import functools
+
+    from streamlit.components.v2 import manifest_scanner
+
+    manifest_scanner.scan_component_manifests = functools.cache(manifest_scanner.scan_component_manifests)
+
+
+_scan_installed_components_once()
+
+
 @pytest.fixture(scope="session")
 def shared_engine():
     """The process's engine (mllab.training.get_engine, which the page tests use too): one set of training
