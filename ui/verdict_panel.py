@@ -23,7 +23,7 @@ from ui import data as loading
 from ui import presenter, session
 from ui.cleaning_panel import MARKER_PREFIX
 from ui.params import set_widget_values
-from ui.prebuilt import prebuilt
+from ui.prebuilt import prebuilt_dict
 from ui.task import set_task
 
 MESSAGE_KEY = "verdict-message"  # (level, text) left by a button for the Train page to show
@@ -147,7 +147,7 @@ def live_boundary_panel(run: Run, key: str) -> None:
     cached = cache.get(run.job_id)
     if cached is None or cached[0] != live["epoch"]:
         # Drawn again by every poll until a newer map arrives: converted for Streamlit once.
-        cached = (live["epoch"], prebuilt(charts.boundary_figure(live["map"])))
+        cached = (live["epoch"], prebuilt_dict(charts.boundary_dict(live["map"])))
         cache.clear()  # one run trains at a time: older runs' maps are done with
         cache[run.job_id] = cached
     st.caption(f"Decision boundary after epoch {live['epoch']}: " + markdown_escape(live["map"].note))
