@@ -6,6 +6,7 @@ white, yellow last), legends outside the data and explicit heights.
 
 from __future__ import annotations
 
+import copy
 import functools
 import math
 
@@ -90,6 +91,31 @@ def _message_dict(text: str) -> dict:
 def _template_dict() -> dict:
     """The template as a figure's `to_dict()` writes it; made once, shared, for reading only."""
     return _TEMPLATE.to_plotly_json()
+
+
+def _figure(traces: list[dict], layout: dict, message: str | None) -> go.Figure:
+    """A figure of these traces and this layout, in the house template, with `message` in the middle if given."""
+    fig = _attach_template(go.Figure(data=traces, layout=layout))
+    if message:
+        _message(fig, message)
+    return fig
+
+
+def _figure_dict(traces: list[dict], layout: dict, message: str | None) -> dict:
+    """What `_figure(traces, layout, message).to_dict()` would send, made without a go.Figure.
+
+    For a figure the live panel draws again in every watching browser: building and converting a go.Figure
+    validates, deep-copies and encodes every property. The arrays are encoded with Plotly's own function for
+    figures' to_dict (requirements.txt pins Plotly); the template's part is shared with every other dict, so
+    the dict is for reading (turning into JSON) only."""
+    from _plotly_utils.utils import convert_to_base64
+
+    spec = {"data": traces, "layout": copy.deepcopy(layout)}  # the axes start as one-level copies of _AXIS
+    if message:
+        spec["layout"]["annotations"] = [_message_dict(message)]
+    convert_to_base64(spec)
+    spec["layout"]["template"] = _template_dict()
+    return spec
 
 
 def shorten(name, limit: int = 22) -> str:

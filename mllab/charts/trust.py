@@ -4,14 +4,11 @@ decision-boundary map. In the style of mllab.charts.style; no Streamlit here.
 
 from __future__ import annotations
 
-import copy
-
 import numpy as np
 import plotly.graph_objects as go
 
 from mllab.charts.style import (BASE_FONT, CHANCE_COLOUR, CLASS_PALETTE, HEIGHT, LINE_WIDTH, MACRO_COLOUR,
-                                _AXIS, _attach_template, _base_layout, _layout, _message, _message_dict,
-                                _template_dict, shorten)
+                                _AXIS, _base_layout, _figure, _figure_dict, _layout, shorten)
 from mllab.evaluation.calibration import CONFIDENCE_LABEL, Calibration
 
 PERFECT_CALIBRATION_LABEL = "Perfectly calibrated"
@@ -56,29 +53,14 @@ def boundary_figure(boundary) -> go.Figure:
     dots, test rows as larger diamonds, the misclassified ones ringed in black.
 
     The figure is made in one go from dicts (no add_trace or update calls, 70 ms against 15 here)."""
-    traces, layout, message = _boundary_parts(boundary)
-    fig = _attach_template(go.Figure(data=traces, layout=layout))
-    if message:
-        _message(fig, message)
-    return fig
+    return _figure(*_boundary_parts(boundary))
 
 
 def boundary_dict(boundary) -> dict:
-    """What Streamlit sends of `boundary_figure(boundary)`, made without a go.Figure: the same JSON.
-
-    The live panel draws each new map a training MLP sends, in every watching browser. Building the go.Figure
-    and converting it (validating, deep-copying and encoding every array) was 28 ms a map; here the parts
-    are put together and their arrays encoded as Plotly's own conversion encodes them (its function). The
-    template's part is shared with every other dict: for reading (turning into JSON) only."""
-    from _plotly_utils.utils import convert_to_base64  # Plotly's, for figures' to_dict (requirements.txt pins it)
-
-    traces, layout, message = _boundary_parts(boundary)
-    spec = {"data": traces, "layout": copy.deepcopy(layout)}  # the axes start as one-level copies of _AXIS
-    if message:
-        spec["layout"]["annotations"] = [_message_dict(message)]
-    convert_to_base64(spec)
-    spec["layout"]["template"] = _template_dict()
-    return spec
+    """What Streamlit sends of `boundary_figure(boundary)`, made without a go.Figure (`style._figure_dict`):
+    the same JSON. The live panel draws each new map a training MLP sends, in every watching browser; building
+    and converting the go.Figure was 13 ms a map on the wine data, this 2 ms."""
+    return _figure_dict(*_boundary_parts(boundary))
 
 
 def _boundary_parts(boundary) -> tuple[list[dict], dict, str | None]:
