@@ -99,7 +99,8 @@ def _boundary_parts(boundary) -> tuple[list[dict], dict, str | None]:
                 type="scatter", x=np.asarray(test["x"])[rows], y=np.asarray(test["y"])[rows], mode="markers",
                 name=f"{shorten(name)} (test)", legendgroup=name,
                 marker=dict(size=np.where(wrong, 13, 10), symbol="diamond", color=colour,
-                            line=dict(width=np.where(wrong, 3, 1), color=np.where(wrong, MACRO_COLOUR, "white").tolist())),
+                            line=dict(width=np.where(wrong, 3, 1),
+                                      color=np.where(wrong, MACRO_COLOUR, "white").tolist())),
                 customdata=[names[p] for p in np.asarray(test["predicted"])[rows]],
                 hovertemplate=f"test row, true {shorten(name)}<br>predicted %{{customdata}}<extra></extra>"))
     layout = _layout("Decision boundary: predicted class (paler where less sure)", HEIGHT + 180, legend_on_top=False)
