@@ -12,7 +12,7 @@ Each side then runs in its own fresh Python process, in the same run, alternatin
           Data page's cleaning panel does: -99.99 made missing in P_1, I, V, A_1; new columns
           log_P = log10(P_1) and V_minus_I = V - I from safe formulas; the other columns left
           out) -> mllab.training.run_training with a random forest (what a training worker runs:
-          split, preprocessing pipeline, the forest grown in steps with its live training and
+          split, preprocessing pipeline, the forest grown with its live training and
           out-of-bag curve, evaluation with confusion matrix and ROC curves).
   plain:  the file's bytes -> pandas.read_csv(sep="\\t", comment="#", names from the '# ID' line) ->
           the same features computed in pandas -> train_test_split + SimpleImputer +

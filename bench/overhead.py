@@ -25,9 +25,9 @@ split, seed 42, deterministic TensorFlow ops):
 Random forest (digits, mllab's forest defaults: 200 trees, sqrt features, seed 42):
   plain:  a fresh process fitting `RandomForestClassifier(n_estimators=200, random_state=42,
           n_jobs=-1)` on the same split and predicting the test rows (timed fit -> predict).
-  mllab:  `duration_s` of the engine job (mllab grows the forest in warm-started steps of about a
-          second each, after one short step that times a tree, and scores every new tree's training
-          and out-of-bag votes for the live curve).
+  mllab:  `duration_s` of the engine job (mllab grows the forest in one fit, as the plain script
+          does, and scores every finished tree's training and out-of-bag votes for the live curve on
+          the thread that grew it, while the other threads grow theirs).
 Same trees and seed on both sides, so both sides report the same test accuracy (printed as a
 check that the work is the same).
 """

@@ -1,5 +1,6 @@
 """Training runs on real built-in data reach the accuracy a user would expect, reproducibly."""
 
+import os
 import threading
 import time
 
@@ -43,7 +44,6 @@ def test_random_forest_validation_curve_is_scikit_learns_out_of_bag_score(class_
     # over all trees at every step; at the last step both must agree exactly.
     from sklearn.ensemble import RandomForestClassifier
 
-    from mllab.models import FAMILIES
     from mllab.models.base import DataInfo
     from mllab.prepare.preprocessing import prepare
 
@@ -62,19 +62,49 @@ def test_random_forest_validation_curve_is_scikit_learns_out_of_bag_score(class_
     assert FAMILIES["random_forest"].curves_for("classification")[0] == ("error", "Error rate")
 
 
-def test_forest_curve_points_fall_on_the_same_tree_counts_however_the_steps_are_timed(monkeypatch):
-    # Steps are sized by time (a fast forest grows in two fits, a slow one shows a point every
-    # second), but the points are at fixed tree counts, so the same seed draws the same curve.
+def test_forest_curve_points_fall_on_the_same_tree_counts_whatever_order_the_trees_finish_in(monkeypatch):
+    # The trees are grown on a pool of threads and finish in no fixed order, but each point sums exactly the
+    # first n trees, so the same seed draws the same curve. Here every third tree is held back a little
+    # before it is scored, so later trees finish first.
     import mllab.models.random_forest as random_forest
 
     spec = _spec("wine", "random_forest", {"n_estimators": 100}, seed=3)
-    monkeypatch.setattr(random_forest, "STEP_SECONDS", 1e-6)  # one unit of trees per step: 50 fits
-    many_steps, _ = _train(spec)
-    monkeypatch.setattr(random_forest, "STEP_SECONDS", 1e6)  # everything after the first unit in one fit
-    two_steps, _ = _train(spec)
-    assert [e["step"] for e in two_steps.history] == list(range(2, 101, 2))
-    assert many_steps.history == two_steps.history
-    assert many_steps.evaluation.accuracy == two_steps.evaluation.accuracy
+    in_order, _ = _train(spec)
+    score = random_forest._CurveVotes.tree_outputs
+    held_back = []
+
+    def slow_now_and_then(self, forest, tree, rows):
+        if tree.random_state % 3 == 0:
+            held_back.append(tree.random_state)
+            time.sleep(0.02)
+        return score(self, forest, tree, rows)
+
+    monkeypatch.setattr(random_forest._CurveVotes, "tree_outputs", slow_now_and_then)
+    out_of_order, _ = _train(spec)
+    assert held_back  # the seeds of about a third of the trees
+    assert [e["step"] for e in out_of_order.history] == list(range(2, 101, 2))
+    assert out_of_order.history == in_order.history
+    assert out_of_order.evaluation.accuracy == in_order.evaluation.accuracy
+
+
+def test_forest_curve_is_the_one_its_code_export_draws_from_a_plain_fit():
+    # The exported code fits the forest in one plain call and draws the out-of-bag curve from scikit-learn's
+    # public `estimators_samples_`; the live curve must be the same points, tree count by tree count.
+    from mllab.models.base import DataInfo
+    from mllab.prepare.preprocessing import prepare
+
+    spec = _spec("wine", "random_forest", {"n_estimators": 60}, seed=11)
+    data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing)
+    info = DataInfo("table", data.x_train.shape[1], 3)
+    reporter = LocalReporter()
+    FAMILIES["random_forest"].train(spec.params, data, info, reporter, "CPU", 11)
+    exported = {"np": np}
+    exec(FAMILIES["random_forest"].export(spec.params, info), exported)
+    _, history = exported["train_model"](data.x_train, data.y_train, data.x_test, 11)
+    assert [point["step"] for point in history] == [point["step"] for point in reporter.history]
+    for live, plain in zip(reporter.history, history):
+        for key in ("error", "accuracy", "val_error", "val_accuracy"):
+            assert live.get(key) == pytest.approx(plain.get(key)), (live["step"], key)
 
 
 def test_forest_error_rate_is_a_rate_from_the_first_trees_on():
@@ -150,9 +180,8 @@ def test_same_seed_same_result_on_cpu():
 def test_stop_ends_training_at_once_and_keeps_the_curve(family, params, monkeypatch):
     import mllab.models.random_forest as random_forest
 
-    # A forest's steps last about STEP_SECONDS; here each is one unit of trees (20 of 1000), so
-    # "within the step under way" is a count of trees.
-    monkeypatch.setattr(random_forest, "STEP_SECONDS", 0.0)
+    # A forest asks about Stop after every tree it adds to its curve here (every STOP_CHECK_S in the app).
+    monkeypatch.setattr(random_forest, "STOP_CHECK_S", 0.0)
     spec = _spec("digits", family, params)
     reporter = LocalReporter()
     seen_at_stop = {}
@@ -166,9 +195,10 @@ def test_stop_ends_training_at_once_and_keeps_the_curve(family, params, monkeypa
     threading.Thread(target=stop_after_first_step, daemon=True).start()
     result = run_training(spec, reporter)
     assert result.status == "stopped"
-    # Not a timing test: the run ends within the step (epoch, batch of trees) under way when
-    # Stop was pressed; Keras even breaks off mid-epoch.
-    step_size = 1 if family == "mlp" else 20
+    # Not a timing test: the run ends within the step under way when Stop was pressed; Keras even breaks off
+    # mid-epoch. A forest draws a point every 20 trees: it ends before the next point but one, with at most the
+    # trees its threads had started (one a core).
+    step_size = 1 if family == "mlp" else 20 + (os.cpu_count() or 1)
     assert result.history[-1]["step"] <= seen_at_stop["step"] + step_size
     assert 0 <= result.evaluation.accuracy <= 1  # the partial model is still evaluated
 
