@@ -28,9 +28,10 @@ workspace.open_workspace()
 # The presenter's bar, notices and a room's banner go above the data source (ui.nav.sidebar, called below, once
 # the data is loaded: the sidebar names it).
 top = st.container()
-# Start the training workers now, in the background, so they are warm by the time the user
-# presses Train. This returns at once.
-engine = get_engine()
+# The training workers start in the background at the end of this page's first run (below), so that they are
+# warm by the time the user presses Train; starting them here made the first visitor's page wait, as their start
+# (importing Dask, launching processes that import TensorFlow) took the CPU this run needs.
+engine = get_engine(start=False)
 session.sync_runs(engine, session.owner_id())
 
 BUILTIN, UPLOAD, SERVER = "Built-in dataset", "Upload a file", "File on the server"
@@ -212,3 +213,4 @@ workspace.remember_data()
 workspace.remember_records()
 if target_ok:
     workspace.page_link("pages/1_Train.py", label="Next: train a model", icon=":material/arrow_forward:")
+engine.start()  # returns at once (see the top of this page)

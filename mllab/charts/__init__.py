@@ -8,8 +8,8 @@ from mllab.charts.compare import RunHistory, STYLE_NOTE, overlaid_curve_figures,
 from mllab.charts.curves import (BASELINE_LABEL, TEST_SCORE_LABEL, TRAINING_SCORE_LABEL, learning_curves,
                                  learning_curves_dict, training_size_figure)
 from mllab.charts.data import (ALL_LABEL, class_balance_figure, correlation_figure, histogram_figure,
-                               missing_values_figure, pca_figure, sample_images_figure, signal_samples_figure,
-                               target_histogram_figure)
+                               missing_values_figure, pca_figure, sample_images_dict, sample_images_figure,
+                               signal_samples_figure, target_histogram_figure)
 from mllab.charts.evaluation import (CELL_TRACE_NAME, COMPONENT_LABEL, CUMULATIVE_LABEL, IDENTITY_LABEL, IMPURITY_LABEL,
                                      OTHER_CLASSES_LABEL, OTHER_CLASS_COLOUR, OUTLIER_LABEL, PERMUTATION_LABEL,
                                      PREDICTED_LABEL, TEST_ROWS_LABEL, TRUE_LABEL, clickable_confusion_figure,
@@ -38,7 +38,7 @@ __all__ = [
     "missing_values_figure", "OTHER_CLASS_COLOUR", "OTHER_CLASSES_LABEL", "OUTLIER_LABEL", "PALETTE", "pca_figure",
     "pca_variance_figure", "PERMUTATION_LABEL", "precision_recall_figure", "PREDICTED_LABEL",
     "predicted_vs_true_figure", "probability_figure", "residuals_figure", "roc_figure",
-    "sample_images_figure", "shorten", "signal_samples_figure", "target_histogram_figure", "TEST_ROWS_LABEL",
+    "sample_images_dict", "sample_images_figure", "shorten", "signal_samples_figure", "target_histogram_figure", "TEST_ROWS_LABEL",
     "TEST_SCORE_LABEL", "TEXT_DARK", "TITLE_FONT", "TRAINING_COLOUR", "TRAINING_SCORE_LABEL", "training_size_figure",
     "TRUE_LABEL", "VALIDATION_COLOUR",
 ]

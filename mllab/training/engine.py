@@ -36,6 +36,8 @@ BATCH_SECONDS = 0.2  # curve points reported faster than this travel to the app 
 # stopped so it does not hold a worker that forty students are queueing for. Pages touch the
 # engine on every rerun and from a 10-second heartbeat while a run is active.
 DEFAULT_ABANDON_AFTER_S = 60.0
+# An engine made with start=False starts its workers when `start()` is called, or after this long at the latest.
+START_LATEST_S = 10.0
 # TensorFlow keeps about 7 MB per Keras model it has built, even after clear_session(); a
 # worker whose memory has grown by this share since its first Keras run is restarted as soon as
 # its run ends (bench/memory.py measures it).
@@ -188,7 +190,10 @@ def _keep_restarting_workers_registered() -> None:
 
 class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausing
     def __init__(self, scheduler_address: str | None = None, n_workers: int | None = None,
-                 abandon_after_s: float = DEFAULT_ABANDON_AFTER_S, recycle_growth: float = DEFAULT_RECYCLE_GROWTH):
+                 abandon_after_s: float = DEFAULT_ABANDON_AFTER_S, recycle_growth: float = DEFAULT_RECYCLE_GROWTH,
+                 start: bool = True):
+        """`start=False`: the workers start when `start()` is called (or a job is submitted), and at the latest
+        START_LATEST_S from now."""
         self.scheduler_address = scheduler_address
         self.n_workers = n_workers or max(1, min(4, os.cpu_count() or 1))
         self.abandon_after_s = abandon_after_s
@@ -207,6 +212,9 @@ class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausi
         self._cluster = None
         self._ready = threading.Event()
         self._closed = threading.Event()
+        self._go = threading.Event()
+        if start:
+            self._go.set()
         self.start_error: str | None = None
         self._devices: list[dict] | None = None
         self.device_error: str | None = None
@@ -214,7 +222,12 @@ class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausi
         threading.Thread(target=self._watch, name="mllab-engine-watch", daemon=True).start()
 
     # -- start-up -------------------------------------------------------------------------
+    def start(self) -> None:
+        """Start the workers now, if they are not started yet (see `start=False`); returns at once."""
+        self._go.set()
+
     def _start(self) -> None:
+        self._go.wait(START_LATEST_S)
         try:
             from distributed import Client, LocalCluster
 
@@ -271,6 +284,7 @@ class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausi
         records runs through it, so a run's steps are written even while no page is open.
         """
         self.touch(owner)
+        self.start()
         if any(not j.finished for j in self.jobs_of(owner)):
             raise UserError("You already have a run in progress (a training run, a search, a learning curve or a "
                             "prediction). "
@@ -553,8 +567,9 @@ _engine: Engine | None = None
 _engine_lock = threading.Lock()
 
 
-def get_engine() -> Engine:
-    """The process-wide engine, started on first use (its workers start in the background)."""
+def get_engine(start: bool = True) -> Engine:
+    """The process-wide engine, made on first use. Its workers start in the background: at once, or with
+    `start=False` when `Engine.start()` is called (see `Engine`)."""
     global _engine
     with _engine_lock:
         if _engine is None:
@@ -564,6 +579,6 @@ def get_engine() -> Engine:
             _engine = Engine(scheduler_address=os.environ.get(SCHEDULER_ADDRESS_ENV) or None,
                              n_workers=int(workers) if workers else None,
                              abandon_after_s=float(abandon) if abandon else DEFAULT_ABANDON_AFTER_S,
-                             recycle_growth=float(growth) if growth else DEFAULT_RECYCLE_GROWTH)
+                             recycle_growth=float(growth) if growth else DEFAULT_RECYCLE_GROWTH, start=start)
             atexit.register(_engine.close)
         return _engine

@@ -198,6 +198,28 @@ def test_sample_images_figure_has_one_square_heatmap_per_image_titled_by_class()
     assert np.array_equal(np.asarray(fig.data[0].z)[-1], images[0][0])
 
 
+@pytest.mark.parametrize("count,columns", [(20, 10), (3, 2), (7, 4)])
+def test_the_data_pages_sample_images_dict_sends_the_figures_own_json(count, columns):
+    """The Data page sends `sample_images_dict` instead of converting a go.Figure: what reaches the browser is the
+    same, dark ink on white included (the dict spells the colour scale out: plotly.js's own "Greys" is reversed)."""
+    import json
+
+    import plotly
+
+    from mllab.datasets import load_builtin, sample_images
+    from ui.prebuilt import prebuilt_dict
+
+    digits = load_builtin("digits")
+    images, labels = sample_images(digits, digits.target)
+    images, labels = images[:count], labels[:count]
+    # As st.plotly_chart turns either into the JSON it sends.
+    sent = [json.loads(pio.to_json(plotly.tools.return_figure_from_figure_or_data(figure, True), validate=False))
+            for figure in (charts.sample_images_figure(images, labels, columns),
+                           prebuilt_dict(charts.sample_images_dict(images, labels, columns)))]
+    assert sent[1] == sent[0]
+    assert len(sent[1]["data"]) == count and sent[1]["data"][0]["colorscale"][0] == [0.0, "rgb(255,255,255)"]
+
+
 # ---- exploring the data ------------------------------------------------------------------------
 
 

@@ -127,16 +127,19 @@ def test_curve_points_reported_in_a_burst_travel_together_and_in_order():
         assert [[e.get("step", e.get("type")) for e in batch] for batch in queue.get(batch=True)] == [[51, "status"]]
 
 
-def test_a_keras_job_submitted_while_workers_still_import_tensorflow_runs():
-    # Right after start the workers import TensorFlow in a warm-up thread; a Keras job arriving
-    # then must wait for that import, not race it (TensorFlow fails on a concurrent first import).
-    fresh = Engine(n_workers=1)
+def test_a_keras_job_submitted_before_the_workers_start_runs_once_they_have():
+    # The Data page makes the engine with start=False and starts it at the end of its first run; a job that comes
+    # first starts the workers itself. Right after start the workers import TensorFlow in a warm-up thread; the
+    # Keras job, sent as soon as they are there, must wait for that import, not race it (TensorFlow fails on a
+    # concurrent first import).
+    fresh = Engine(n_workers=1, start=False)
     try:
-        assert fresh.wait_ready(120), fresh.start_error
+        assert not fresh.wait_ready(0.5)  # nothing starts on its own (until START_LATEST_S)
         job_id = fresh.submit(_spec("mlp", {"epochs": 2, "batch_size": 16}), owner="frank")
         state = _wait(fresh, job_id, "frank")
         assert state.status == "completed", state.error
         assert len(state.history) == 2
+        assert fresh.wait_ready(0)
     finally:
         fresh.close()
 
