@@ -38,7 +38,8 @@ __all__ = [
     "missing_values_figure", "OTHER_CLASS_COLOUR", "OTHER_CLASSES_LABEL", "OUTLIER_LABEL", "PALETTE", "pca_figure",
     "pca_variance_figure", "PERMUTATION_LABEL", "precision_recall_figure", "PREDICTED_LABEL",
     "predicted_vs_true_figure", "probability_figure", "residuals_figure", "roc_figure",
-    "sample_images_dict", "sample_images_figure", "shorten", "signal_samples_figure", "target_histogram_figure", "TEST_ROWS_LABEL",
+    "sample_images_dict", "sample_images_figure", "shorten", "signal_samples_figure", "target_histogram_figure",
+    "TEST_ROWS_LABEL",
     "TEST_SCORE_LABEL", "TEXT_DARK", "TITLE_FONT", "TRAINING_COLOUR", "TRAINING_SCORE_LABEL", "training_size_figure",
     "TRUE_LABEL", "VALIDATION_COLOUR",
 ]

@@ -17,10 +17,10 @@ from mllab.prepare import PreparedData
 # The forest is grown by one call to scikit-learn's fit, the same call a plain script makes, and its trees are
 # watched as they are finished: joblib's thread pool is given a backend (`_watching_backend`) that hands every
 # finished tree to the curve, and grows no more trees once Stop is asked for. Growing the forest in warm-started
-# steps instead made every step wait for its slowest tree and validate the data again: 1.2x a plain fit on the
-# digits, and on the full OGLE-III catalogue (trees of half a second, a step every two) 1.3x.
-# Each tree's votes are added one tree at a time, so the curve has a point every POINT_EVERY-th tree
-# (about CURVE_POINTS in all).
+# steps instead made every step wait for its slowest tree and check the data again: 1.2x a plain fit on the
+# digits, and 1.3x on the full OGLE-III catalogue (half a second a tree: a step of two trees every second).
+# Each tree's votes are added one tree at a time, so the curve has a point every (n_estimators // CURVE_POINTS)-th
+# tree (about CURVE_POINTS in all).
 CURVE_POINTS = 50
 # The curves are scored on at most this many training rows. Each new tree votes on them once, on the thread
 # that grew it, and the votes are kept, so drawing the curve costs one pass of each tree over these rows,
