@@ -49,7 +49,7 @@ def sample_images_dict(images: np.ndarray, labels: list[str], columns: int = 8) 
     """What `sample_images_figure(...).to_dict()` returns, made without a go.Figure (`style._figure_dict`).
 
     A new server's first visitor waits for this figure: the go.Figure of the digits' 20 images took 0.2-0.5 s
-    to build and convert (py-spy, cold start), its dict 0.02 s. tests/charts check the two are equal."""
+    to build and convert (py-spy, cold start), its dict 3 ms. tests/charts check the two are equal."""
     return _figure_dict(*_sample_image_parts(images, labels, columns), None)
 
 

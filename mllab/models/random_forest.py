@@ -264,7 +264,7 @@ class _CurveVotes(_RunningCurve):
     """
 
     def __init__(self, x: np.ndarray, y: np.ndarray, n_classes: int):
-        self.x, self.y, self.labels = x, y, np.arange(n_classes)
+        self.x, self.y = x, y
         self.all_votes = np.zeros((len(y), n_classes))
         self.oob_votes = np.zeros((len(y), n_classes))
         self.n_trees = 0

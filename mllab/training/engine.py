@@ -228,6 +228,9 @@ class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausi
 
     def _start(self) -> None:
         self._go.wait(START_LATEST_S)
+        if self._closed.is_set():  # closed before its workers were asked for: start none
+            self._ready.set()
+            return
         try:
             from distributed import Client, LocalCluster
 
@@ -555,6 +558,7 @@ class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausi
 
     def close(self) -> None:
         self._closed.set()
+        self._go.set()  # an engine still waiting to start (start=False) stops waiting, and starts nothing
         for closable in (self._client, self._cluster):
             if closable is not None:
                 try:

@@ -144,6 +144,17 @@ def test_a_keras_job_submitted_before_the_workers_start_runs_once_they_have():
         fresh.close()
 
 
+def test_an_engine_closed_before_its_workers_were_asked_for_starts_none():
+    # A server that stops (or a test that closes its engine) while the engine still waits for start(): the
+    # wait ends at once and no cluster is launched after the close.
+    unstarted = Engine(n_workers=1, start=False)
+    unstarted.close()
+    began = time.monotonic()
+    assert not unstarted.wait_ready(5)
+    assert time.monotonic() - began < 5  # the start thread is done, not still waiting
+    assert unstarted._cluster is None and unstarted.start_error is None
+
+
 def test_one_run_at_a_time_per_session_and_queue_positions_beyond_capacity(engine):
     long_run = {"epochs": 500, "batch_size": 1}
     jobs = {owner: engine.submit(_spec("mlp", long_run, dataset="digits"), owner=owner)

@@ -196,8 +196,8 @@ def test_stop_ends_training_at_once_and_keeps_the_curve(family, params, monkeypa
     result = run_training(spec, reporter)
     assert result.status == "stopped"
     # Not a timing test: the run ends within the step under way when Stop was pressed; Keras even breaks off
-    # mid-epoch. A forest draws a point every 20 trees: it ends before the next point but one, with at most the
-    # trees its threads had started (one a core).
+    # mid-epoch. A forest draws a point every 20 trees: it ends within the 20 trees after the point seen, plus at
+    # most the trees its threads had already started (one a core).
     step_size = 1 if family == "mlp" else 20 + (os.cpu_count() or 1)
     assert result.history[-1]["step"] <= seen_at_stop["step"] + step_size
     assert 0 <= result.evaluation.accuracy <= 1  # the partial model is still evaluated
