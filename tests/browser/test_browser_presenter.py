@@ -9,7 +9,7 @@ from urllib.parse import parse_qs, urlparse
 from playwright.sync_api import Page, expect
 
 from browser_support import wait_idle
-from ui.nav import PAGES
+from ui.pages import PAGES
 
 
 def _query(page: Page) -> dict:
@@ -32,8 +32,8 @@ def test_present_1_survives_a_page_switch_and_can_be_left(page: Page, server):
     leave = main.get_by_role("button", name=re.compile(r"Leave presenter mode$"))
     expect(leave).to_be_visible()
     expect(sidebar).to_be_hidden()
-    for _, label, _ in PAGES:  # every page's link across the top
-        expect(main.get_by_role("link", name=re.compile(rf"{label}$"))).to_be_visible()
+    for spec in PAGES:  # every page's link across the top
+        expect(main.get_by_role("link", name=re.compile(rf"{spec.title}$"))).to_be_visible()
     mode_bar = _mode_bar_of_first_chart(page)  # the Data page's class balance
     expect(mode_bar).to_have_count(1)  # drawn, and hidden: no toolbar over the chart's title
     expect(mode_bar).to_be_hidden()

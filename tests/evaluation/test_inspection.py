@@ -189,7 +189,7 @@ def test_train_page_cell_list_shows_its_samples_and_the_sample_viewer_its_probab
 
     at = new_app()
     assert at.session_state.dataset.kind == "image"  # digits, the default dataset
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("logistic_regression").run()
     at.button(key="train-button").click().run()
     train_until_done(at)
@@ -249,7 +249,7 @@ def test_regression_sample_viewer_shows_the_rows_true_and_predicted_values():
     at.file_uploader[0].set_value(("flats.csv", csv.encode(), "text/csv"))
     at.run()
     at.selectbox(key="target-flats.csv").set_value("price").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("linear_regression").run()
     at.button(key="train-button").click().run()
     regression_done(at)

@@ -17,7 +17,7 @@ from mllab.training.spec import LocalReporter, TrainingSpec, validate_spec
 def _page():
     import streamlit as st
 
-    from ui.export_panel import code_download
+    from ui.panels.export import code_download
 
     code_download(st.session_state["run-under-test"])
 
@@ -37,7 +37,7 @@ def test_the_panel_writes_the_run_as_code_and_offers_the_zip_script_and_notebook
     assert [b.label for b in at.button] == ["Write this run as code"]
     at.button[0].click().run()
     assert not at.exception
-    export = at.session_state["code-exports"]["job-4"]
+    export = at.session_state["caches"]["code-exports"]["job-4"]  # ui.state.widget_keys.session_cache
     assert export.script_name == "run_4_linear_regression.py"
     with zipfile.ZipFile(io.BytesIO(export.zip_bytes())) as archive:
         names = sorted(n.split("/", 1)[1] for n in archive.namelist())

@@ -34,7 +34,7 @@ def _link_param(at, name: str) -> str:
 
 def _iris_forest(at) -> AppTest:
     at.selectbox(key="builtin-choice").set_value("iris").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("random_forest").run()
     at.slider(key="hp-random_forest-n_estimators").set_value(20).run()
     at.slider(key="pp-seed").set_value(11).run()
@@ -92,7 +92,7 @@ def test_a_run_link_shows_one_run_read_only_and_its_settings_can_be_used():
 
 
 def _create_room(lecturer: AppTest) -> tuple[str, str]:
-    lecturer.switch_page("pages/6_Classroom.py").run()
+    lecturer.switch_page("views/classroom.py").run()
     lecturer.button(key="room-create").click().run()
     secret = lecturer.query_params["room_admin"]
     code = next(m.value for m in lecturer.markdown if "font-size:5rem" in m.value).split(">")[1].split("<")[0]
@@ -100,7 +100,7 @@ def _create_room(lecturer: AppTest) -> tuple[str, str]:
 
 
 def _join(code: str, nickname: str) -> AppTest:
-    student = _open("pages/6_Classroom.py")
+    student = _open("views/classroom.py")
     student.text_input(key="room-code").input(code)
     student.text_input(key="room-nickname").input(nickname)
     next(b for b in student.button if b.label == "Join").click().run()
@@ -129,7 +129,7 @@ def test_a_room_pushes_a_step_with_hidden_controls_ranks_runs_and_freezes():
 
     _push_and_apply(lecturer, student, "forest/train", ["hp:n_estimators"])
     # Apply switched the page from inside the banner's fragment; AppTest follows that for one run only.
-    student.switch_page("pages/1_Train.py").run()
+    student.switch_page("views/train.py").run()
     assert "Room" in texts(student) and "Breast" in texts(student)
     # The lecturer's choice: the number of trees is shown, everything else (and the split) is not.
     keys = {s.key for s in student.slider} | {s.key for s in student.selectbox}
@@ -165,7 +165,7 @@ def test_the_search_page_keeps_a_rooms_hidden_settings_at_the_pushed_values():
     student.session_state["search-family"] = "logistic_regression"
     student.session_state["search-random_forest-vary-n_estimators"] = True
     _push_and_apply(lecturer, student, "current", ["hp:max_depth"])
-    student.switch_page("pages/3_Search.py").run()
+    student.switch_page("views/search.py").run()
     assert not student.exception
     model = student.selectbox(key="search-family")
     assert model.value == "random_forest" and model.disabled
@@ -194,11 +194,11 @@ def test_hostile_room_cases_are_sentences():
     student = _join(code, "Ada")
     # A lecturer link guessed from what a student holds: their workspace token, the room's code.
     for guess in (student.query_params["ws"], code, secret[:-1] + ("A" if secret[-1] != "A" else "B")):
-        guessed = _open("pages/6_Classroom.py", room_admin=guess)
+        guessed = _open("views/classroom.py", room_admin=guess)
         assert not guessed.exception
         assert any("opens no room" in e.value for e in guessed.error)
         assert not any("font-size:5rem" in m.value for m in guessed.markdown)  # no room code shown
-    stranger = _open("pages/6_Classroom.py")
+    stranger = _open("views/classroom.py")
     for typed in ("NOPE-99", "<img src=x onerror=alert(1)>"):
         stranger.text_input(key="room-code").input(typed)
         stranger.text_input(key="room-nickname").input("Cy")
@@ -210,7 +210,7 @@ def test_hostile_room_cases_are_sentences():
     assert any("already called" in e.value for e in stranger.error)
     # A closed room's code opens nothing any more, and its students are told.
     lecturer.button(key="room-close").click().run()
-    late = _open("pages/6_Classroom.py")
+    late = _open("views/classroom.py")
     late.text_input(key="room-code").input(code)
     late.text_input(key="room-nickname").input("Dee")
     next(b for b in late.button if b.label == "Join").click().run()

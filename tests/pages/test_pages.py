@@ -76,7 +76,7 @@ def test_a_target_with_one_class_is_explained_and_train_is_not_offered():
     at.selectbox(key="target-one.csv").set_value("b").run()
     assert not at.exception
     assert "only one class" in " ".join(e.value for e in at.error)
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     assert "only one class" in " ".join(e.value for e in at.error)
     assert not at.button
 
@@ -135,7 +135,7 @@ def test_idx_files_chosen_after_others_of_the_same_names_are_the_dataset_with_a_
 def test_train_page_without_data_points_to_the_data_page():
     at = new_app()
     at.session_state["dataset"] = None  # as on a deep link to /Train in a new browser session
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception
     assert "Choose a dataset" in texts(at)
     assert not at.button
@@ -144,7 +144,7 @@ def test_train_page_without_data_points_to_the_data_page():
 def test_train_a_forest_see_curves_and_evaluation_then_compare_in_runs():
     at = new_app()
     at.selectbox(key="builtin-choice").set_value("iris").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception
     at.selectbox(key="family").set_value("random_forest").run()
     # Sliders come from the schema: the forest's number of trees is one of them.
@@ -157,7 +157,7 @@ def test_train_a_forest_see_curves_and_evaluation_then_compare_in_runs():
     assert any("Error rate" in t for t in titles) and any("Confusion" in t or "confusion" in t for t in titles)
     assert any("ROC" in t for t in titles)
     at.slider(key="hp-random_forest-n_estimators").set_value(300).run()
-    at.switch_page("pages/2_Runs.py").run()
+    at.switch_page("views/runs.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert list(table["Run"]) == ["Run 1"] and table["Model"][0] == "Random forest"
@@ -171,7 +171,7 @@ def test_train_a_forest_see_curves_and_evaluation_then_compare_in_runs():
 def test_invalid_hyperparameters_give_a_message_not_a_traceback():
     at = new_app()
     at.selectbox(key="builtin-choice").set_value("pima").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("mlp").run()
     at.text_input(key="hp-mlp-hidden_layers").set_value("twelve").run()
     at.button(key="train-button").click().run()
@@ -181,12 +181,12 @@ def test_invalid_hyperparameters_give_a_message_not_a_traceback():
 
 def test_switching_from_an_image_dataset_to_a_table_drops_the_cnn_choice():
     at = new_app()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("cnn").run()
     assert any("Convolution blocks" == s.label for s in at.slider)
-    at.switch_page("app.py").run()
+    at.switch_page("views/data.py").run()
     at.selectbox(key="builtin-choice").set_value("wine").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception
     assert at.selectbox(key="family").options == ["Random forest", "Logistic regression", "MLP (neural network)"]
     assert at.selectbox(key="family").value in ("random_forest", "logistic_regression", "mlp")
@@ -288,7 +288,7 @@ def test_catalogue_cleaning_markers_identifiers_new_columns_and_the_train_page_s
     at.multiselect(key="clean-excluded").select("P_1").run()
     assert "P_1" not in at.session_state.dataset.frame
 
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception
     assert "78 rows" in texts(at)
     dataset = at.session_state.dataset
@@ -298,7 +298,7 @@ def test_catalogue_cleaning_markers_identifiers_new_columns_and_the_train_page_s
     train_until_done(at)
     assert float(next(m for m in at.metric if m.label == "Test accuracy").value) >= 0.8
     # Back on the Data page, the choices are as they were left.
-    at.switch_page("app.py").run()
+    at.switch_page("views/data.py").run()
     assert not at.exception
     assert at.multiselect(key="clean-excluded").value == ["ID", "RAJ2000", "DEJ2000", "P_1"]
     assert list(at.session_state.dataset.frame.columns) == ["I", "V", "Type", "V_minus_I", "logP"]
@@ -423,7 +423,7 @@ def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true
     assert at.checkbox(key=f"redshift-{name}-redshift").value is True
     assert any(m.label == "Target range" for m in at.metric)
     assert any(s["layout"]["title"]["text"].startswith("Distribution of the target") for s in plotly_specs(at))
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception
     families = at.selectbox(key="family").options
     assert "Logistic regression" not in families and "Linear / ridge regression" in families
@@ -447,7 +447,7 @@ def test_sdss_photo_z_regression_forest_shows_r2_nmad_and_predicted_against_true
     titles = [s["layout"]["title"]["text"] for s in specs]
     assert "Mean squared error" in titles and "Mean absolute error" in titles
     assert any(t.startswith("Scaled error Δz/(1+z)") for t in titles)
-    at.switch_page("pages/2_Runs.py").run()
+    at.switch_page("views/runs.py").run()
     assert not at.exception
     table = at.dataframe[0].value
     assert table["Task"][0] == "Regression" and "Test accuracy" not in table.columns
@@ -478,14 +478,14 @@ def test_a_numeric_upload_target_is_offered_as_regression_and_the_user_can_overr
     # The user says it is classification: the page explains why that cannot work, and Train is not offered.
     task.set_value("classification").run()
     assert "Choose Regression as the task" in " ".join(e.value for e in at.error)
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     assert "Choose Regression as the task" in " ".join(e.value for e in at.error)
     assert not at.button
-    at.switch_page("app.py").run()
+    at.switch_page("views/data.py").run()
     # The choice survived the visit to the Train page; back to regression.
     assert at.radio(key="task-flats.csv-price").value == "classification"
     at.radio(key="task-flats.csv-price").set_value("regression").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("linear_regression").run()
     # Ordinary least squares: price is a straight line in area and rooms plus noise.
     at.slider(key="hp-linear_regression-alpha").set_value(0.0).run()
@@ -499,7 +499,7 @@ def test_a_numeric_upload_target_is_offered_as_regression_and_the_user_can_overr
 
 
 def test_a_second_session_on_the_same_data_draws_the_same_first_page():
-    # The class balance, sample images and preview are built once for every session (ui/data.py's
+    # The class balance, sample images and preview are built once for every session (ui/state/loading.py's
     # shared caches): a new session must still see exactly what the first one saw.
     from mllab.datasets import load_builtin
 

@@ -11,7 +11,7 @@ TIMEOUT = 120
 def _train_page(dataset_key: str, family: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     at.selectbox(key="builtin-choice").set_value(dataset_key).run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value(family).run()
     assert not at.exception, at.exception
     return at
@@ -63,9 +63,9 @@ def test_cnn_layer_summary_on_images_with_augmentation_and_no_augmentation_for_s
     assert list(table["Layer"][:3]) == ["random_flip", "random_rotation", "conv_1"]
     assert list(table["Parameters"][:2]) == [0, 0]
 
-    at.switch_page("app.py").run()
+    at.switch_page("views/data.py").run()
     at.selectbox(key="builtin-choice").set_value("stellar_spectra_simulated").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("cnn").run()
     assert not at.exception
     assert not [s for s in at.slider if s.label.startswith("Augmentation")]

@@ -12,7 +12,7 @@ from page_support import TIMEOUT, texts, train_until_done
 def _train_page(family: str) -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     at.selectbox(key="builtin-choice").set_value("iris").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value(family).run()
     assert not at.exception, at.exception
     return at

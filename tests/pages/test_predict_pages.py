@@ -38,7 +38,7 @@ def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_
     notes = [w.value for w in at.warning]
     assert any("rows whose Type is not known yet (RRLyr) are left out of training" in n for n in notes), notes
     not_known = int(next(n for n in notes if "not known yet" in n).split()[0].replace(",", ""))
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("random_forest").run()
     assert at.checkbox(key="keep-model").value is True  # kept by default, for this page
     at.button(key="train-button").click().run()
@@ -47,7 +47,7 @@ def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_
     # The run's "Model & settings" tab opens the Predict page with this run chosen.
     at.button(key="predict-with-1").click().run()
     # AppTest draws the page st.switch_page opens but runs the clicked page's script next: follow the switch.
-    at.switch_page("pages/5_Predict.py").run()
+    at.switch_page("views/predict.py").run()
     assert at.title[0].value == "Predict" and at.selectbox(key="predict-run").value == 1
     source = at.radio(key="predict-source")
     assert source.value == "not-known"
@@ -69,7 +69,7 @@ def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_
     again = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     again.query_params["ws"] = token
     again.run()
-    again.switch_page("pages/5_Predict.py").run()
+    again.switch_page("views/predict.py").run()
     assert f"Predicted {not_known:,} rows with Run 1" in texts(again)
     assert list(again.dataframe[0].value["ID"]) == list(table["ID"])
 
@@ -91,15 +91,15 @@ def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_
 
 def test_the_page_says_how_to_get_a_model_to_predict_with():
     at = new_app()
-    at.switch_page("pages/5_Predict.py").run()
+    at.switch_page("views/predict.py").run()
     assert not at.exception
     assert "No run has kept its trained model yet" in texts(at)
     # A run that did not keep its model is named as such, not offered.
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.checkbox(key="keep-model").uncheck().run()
     at.button(key="train-button").click().run()
     train_until_done(at)
-    at.switch_page("pages/5_Predict.py").run()
+    at.switch_page("views/predict.py").run()
     assert "No finished run of this workspace (1) kept its trained model" in texts(at)
 
 
@@ -126,11 +126,11 @@ def _digits_as_pngs(count: int = 60) -> tuple[bytes, list[str]]:
 
 def test_image_files_are_read_at_the_models_size_and_scale_and_classified():
     at = new_app()  # the built-in digits: 8 × 8 images holding 0–16
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("random_forest").run()
     at.button(key="train-button").click().run()
     train_until_done(at)
-    at.switch_page("pages/5_Predict.py").run()
+    at.switch_page("views/predict.py").run()
     at.radio(key="predict-source").set_value("upload").run()
     data, _ = _digits_as_pngs()
     at.file_uploader[0].set_value(("scanned_digits.zip", data, "application/zip")).run()

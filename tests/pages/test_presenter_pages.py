@@ -28,7 +28,7 @@ def _presenter_css(at) -> list[str]:
 def test_presenter_mode_enlarges_the_curves_and_hides_the_sidebar_and_can_be_left():
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
     at.selectbox(key="builtin-choice").set_value("iris").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("logistic_regression").run()
     at.button(key="train-button").click().run()
     train_until_done(at)

@@ -134,7 +134,7 @@ def _apply(at: AppTest, button_key: str, page: str) -> AppTest:
 
 def _workflows_page() -> AppTest:
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT).run()
-    at.switch_page("pages/4_Workflows.py").run()
+    at.switch_page("views/workflows.py").run()
     assert not at.exception
     return at
 
@@ -142,7 +142,7 @@ def _workflows_page() -> AppTest:
 def test_a_step_loads_its_dataset_sets_the_train_page_and_trains_to_its_figure():
     at = _workflows_page()
     assert [s.value for s in at.subheader] == [w.title for w in WORKFLOWS]
-    _apply(at, "preset-sgd-mlp-train", "pages/1_Train.py")
+    _apply(at, "preset-sgd-mlp-train", "views/train.py")
     assert at.title[0].value == "Train"
     assert "784-128-10" in at.info[0].value and "Expect" in at.info[0].value
     assert "0.83 on the built-in Fashion-MNIST" in at.info[0].value  # the lesson of the data loaded
@@ -157,7 +157,7 @@ def test_a_step_loads_its_dataset_sets_the_train_page_and_trains_to_its_figure()
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
     assert float(accuracy.value) >= 0.80
     # The Data page agrees: the step's dataset is the current one, with its target.
-    at.switch_page("app.py").run()
+    at.switch_page("views/data.py").run()
     assert at.selectbox(key="builtin-choice").value == "fashion_mnist"
     assert at.session_state.target == "article"
 
@@ -167,12 +167,12 @@ def test_an_image_step_is_offered_for_mnist_loaded_from_idx_files():
     at.radio(key="data-source").set_value("Upload a file").run()
     at.file_uploader[0].set_value(("mnist.zip", _mnist_style_zip(), "application/zip")).run()
     assert not at.exception and not at.error
-    at.switch_page("pages/4_Workflows.py").run()
+    at.switch_page("views/workflows.py").run()
     loaded = at.button(key="preset-sgd-mlp-train-loaded")
     assert markdown_escape("mnist.zip") in loaded.label  # button labels are markdown
     with pytest.raises(KeyError):
         at.button(key="preset-pima-holdout-loaded")  # not an image workflow
-    _apply(at, "preset-sgd-mlp-train-loaded", "pages/1_Train.py")
+    _apply(at, "preset-sgd-mlp-train-loaded", "views/train.py")
     assert at.title[0].value == "Train" and markdown_escape("mnist.zip") in at.caption[0].value
     assert at.text_input(key="hp-mlp-hidden_layers").value == "128"
     # The lesson speaks of the data loaded, not of the built-in Fashion-MNIST's clothes.
@@ -185,7 +185,7 @@ def test_an_image_step_is_offered_for_mnist_loaded_from_idx_files():
 
 def test_a_search_step_sets_the_search_page_up():
     at = _workflows_page()
-    _apply(at, "preset-pima-grid", "pages/3_Search.py")
+    _apply(at, "preset-pima-grid", "views/search.py")
     assert at.title[0].value == "Hyperparameter search"
     captions = " ".join(c.value for c in at.caption)
     assert "16 candidates × 3 models each" in captions
@@ -198,13 +198,13 @@ def test_a_search_step_sets_the_search_page_up():
 
 def test_the_forest_step_keeps_its_model_and_offers_the_zip():
     at = _workflows_page()
-    _apply(at, "preset-forest-train", "pages/1_Train.py")
+    _apply(at, "preset-forest-train", "views/train.py")
     assert at.checkbox(key="keep-model").value is True
     at.button(key="train-button").click().run()
     train_until_done(at)
     download = at.get("download_button")
     assert len(download) == 1 and "Download the trained model" in download[0].proto.label
     # The next step is K-fold: one model per fold, so keeping a model is switched off and greyed.
-    at.switch_page("pages/4_Workflows.py").run()
-    _apply(at, "preset-forest-pca-cv", "pages/1_Train.py")
+    at.switch_page("views/workflows.py").run()
+    _apply(at, "preset-forest-pca-cv", "views/train.py")
     assert at.checkbox(key="keep-model").value is False and at.checkbox(key="keep-model").disabled

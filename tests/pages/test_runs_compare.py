@@ -34,10 +34,12 @@ def trained():
 
 
 def _runs_page(trained, count=3):
-    """The Runs page of a session that has trained these runs (straight there: the Data page costs seconds)."""
+    """The Runs page of a session that has trained these runs. AppTest finds a page of st.navigation only once
+    the app has run, so the first run is the Data page's."""
     at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
     at.session_state["runs"] = [dataclasses.replace(r) for r in trained[:count]]
-    at.switch_page("pages/2_Runs.py").run()
+    at.run()
+    at.switch_page("views/runs.py").run()
     assert not at.exception, at.exception
     return at
 

@@ -21,7 +21,7 @@ def _app_on(dataset_key: str) -> AppTest:
 
 def test_a_stratified_kfold_run_shows_per_fold_scores_and_mean_std_in_runs():
     at = _app_on("wine")
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("random_forest").run()
     at.slider(key="hp-random_forest-n_estimators").set_value(50).run()
     at.selectbox(key="val-scheme").set_value("stratified_kfold").run()
@@ -36,18 +36,18 @@ def test_a_stratified_kfold_run_shows_per_fold_scores_and_mean_std_in_runs():
     fold_chart = next(json.loads(c.proto.spec) for c in at.get("plotly_chart")
                       if "each fold" in json.loads(c.proto.spec)["layout"]["title"]["text"])
     assert [t["type"] for t in fold_chart["data"]] == ["bar", "scatter"] and len(fold_chart["data"][0]["x"]) == 4
-    at.switch_page("pages/2_Runs.py").run()
+    at.switch_page("views/runs.py").run()
     runs = at.dataframe[0].value
     assert runs["Validation"][0].startswith("Stratified 4-fold: accuracy 0.9") and "±" in runs["Validation"][0]
     # The Search page starts its fixed settings from the latest run of the family.
-    at.switch_page("pages/3_Search.py").run()
+    at.switch_page("views/search.py").run()
     at.selectbox(key="search-family").set_value("random_forest").run()
     assert at.slider(key="search-random_forest-fixed-n_estimators").value == 50
 
 
 def test_search_page_grid_search_table_best_and_train_with_these_settings():
     at = _app_on("iris")
-    at.switch_page("pages/3_Search.py").run()
+    at.switch_page("views/search.py").run()
     assert not at.exception
     at.selectbox(key="search-family").set_value("random_forest").run()
     at.checkbox(key="search-random_forest-vary-max_depth").check().run()
@@ -77,7 +77,7 @@ def test_search_page_grid_search_table_best_and_train_with_these_settings():
 
 def test_search_page_refuses_a_search_with_nothing_to_vary_and_a_bad_layer_list():
     at = _app_on("pima")
-    at.switch_page("pages/3_Search.py").run()
+    at.switch_page("views/search.py").run()
     at.selectbox(key="search-family").set_value("mlp").run()
     at.button(key="search-run").click().run()
     assert not at.exception
@@ -91,7 +91,7 @@ def test_search_page_refuses_a_search_with_nothing_to_vary_and_a_bad_layer_list(
 
 def test_a_log_scaled_range_stays_a_range_across_reruns_and_counts_its_grid():
     at = _app_on("iris")
-    at.switch_page("pages/3_Search.py").run()
+    at.switch_page("views/search.py").run()
     at.selectbox(key="search-family").set_value("logistic_regression").run()
     at.checkbox(key="search-logistic_regression-vary-C").check().run()
     assert at.select_slider(key="search-logistic_regression-C-range").value == (0.1, 10.0)  # a decade either side
@@ -105,7 +105,7 @@ def test_a_log_scaled_range_stays_a_range_across_reruns_and_counts_its_grid():
 
 def test_a_running_search_shows_candidate_progress_and_stop_keeps_the_finished_ones():
     at = _app_on("pima")
-    at.switch_page("pages/3_Search.py").run()
+    at.switch_page("views/search.py").run()
     at.selectbox(key="search-family").set_value("mlp").run()
     at.slider(key="search-mlp-fixed-epochs").set_value(30).run()  # long enough that Stop lands mid-search
     at.checkbox(key="search-mlp-vary-batch_size").check().run()
@@ -129,7 +129,7 @@ def _specs(at) -> list[dict]:
 
 def test_a_kfold_photo_z_run_on_the_train_page_shows_fold_scores_and_out_of_fold_metrics():
     at = _app_on("sdss_mgs")
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("random_forest").run()
     at.slider(key="hp-random_forest-n_estimators").set_value(30).run()
     # No classes to stratify by: stratified K-fold is not offered for a regression.
@@ -153,14 +153,14 @@ def test_a_kfold_photo_z_run_on_the_train_page_shows_fold_scores_and_out_of_fold
     assert [t["name"] for t in fold_chart["data"]][0] == "R² per fold"
     scatter = next(s for s in _specs(at) if s["layout"]["title"]["text"].startswith("Predicted against true"))
     assert [t["name"] for t in scatter["data"]][:2] == ["Out-of-fold predictions", "Perfect prediction (y = x)"]
-    at.switch_page("pages/2_Runs.py").run()
+    at.switch_page("views/runs.py").run()
     runs = at.dataframe[0].value
     assert runs["Validation"][0].startswith("3-fold: R² 0.8") and runs["NMAD"][0] <= 0.016
 
 
 def test_search_page_on_a_photo_z_regression_ranks_by_r2_and_trains_the_best_as_a_regression():
     at = _app_on("sdss_mgs")
-    at.switch_page("pages/3_Search.py").run()
+    at.switch_page("views/search.py").run()
     assert not at.exception
     assert [i.value for i in at.info][0].startswith("Tick Vary")  # the search form, not a refusal
     assert "Logistic regression" not in at.selectbox(key="search-family").options

@@ -17,7 +17,7 @@ def test_the_sdss_pair_uploaded_together_trains_on_its_supplied_test_part():
     target = at.selectbox(key=f"target-{name}")
     assert "part" not in target.options  # the part says how to split, never what to learn
     target.set_value("zs").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     assert not at.exception, at.exception
     assert at.selectbox(key="val-scheme").value == "supplied"
     assert "Train on the 5,000 rows of the training part, test on the 5,000 of the supplied test part" in texts(at)

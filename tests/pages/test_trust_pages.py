@@ -32,7 +32,7 @@ def test_a_leaking_column_is_named_left_out_by_its_button_and_the_next_run_has_n
     at.radio(key="data-source").set_value(UPLOAD).run()
     at.file_uploader[0].set_value(("catalogue.csv", _catalogue_csv(), "text/csv")).run()
     assert at.session_state.target == "type"
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("random_forest").run()
     at.slider(key="hp-random_forest-n_estimators").set_value(30).run()
     at.radio(key="boundary-choice").set_value("Two features I choose").run()
@@ -60,7 +60,7 @@ def test_a_leaking_column_is_named_left_out_by_its_button_and_the_next_run_has_n
     at.button(key="train-button").click().run()
     at = train_until_done(at)
     assert "No warning signs" in _plain(at.success) and not at.warning, _warnings(at)
-    at.switch_page("pages/2_Runs.py").run()
+    at.switch_page("views/runs.py").run()
     table = at.dataframe[0].value
     assert list(table["Verdict"]) == ["possible leak", "No warning"]
     assert {"Balanced accuracy", "MCC", "Kappa", "Baseline"} <= set(table.columns)
@@ -76,7 +76,7 @@ def test_a_leaking_column_is_named_left_out_by_its_button_and_the_next_run_has_n
 def test_pima_with_the_tutorial_network_shows_the_majority_share_of_its_test_split_as_baseline():
     at = new_app()
     at.selectbox(key="builtin-choice").set_value("pima").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("mlp").run()
     assert at.text_input(key="hp-mlp-hidden_layers").value == "12, 8"
     at.slider(key="hp-mlp-epochs").set_value(40).run()  # the tutorial's 150 epochs cost minutes on two cores

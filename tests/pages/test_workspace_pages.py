@@ -29,14 +29,14 @@ def test_a_refresh_shows_the_same_data_settings_and_runs():
     excluded = at.multiselect(key="clean-excluded")
     column = [o for o in excluded.options if o not in excluded.value][0]
     excluded.select(column).run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("logistic_regression").run()
     at.button(key="train-button").click().run()
     train_until_done(at)
     accuracy = next(m.value for m in at.metric if m.label == "Test accuracy")
     at.slider(key="hp-logistic_regression-max_iter").set_value(150).run()  # a setting changed after the run
 
-    train = _reopen(token, "pages/1_Train.py")
+    train = _reopen(token, "views/train.py")
     assert not train.exception
     assert "Wine" in texts(train)
     assert train.selectbox(key="family").value == "logistic_regression"
@@ -44,26 +44,26 @@ def test_a_refresh_shows_the_same_data_settings_and_runs():
     assert next(m.value for m in train.metric if m.label == "Test accuracy") == accuracy
     data = _reopen(token)
     assert column in data.multiselect(key="clean-excluded").value  # the cleaning choice came back
-    runs = _reopen(token, "pages/2_Runs.py")
+    runs = _reopen(token, "views/runs.py")
     table = runs.dataframe[0].value
     assert list(table["Run"]) == ["Run 1"] and list(table["Status"]) == ["Completed"]
     # The user's name, note and tags are the workspace's too.
     runs.text_input(key="run-title-1").set_value("Wine, logistic").run()
     runs.text_area(key="run-note-1").set_value("one column left out").run()
     runs.multiselect(key="run-tags-1").set_value(["lecture"]).run()
-    again = _reopen(token, "pages/2_Runs.py")
+    again = _reopen(token, "views/runs.py")
     assert list(again.dataframe[0].value["Run"]) == ["Wine, logistic"]
     assert again.text_area(key="run-note-1").value == "one column left out"
     assert again.multiselect(key="run-tags-1").value == ["lecture"]
     # A deleted run stays deleted.
     again.button(key="delete-run").click().run()
     again.button(key="delete-yes").click().run()
-    assert "No runs yet" in texts(_reopen(token, "pages/2_Runs.py"))
+    assert "No runs yet" in texts(_reopen(token, "views/runs.py"))
 
     # Another workspace (a classmate's) sees none of it.
     other = new_app()
     assert other.query_params["ws"] != token
-    other.switch_page("pages/2_Runs.py").run()
+    other.switch_page("views/runs.py").run()
     assert "No runs yet" in texts(other)
 
 
@@ -79,7 +79,7 @@ def test_a_link_that_opens_nothing_starts_a_new_workspace_and_says_so():
 
 def _with_store_at(monkeypatch, **env):
     """Point the app's store elsewhere for one test (the store is one per process, so it is made again)."""
-    from ui import workspace
+    from ui.state import workspace
 
     for name, value in env.items():
         monkeypatch.setenv(name, value)
@@ -87,7 +87,7 @@ def _with_store_at(monkeypatch, **env):
 
 
 def test_a_damaged_store_gives_a_sentence_and_the_app_works_in_memory(tmp_path, monkeypatch):
-    from ui import workspace
+    from ui.state import workspace
 
     damaged = tmp_path / "damaged"
     damaged.mkdir()
@@ -99,7 +99,7 @@ def test_a_damaged_store_gives_a_sentence_and_the_app_works_in_memory(tmp_path, 
         assert any("damaged" in w.value and "this browser tab" in w.value for w in at.warning)
         assert "Handwritten digits" in texts(at)
         at.selectbox(key="builtin-choice").set_value("iris").run()
-        at.switch_page("pages/1_Train.py").run()
+        at.switch_page("views/train.py").run()
         at.selectbox(key="family").set_value("logistic_regression").run()
         at.button(key="train-button").click().run()
         train_until_done(at)  # training and its figures work without the store
@@ -110,7 +110,7 @@ def test_a_damaged_store_gives_a_sentence_and_the_app_works_in_memory(tmp_path, 
 
 def test_a_read_only_store_gives_a_sentence_and_loses_nothing(tmp_path, monkeypatch):
     from mllab.store import Store
-    from ui import workspace
+    from ui.state import workspace
 
     folder = tmp_path / "read-only"
     kept = Store(data_dir=folder)
@@ -131,3 +131,39 @@ def test_a_read_only_store_gives_a_sentence_and_loses_nothing(tmp_path, monkeypa
     finally:
         workspace._store.clear()
     assert Store(data_dir=folder).values(workspace_id_of(token)) == {"target": "species"}
+
+
+def test_settings_chosen_on_train_and_search_survive_every_page_a_refresh_and_another_device():
+    # Streamlit drops a widget's key on a page that does not draw it: the session holds the settings instead
+    # (ui.state.settings), so the trees and depth chosen here came back as 200 and 0 after a visit to the Data
+    # page, and the workspace then stored the defaults.
+    at = new_app()
+    token = at.query_params["ws"]
+    at.switch_page("views/train.py").run()
+    at.selectbox(key="family").set_value("mlp").run()
+    at.slider(key="hp-mlp-epochs").set_value(40).run()  # another family's setting is kept too
+    at.selectbox(key="family").set_value("random_forest").run()
+    at.slider(key="hp-random_forest-n_estimators").set_value(10).run()
+    at.slider(key="hp-random_forest-max_depth").set_value(3).run()
+    at.switch_page("views/search.py").run()
+    at.radio(key="search-strategy").set_value("random").run()
+    at.slider(key="search-budget").set_value(7).run()
+    for page in ("views/data.py", "views/runs.py", "views/predict.py", "views/workflows.py", "views/classroom.py",
+                 "views/search.py", "views/train.py"):
+        at.switch_page(page).run()
+        assert not at.exception, page
+
+    def same_settings(app):
+        app.switch_page("views/train.py").run()
+        assert app.selectbox(key="family").value == "random_forest"
+        assert app.slider(key="hp-random_forest-n_estimators").value == 10
+        assert app.slider(key="hp-random_forest-max_depth").value == 3
+        app.selectbox(key="family").set_value("mlp").run()
+        assert app.slider(key="hp-mlp-epochs").value == 40
+        app.selectbox(key="family").set_value("random_forest").run()
+        app.switch_page("views/search.py").run()
+        assert app.radio(key="search-strategy").value == "random"
+        assert app.slider(key="search-budget").value == 7
+
+    same_settings(at)
+    same_settings(_reopen(token))  # a refresh, or the workspace link on another device

@@ -142,7 +142,7 @@ def test_train_page_button_measures_the_learning_curve_of_a_finished_forest_and_
 
     at = new_app()
     at.selectbox(key="builtin-choice").set_value("pima").run()
-    at.switch_page("pages/1_Train.py").run()
+    at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("random_forest").run()
     at.slider(key="hp-random_forest-n_estimators").set_value(50).run()
     at.button(key="train-button").click().run()

@@ -1,0 +1,73 @@
+"""Following this session's jobs on the engine: bringing runs, searches and learning curves up to date, and
+the one sentence a progress bar says about a job."""
+
+from __future__ import annotations
+
+from ui.state import session, workspace
+
+
+def sync_records(engine, owner: str, records) -> None:
+    """Update unfinished records of engine jobs (runs, searches, learning curves) from the engine, and
+    tell it this session is still here. A finished job's state is then dropped from the engine."""
+    engine.touch(owner)
+    for record in records:
+        if record.finished:
+            continue
+        try:
+            state = engine.job(record.job_id, owner)
+        except KeyError:
+            continue
+        record.update(state)
+        if state.finished:
+            engine.forget(record.job_id, owner)
+
+
+def sync_runs(engine, owner: str) -> None:
+    """Bring this session's unfinished runs up to date with the engine's job states.
+
+    Called on every page, so a run that finished while the user was elsewhere shows as done.
+    It also tells the engine this session is still here, so its run is not stopped as abandoned.
+    """
+    runs = session.runs()
+    sync_records(engine, owner, runs)
+    # A run that ended while another tab of the workspace was watching: that tab took the engine's
+    # state; the store has its end.
+    for i, run in enumerate(runs):
+        if not run.finished and run.store_id and _job_gone(engine, run.job_id, owner):
+            stored = workspace.reload_run(run)
+            if stored is not None and stored.finished:
+                stored.dataset = run.dataset
+                runs[i] = stored
+
+
+def sync_searches(engine, owner: str) -> None:
+    """Bring unfinished searches up to date; also tells the engine this session is still here."""
+    sync_records(engine, owner, session.searches())
+
+
+def sync_learning_curves(engine, owner: str) -> None:
+    """Bring unfinished learning curves up to date; also tells the engine this session is still here."""
+    sync_records(engine, owner, session.learning_curves_asked())
+
+
+def sync_all(engine, owner: str) -> None:
+    sync_runs(engine, owner)
+    sync_searches(engine, owner)
+    sync_learning_curves(engine, owner)
+
+
+def _job_gone(engine, job_id: str, owner: str) -> bool:
+    try:
+        engine.job(job_id, owner)
+    except KeyError:
+        return True
+    return False
+
+
+def progress_text(message: str | None, queue_position: int | None, idle: str = "Waiting for a free training worker"
+                  ) -> str:
+    """A job's progress sentence: its own message, and its place in the queue while it waits."""
+    text = message or idle
+    if queue_position:
+        text += f" · number {queue_position} in the queue"
+    return text

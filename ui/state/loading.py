@@ -1,0 +1,196 @@
+"""The Data page's plumbing: loading a dataset politely, and caching what is computed from it.
+
+Loading: `load_once` reads a file at most once per content (reruns reuse the parsed dataset; a
+file that failed shows its message again without being read again), and on any DataError keeps
+the previous dataset and says so.
+
+Caching: a Dataset is not hashable and hashing a large frame on every rerun would be slow, so
+every cached function takes a cheap text key (the loaded data's digest plus a digest of the
+cleaning choices) and the frame as an `_`-prefixed argument, which Streamlit does not hash.
+
+What every new session on the same data draws first (the class balance, the sample images, the
+preview) is built once for all sessions: forty students opening the link together each pay only
+for sending it (bench/first_page.py). Those caches are `st.cache_resource` (no pickling) and hold
+objects no session ever receives to change: a Plotly figure is drawn here, where `st.plotly_chart`
+only copies it (`Figure.to_dict` deep-copies), and a preview is an immutable Arrow table.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable
+
+import streamlit as st
+
+from mllab.datasets import Dataset, markdown_escape, suggest_target
+from mllab.errors import DataError
+from mllab.prepare import (CleaningChoices, CleaningResult, apply_cleaning, explore, find_missing_markers,
+                           structural_columns)
+from ui.prebuilt import prebuilt, prebuilt_dict
+from ui.state import keys, session
+from ui.state.sources import describe_uploads, source_digest
+
+CACHE_ENTRIES = 16
+
+
+def choices_key(digest: str, choices: CleaningChoices) -> str:
+    """A short key for one loaded dataset with one set of cleaning choices."""
+    return f"{digest}|{hashlib.sha256(repr(choices).encode()).hexdigest()[:16]}"
+
+
+def upload_choice(uploads, pick) -> tuple[str, list[int], str | None, dict]:
+    """Which of the uploader's files to read (`pick`: mllab.io.pick_uploads), and their token and source record:
+    decided, and their content hashed, once per choice of files (the files' ids change only then)."""
+    upload_ids = tuple(u.file_id for u in uploads)
+    stored = st.session_state.get(keys.UPLOAD_CHOICE)
+    if stored is None or stored[0] != upload_ids:
+        files = [(u.name, u.getvalue()) for u in uploads]  # getvalue copies: up to 200 MB each time
+        chosen, note = pick(files)
+        source = describe_uploads([files[i] for i in chosen])
+        stored = (upload_ids, (source_digest(source), chosen, note, source))
+        st.session_state[keys.UPLOAD_CHOICE] = stored
+    return stored[1]
+
+
+def load_once(token: str, read: Callable[[], Dataset], previous: Dataset | None, source: dict | None = None) -> bool:
+    """Read and load a dataset identified by `token`, unless that token is already loaded.
+
+    On DataError the message is shown (now and on later reruns, without reading again) and the
+    previous dataset stays current. Returns whether a new dataset was loaded.
+    """
+    if session.raw_digest() == token:
+        return False
+    failed = st.session_state.get(keys.LOAD_FAILED)
+    if failed is not None and failed[0] == token:
+        message = failed[1]
+    else:
+        try:
+            with st.spinner("Reading the file…"):
+                dataset = read()
+        except DataError as err:
+            message = str(err)
+            st.session_state[keys.LOAD_FAILED] = (token, message)
+        else:
+            st.session_state.pop(keys.LOAD_FAILED, None)
+            session.load_dataset(dataset, token, dataset.target or suggest_target(dataset.frame), source)
+            return True
+    st.error(message)
+    if previous is not None:
+        st.info(f"Still using the previous dataset: {markdown_escape(previous.name)}.")
+    return False
+
+
+def detected_markers(dataset: Dataset, digest: str):
+    """'Missing' markers found in the loaded dataset, once per dataset (kept in the session, and
+    shared by every session that loads the same data).
+
+    An image's pixels are not scanned: they are counts from 0 to 255, never markers.
+    """
+    known = session.known_markers(digest)
+    if known is not None:
+        return known
+    skip = set(structural_columns(dataset)) if dataset.kind == "image" else set()
+    columns = tuple(c for c in dataset.frame.columns if c not in skip)
+    markers = _find_markers(digest, dataset.frame, columns)
+    session.set_markers(digest, markers)
+    return markers
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Looking for 'missing' markers…")
+def _find_markers(digest: str, _frame, columns: tuple) -> list:
+    # Keyed by the digest: the same loaded data gives the same markers. cache_data hands each
+    # session its own copy of the (small) list.
+    return find_missing_markers(_frame, list(columns))
+
+
+def clean(dataset: Dataset, digest: str, choices: CleaningChoices) -> CleaningResult:
+    """The cleaning applied to the loaded dataset; recomputed only when the choices change."""
+    key = choices_key(digest, choices)
+    result = session.cleaned(key)
+    if result is None:
+        result = apply_cleaning(dataset, choices)
+        session.set_cleaned(key, result)
+    return result
+
+
+# ---- cached exploration: keyed by text, the frame passed unhashed ------------------------------
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Computing column statistics…")
+def column_statistics(key: str, _frame, columns: tuple[str, ...]) -> explore.ColumnStatistics:
+    return explore.column_statistics(_frame, list(columns))
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES * 4, show_spinner=False)
+def histogram(key: str, _frame, column: str, target: str | None) -> explore.Histogram:
+    return explore.histogram(_frame, column, target)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def missing_values(key: str, _frame) -> explore.MissingSummary:
+    return explore.missing_values(_frame)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Computing correlations…")
+def correlation(key: str, _frame, columns: tuple[str, ...]) -> explore.Correlation:
+    return explore.correlation(_frame, list(columns))
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner="Projecting the rows with PCA…")
+def pca_projection(key: str, _frame, features: tuple[str, ...], target: str | None) -> explore.Projection:
+    return explore.pca_projection(_frame, list(features), target)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def sample_signals(key: str, _frame, columns: tuple[str, ...], target: str | None, _axis, axis_label: str
+                   ) -> explore.SignalSamples:
+    return explore.sample_signals(_frame, list(columns), target, axis=_axis, axis_label=axis_label)
+
+
+# ---- built once for every session: figures and previews -----------------------------------------
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES * 4, show_spinner=False)
+def _shared_figure(key: str, what: str, _build: Callable):
+    # cache_resource, not cache_data: unpickling a Plotly figure validates every property again,
+    # which for the 20 sample images cost about 40 ms of every new session here.
+    figure = _build()
+    # A figure's dict (mllab.charts' `*_dict` functions) is drawn as it is; a go.Figure is converted once.
+    return prebuilt_dict(figure) if isinstance(figure, dict) else prebuilt(figure)
+
+
+def plotly_chart(key: str, what: str, build: Callable, chart_key: str) -> None:
+    """Draw `build()`'s figure, built once per (data key, `what`) for every session.
+
+    `what` must name everything else the figure depends on (the target, say). Exceptions from
+    `build` reach the caller before anything is drawn, and are not cached.
+    """
+    st.plotly_chart(_shared_figure(key, what, build), key=chart_key, width="stretch")
+
+
+def sample_images_chart(key: str, dataset: Dataset, target: str, chart_key: str) -> None:
+    """The grid of sample images, built as a dict (a go.Figure of 20 heatmaps took a few tenths of a second)."""
+    from mllab import charts
+    from mllab.datasets import sample_images
+
+    def build():
+        images, labels = sample_images(dataset, target)
+        return charts.sample_images_dict(images, labels, columns=10)
+
+    plotly_chart(key, f"sample-images:{target}", build, chart_key)
+
+
+@st.cache_resource(max_entries=CACHE_ENTRIES, show_spinner=False)
+def preview_table(key: str, _frame, columns: tuple | None, rows: int):
+    """The first `rows` rows of these columns as an Arrow table (immutable, so safe to share), the
+    conversion `st.dataframe` would otherwise repeat for every session; None when Arrow refuses the
+    frame, for the caller to pass the frame itself so that Streamlit's own fixes for odd column
+    types apply as before."""
+    import pyarrow as pa
+
+    head = (_frame if columns is None else _frame[list(columns)]).head(rows)  # None: every column
+    try:
+        # preserve_index=None, as st.dataframe converts a frame: a default index stays metadata.
+        return pa.Table.from_pandas(head, preserve_index=None)
+    except (pa.ArrowException, TypeError, ValueError):
+        return None

@@ -1,0 +1,186 @@
+"""Train page: preprocessing, model, hyperparameters, device; Train and Stop; live curves; evaluation."""
+
+import streamlit as st
+
+from mllab.datasets import markdown_escape
+from mllab.errors import UserError
+from mllab.models import FAMILIES, families_for
+from mllab.params import applicable
+from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
+from mllab.training import TrainingSpec, ValidationConfig, get_engine, new_run
+from ui.panels.classroom import put_on_board, refuse_if_frozen, room_mode, room_train_note
+from ui.panels.inspection_model import learning_curve_panel
+from ui.panels.model_summary import layer_summary_panel
+from ui.panels.pause import pause_controls
+from ui.panels.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
+from ui.panels.share import applied_note, share_settings_button
+from ui.panels.validation import live_fold_scores, supplied_parts, validation_settings
+from ui.panels.verdict import boundary_settings, live_boundary_panel
+from ui.panels.workflow import applied_step_note
+from ui.state import jobs, session, settings, transactions, widget_keys, workspace
+from ui.widgets.params import render_schema
+from ui.widgets.task import dataset_target_and_task_or_stop, hidden_settings_note
+
+engine = get_engine()
+owner = session.owner_id()
+dataset, target, task, redshift = dataset_target_and_task_or_stop()
+
+st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
+           f"{len(dataset.frame):,} rows · task **{task}**{' (a redshift)' if redshift else ''}, "
+           "chosen on the Data page")
+applied_step_note("train")
+applied_note()
+room = room_mode()  # a classroom's member on the step their lecturer pushed: some controls are the lecturer's
+if room is not None:
+    room_train_note(room)
+active = session.active_run()
+# A learning curve is a job too: one job per session, so Train waits for it.
+measuring = session.active_learning_curve() is not None
+controls, output = st.columns([1, 2], gap="large")
+
+with controls:
+    families = families_for(dataset.kind, task)
+    if settings.value("family") not in [f.key for f in families]:
+        settings.forget("family")  # a model of another task or data kind: back to the first
+    family_key = st.selectbox("Model", [f.key for f in families], format_func=lambda k: FAMILIES[k].label,
+                              key="family", disabled=room is not None)
+    family = FAMILIES[family_key]
+    st.caption(family.description)
+    with st.expander("Hyperparameters", expanded=True):
+        raw_params = render_schema(applicable(family.params, task), prefix=f"{settings.HYPERPARAMETERS}-{family_key}", data_kind=dataset.kind,
+                                   fixed=room.fixed_params() if room is not None else None)
+        hidden_settings_note(family.params, task)
+        if family.deep and task == "regression":
+            st.caption("Output layer: one linear unit with mean squared error (the target is standardised for "
+                       "training; curves and predictions are in its own units).")
+        elif family.deep:
+            n_classes = dataset.frame[target].nunique(dropna=True)
+            st.caption("Output layer: one sigmoid unit with binary cross-entropy (two classes)." if n_classes == 2
+                       else f"Output layer: {n_classes} softmax units with categorical cross-entropy.")
+    # A room's member sees the preprocessing only when the lecturer shows some of it.
+    with st.expander("Preprocessing", expanded=False) if room is None or room.shows_preprocessing else st.container():
+        raw_preprocessing = render_schema(applicable(PREPROCESSING_SCHEMA, task), prefix=settings.PREPROCESSING,
+                                          fixed=room.fixed_preprocessing() if room is not None else None)
+        hidden_settings_note(PREPROCESSING_SCHEMA, task)
+    if room is not None:
+        raw_validation = room.validation
+        st.caption("Validation: hold-out, set by your lecturer.")
+    else:
+        raw_validation = validation_settings(task=task, parts=supplied_parts(dataset, target, task))
+    kfold = raw_validation["scheme"] not in ("holdout", "supplied")
+    widget_keys.start("keep-model", True)  # kept by default: the Predict page uses it
+    keep_model = st.checkbox(
+        "Keep the trained model (to download, and to predict with)", key="keep-model", disabled=kfold,
+        help="Packs the fitted preprocessing and model (scikit-learn models with skops, networks in Keras's "
+             "format) into a zip offered under 'Model & settings' once the run ends, and offered on the Predict "
+             "page. "
+             + ("K-fold trains one model per fold: choose hold-out to keep one." if kfold else ""))
+    keep_model = keep_model and not kfold
+    boundary = boundary_settings(dataset, target, task, kfold)
+
+    devices = engine.devices()
+    if family.deep:
+        if devices is None:
+            reason = engine.device_error or "Asking the training workers which devices TensorFlow finds…"
+        elif engine.gpu_available():
+            reason = None
+        else:
+            reason = "TensorFlow found no GPU on the training workers (see the README for GPU set-up)."
+        device = st.radio("Device", ["CPU", "GPU"], horizontal=True, key="device",
+                          disabled=reason is not None, help=reason)
+        if reason is not None:
+            device = "CPU"
+            st.caption(f"GPU unavailable: {reason}")
+        mixed_precision = st.checkbox(
+            "Mixed precision (float16 on the GPU)", key="mixed-precision", disabled=device != "GPU",
+            help="Computes in 16-bit floats on the GPU: faster and lighter on modern GPUs, same model. "
+                 "Offered on a GPU only; on a CPU it would be slower.")
+        mixed_precision = mixed_precision and device == "GPU"
+    else:
+        device, mixed_precision = "CPU", False
+        st.caption("Device: CPU (scikit-learn models run on the CPU).")
+
+    train_col, stop_col = st.columns(2)
+    train_clicked = train_col.button("Train", type="primary",
+                                     disabled=active is not None or measuring or (room is not None and room.frozen),
+                                     width="stretch", key="train-button",
+                                     help="A learning curve is being measured; Train is offered again when it "
+                                          "finishes or is stopped." if measuring else None)
+    stop_clicked = stop_col.button("Stop", disabled=active is None, width="stretch", key="stop-button")
+    share_settings_button(transactions.link_settings, key="share-train")
+
+if engine.start_error:
+    st.error(engine.start_error)
+
+if stop_clicked and active is not None:
+    engine.stop(active.job_id, owner)
+    st.rerun()  # redraw the buttons for the stopping run
+
+if train_clicked and active is None and not measuring:
+    try:
+        refuse_if_frozen()
+        spec = TrainingSpec(dataset=dataset, target=target,
+                            preprocessing=PreprocessConfig.from_values(raw_preprocessing),
+                            family=family_key, params=raw_params, device=device,
+                            mixed_precision=mixed_precision, validation=ValidationConfig.from_values(raw_validation),
+                            task=task, redshift=redshift, keep_model=keep_model, boundary=boundary)
+        job_id = engine.submit(spec, owner)
+    except UserError as err:
+        with output:
+            st.error(str(err))
+    else:
+        choices = session.cleaning_choices()
+        number = max((r.number for r in session.runs()), default=0) + 1
+        run = new_run(number, job_id, spec, session.data_source(), choices.as_dict() if choices is not None else {})
+        session.runs().append(run)
+        workspace.record_run(run, engine)
+        put_on_board(room, run)
+        st.rerun()  # redraw with Train disabled and Stop enabled for the new run
+
+
+def live_panel(run_number: int) -> None:
+    """Polls the engine twice a second; reruns only this fragment, so widgets stay responsive."""
+
+    @st.fragment(run_every=0.5)
+    def poll():
+        run = next(r for r in session.runs() if r.number == run_number)
+        try:
+            state = engine.job(run.job_id, owner)
+        except KeyError:
+            # The engine forgets a job once a sync has seen it end, and the sidebar's heartbeat (a fragment of
+            # its own, every 10 s) may be that sync: this poll then finds no job, and returning here left
+            # the page on the live panel for good, the run finished but its evaluation never drawn (a CI
+            # browser test waited 600 s for its tiles). The full rerun that ending asks for is made now.
+            jobs.sync_runs(engine, owner)
+            if next(r for r in session.runs() if r.number == run_number).finished:
+                st.rerun()
+            return
+        jobs.sync_runs(engine, owner)
+        run_header(run)
+        label = f"{STATUS_TEXT[run.status]} · " + jobs.progress_text(state.message, state.queue_position, idle="")
+        if run.history and state.total_steps:
+            label += f" · {FAMILIES[run.family].step_label.lower()} {run.history[-1]['step']} of {state.total_steps}"
+        st.progress(state.progress, text=label)
+        pause_controls(engine, run, state, owner)
+        live_fold_scores(state.parts_done)
+        learning_curves(run, key=f"live-{run.number}")
+        live_boundary_panel(run, key=f"live-{run.number}")
+        if run.finished:
+            st.rerun()  # a full rerun draws the evaluation and re-enables Train
+
+    poll()
+
+
+with output:
+    # Folded once there are runs to look at; its title still shows the parameter count change.
+    layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target, task, expanded=not session.runs())
+    if active is not None:
+        live_panel(active.number)
+    elif session.runs():
+        latest = session.runs()[-1]
+        run_header(latest)
+        evaluation_panel(latest, key=f"train-{latest.number}")
+        learning_curve_panel(latest, dataset, target, task, engine, owner)
+    else:
+        st.info("Set the hyperparameters and press Train. Curves appear here as the model learns.")
+
