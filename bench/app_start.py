@@ -23,53 +23,24 @@ its workers start logs errors of Dask's own. --quick does not wait, and does not
 
 from __future__ import annotations
 
-import argparse
-import json
-import os
 import shutil
-import signal
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
+
+from bench import harness  # noqa: E402
+from bench.harness import hello_app, kill_group, launch_chromium, start_server  # noqa: E402
 
 GOAL = 1.5
 IDLE_GOAL = 2.5  # the first script run finished, mllab / hello-world
 NESTED_CLUSTER_ERROR = "Nanny failed to start"
 WORKERS_READY = "Training workers: ready"
-HELLO = 'import streamlit as st\n\nst.title("Hello")\nst.write("Hello, world.")\n'
 TIMEOUT_S = 120
-
-
-def _kill_group(process: subprocess.Popen) -> None:
-    """Stop the server and everything it started (mllab's Dask workers), and wait until they are gone."""
-    try:
-        os.killpg(process.pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    try:
-        process.wait(20)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait(10)
-    deadline = time.monotonic() + 20
-    while time.monotonic() < deadline:  # workers may outlive the server by a moment
-        try:
-            os.killpg(process.pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    try:
-        os.killpg(process.pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 def measure(browser, script: str, cwd: Path, title: str, log_path: Path, extra_env: dict | None = None,
@@ -77,36 +48,16 @@ def measure(browser, script: str, cwd: Path, title: str, log_path: Path, extra_e
     """One cold start, timed. `until_workers`: then keep the server until its training workers are ready, so
     that its log shows how their start went: killed halfway, Dask logs errors of its own ("Nanny failed to
     start" among them), which the nested-cluster check would count."""
-    from browser_support import free_port
-
-    port = free_port()
-    env = {**os.environ, "MLLAB_WORKERS": "2", "TF_CPP_MIN_LOG_LEVEL": "2", **(extra_env or {})}
-    url = f"http://127.0.0.1:{port}"
-    with open(log_path, "w") as log:
-        started = time.perf_counter()
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-        )
+    launched = start_server(script, cwd, log_path, workers=2, extra_env=extra_env, timeout_s=TIMEOUT_S, poll_s=0.05)
+    started = launched.started
+    server = time.perf_counter() - started
+    deadline = time.monotonic() + TIMEOUT_S - server  # TIMEOUT_S from the launch, as the health poll's
     context = None
     try:
-        deadline = time.monotonic() + TIMEOUT_S
-        while True:
-            try:
-                with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as reply:
-                    if reply.status == 200:
-                        break
-            except OSError:
-                pass
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError(f"streamlit did not start; see {log_path}:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.05)
-        server = time.perf_counter() - started
         context = browser.new_context(viewport={"width": 1400, "height": 900})
         page = context.new_page()
         page.set_default_timeout(TIMEOUT_S * 1000)
-        page.goto(url)
+        page.goto(launched.url)
         page.get_by_role("heading", name=title, exact=True).wait_for(state="visible")
         title_s = time.perf_counter() - started
         page.wait_for_selector('[data-testid="stApp"][data-test-script-state="notRunning"]')
@@ -123,24 +74,17 @@ def measure(browser, script: str, cwd: Path, title: str, log_path: Path, extra_e
     finally:
         if context is not None:
             context.close()
-        _kill_group(process)
+        kill_group(launched.process)
     return {"server_s": server, "title_s": title_s, "idle_s": idle}
 
 
 def run(quick: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from browser_support import CHROMIUM, CHROMIUM_ARGS
-
     repeats = 1 if quick else 3
     work = Path(tempfile.mkdtemp(prefix="mllab-bench-start-"))
     try:
-        hello_dir = work / "hello"
-        (hello_dir / ".streamlit").mkdir(parents=True)
-        (hello_dir / "hello.py").write_text(HELLO)
-        config = ROOT / ".streamlit" / "config.toml"
-        if config.exists():  # the same server and theme settings as the app
-            shutil.copy(config, hello_dir / ".streamlit" / "config.toml")
+        hello_dir = hello_app(work)  # with the app's server and theme settings
         sides = {"mllab": ("app.py", ROOT, "Data", None), "hello": ("hello.py", hello_dir, "Hello", None)}
         if not quick:
             # Diagnostic: mllab with its training workers out of the way (a scheduler address where
@@ -156,7 +100,7 @@ def run(quick: bool = False) -> dict:
             sides["mllab_nowatcher"] = ("app.py", ROOT, "Data", {"STREAMLIT_SERVER_FILE_WATCHER_TYPE": "none"})
         results: dict[str, list[dict]] = {name: [] for name in sides}
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            browser = launch_chromium(playwright)
             try:
                 # One unmeasured start of each first (not in --quick): Python's bytecode caches and the
                 # disk cache are then warm for both, so the first measured side is not penalised.
@@ -215,14 +159,7 @@ def print_table(figures: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one measured start of each app")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    figures = run(args.quick)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1))
+    harness.main(harness.parser(__doc__, "one measured start of each app"), run, print_table)
 
 
 if __name__ == "__main__":

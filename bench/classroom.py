@@ -33,8 +33,6 @@ poll_cpu_per_student_per_s, board_runs, all_scores_right, workspaces_separate, t
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import sys
@@ -46,10 +44,9 @@ from urllib.parse import parse_qs
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from bench.app_start import _kill_group  # noqa: E402
-from bench.watching import _ticks, start_server  # noqa: E402
+from bench import harness  # noqa: E402
+from bench.harness import cpu_ticks, kill_group, start_server  # noqa: E402
 # Streamlit's own message classes, imported once here: importing them from the tabs' threads at once
 # deadlocked on the import lock.
 from streamlit.proto.BackMsg_pb2 import BackMsg  # noqa: E402
@@ -241,7 +238,7 @@ def _press(widget_id: str):
 
 
 def _server_cpu_s(pid: int) -> float:
-    return (_ticks(pid) or 0) / os.sysconf("SC_CLK_TCK")
+    return (cpu_ticks(pid) or 0) / os.sysconf("SC_CLK_TCK")
 
 
 def _join(url: str, code: str, nickname: str) -> StreamlitTab:
@@ -261,7 +258,8 @@ def run(quick: bool = False) -> dict:
     data_dir = tempfile.mkdtemp(prefix="mllab-bench-classroom-")
     os.environ["MLLAB_DATA_DIR"] = data_dir
     log = Path(data_dir) / "streamlit.log"
-    process, url = start_server("app.py", ROOT, log, workers=2)
+    launched = start_server("app.py", ROOT, log, workers=2)
+    process, url = launched.process, launched.url
     tabs: list[StreamlitTab] = []
     try:
         from mllab.presets import find_step, full_settings
@@ -375,7 +373,7 @@ def run(quick: bool = False) -> dict:
                 tab.close()
             except Exception:
                 pass
-        _kill_group(process)
+        kill_group(process)
 
 
 def nicknames_of(tabs: list[StreamlitTab]) -> list[str]:
@@ -387,17 +385,14 @@ def nicknames_of(tabs: list[StreamlitTab]) -> list[str]:
     return names
 
 
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="3 students instead of 40 (the smoke test)")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    figures = run(quick=args.quick)
+def print_table(figures: dict) -> None:
     for key, value in figures.items():
         print(f"{key:32s} {value:10.3f}")
     print(f"goal: push_shown_max_s <= 5.0: {'met' if figures['push_shown_max_s'] <= 5.0 else 'NOT met'}")
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+
+
+def main() -> None:
+    harness.main(harness.parser(__doc__, "3 students instead of 40 (the smoke test)"), run, print_table, indent=2)
 
 
 if __name__ == "__main__":

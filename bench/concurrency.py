@@ -21,8 +21,6 @@ alternates over the repeats.
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import statistics
 import sys
@@ -31,6 +29,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import harness  # noqa: E402
 
 FULL = {"sessions": 20, "repeats": 2, "idle_reruns": 10}
 QUICK = {"sessions": 6, "repeats": 1, "idle_reruns": 3}
@@ -202,14 +202,7 @@ def print_table(figures: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="6 sessions, one repeat")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    figures = run(args.quick)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1))
+    harness.main(harness.parser(__doc__, "6 sessions, one repeat"), run, print_table)
 
 
 if __name__ == "__main__":

@@ -13,8 +13,6 @@ so the printed ratio holds even on a noisy machine where absolute times drift.
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import subprocess
 import sys
@@ -23,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import harness  # noqa: E402
 
 PLAIN_SCRIPT = """
 import os, sys, time
@@ -121,15 +121,11 @@ def print_table(figures: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=None, help="default 3 (1 with --quick)")
-    parser.add_argument("--quick", action="store_true", help="one repeat")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    figures = run(args.quick, args.repeats)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1))
+    def repeats(parser) -> None:
+        parser.add_argument("--repeats", type=int, default=None, help="default 3 (1 with --quick)")
+
+    harness.main(harness.parser(__doc__, "one repeat", first=repeats), run, print_table,
+                 run_args=lambda args: (args.quick, args.repeats))
 
 
 if __name__ == "__main__":

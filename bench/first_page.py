@@ -8,9 +8,10 @@ digits dataset, the default) before the student can click anything. On a 2-core 
 those first runs adds up: this measures it.
 
 Both apps run side by side, started as tests/browser_support.py starts the server: mllab's
-`streamlit run app.py` (MLLAB_WORKERS=1) and the hello-world app of bench/app_start.py, with the same
-.streamlit/config.toml. Each is warmed first: mllab with sessions until its sidebar says the
-training workers are ready (caches filled, workers started), hello-world with one session. That last
+`streamlit run app.py` (MLLAB_WORKERS=1) and the hello-world app bench/app_start.py times too
+(bench/harness.py's HELLO), with the same .streamlit/config.toml. Each is warmed first: mllab with
+sessions until its sidebar says the training workers are ready (caches filled, workers started),
+hello-world with one session. That last
 warm-up session stays open throughout, as the lecturer's own tab would: Streamlit drops its compiled
 copy of the script whenever the last session closes, and sessions opened into an empty server would
 each pay for compiling it again, which never happens while a lecture hall is connected. Then:
@@ -43,8 +44,6 @@ Figures:
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import shutil
 import statistics
@@ -56,10 +55,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from bench.app_start import HELLO, _kill_group  # noqa: E402
-from bench.watching import _ticks, start_server  # noqa: E402
+from bench import harness  # noqa: E402
+from bench.harness import cpu_ticks, hello_app, kill_group, launch_chromium, start_server  # noqa: E402
 
 TIMEOUT_S = 180
 SETTLE_S = 1.0
@@ -69,7 +67,7 @@ WORKERS_READY = "Training workers: ready"
 
 
 def _cpu_s(pid: int) -> float:
-    ticks = _ticks(pid)
+    ticks = cpu_ticks(pid)
     if ticks is None:
         raise RuntimeError(f"the server process {pid} is gone")
     return ticks / os.sysconf("SC_CLK_TCK")
@@ -168,27 +166,21 @@ def _idle_share(pid: int) -> float:
 def run(quick: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from browser_support import CHROMIUM, CHROMIUM_ARGS
-
     sessions, crowd = (2, 4) if quick else (8, 40)
     work = Path(tempfile.mkdtemp(prefix="mllab-bench-first-page-"))
     servers: list[subprocess.Popen] = []
     try:
-        hello_dir = work / "hello"
-        (hello_dir / ".streamlit").mkdir(parents=True)
-        (hello_dir / "hello.py").write_text(HELLO)
-        config = ROOT / ".streamlit" / "config.toml"
-        if config.exists():  # the same server settings as the app
-            shutil.copy(config, hello_dir / ".streamlit" / "config.toml")
+        hello_dir = hello_app(work)  # with the app's server settings
         sides = {"mllab": ("app.py", ROOT, "Data", WORKERS_READY), "hello": ("hello.py", hello_dir, "Hello", None)}
         urls = {}
         for name, (script, cwd, _, _) in sides.items():
-            process, urls[name] = start_server(script, cwd, work / f"{name}.log", workers=1)
-            servers.append(process)
+            launched = start_server(script, cwd, work / f"{name}.log", workers=1, timeout_s=TIMEOUT_S)
+            servers.append(launched.process)
+            urls[name] = launched.url
         pids = {name: process.pid for name, process in zip(sides, servers)}
         results: dict[str, dict] = {name: {} for name in sides}
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
+            browser = launch_chromium(playwright)
             try:
                 resident = [_warm(browser, urls[name], heading, until)
                             for name, (_, _, heading, until) in sides.items()]
@@ -205,7 +197,7 @@ def run(quick: bool = False) -> dict:
                 browser.close()
     finally:
         for process in servers:
-            _kill_group(process)
+            kill_group(process)
         shutil.rmtree(work, ignore_errors=True)
 
     med = statistics.median
@@ -243,14 +235,7 @@ def print_table(figures: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="2 sessions one by one, 4 at once")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    figures = run(args.quick)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1))
+    harness.main(harness.parser(__doc__, "2 sessions one by one, 4 at once"), run, print_table)
 
 
 if __name__ == "__main__":

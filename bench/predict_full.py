@@ -28,7 +28,6 @@ Both sides must predict the same class for every star: printed as the check that
 
 from __future__ import annotations
 
-import argparse
 import json
 import statistics
 import sys
@@ -39,8 +38,10 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from bench import harness  # noqa: E402
+
 from bench.ogle_full import (MISSING, RAW, TARGET, catalogue_text, clean_like_the_data_page,  # noqa: E402
-                             run_child)
+                             read_plain, run_child)
 
 TRAIN_EVERY = 20
 FULL = {"every": 1, "repeats": 3, "trees": 100}
@@ -102,12 +103,7 @@ def side_plain(data: bytes, filename: str, model_zip: bytes, cleaning: dict, out
     import pandas as pd
     import skops.io as sio
 
-    names = None
-    for line in data[:65536].decode("ascii").splitlines():
-        if line.startswith("# ID\t"):
-            names = line[2:].split("\t")
-            break
-    frame = pd.read_csv(io.BytesIO(data), sep="\t", comment="#", header=None, names=names)
+    frame = read_plain(data)
     for column in RAW:
         frame[column] = frame[column].where(frame[column] != MISSING)
     frame["log_P"] = np.log10(frame["P_1"])
@@ -220,20 +216,11 @@ def print_table(figures: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="every 50th star, 20 trees, one run per side")
-    parser.add_argument("--json", type=Path)
+    parser = harness.parser(__doc__, "every 50th star, 20 trees, one run per side", json_help=None)
     parser.add_argument("--side")
     parser.add_argument("--file", type=Path)
     parser.add_argument("--setup", type=Path)
-    args = parser.parse_args()
-    if args.side:
-        child(args.side, args.file, args.setup)
-        return
-    figures = run(args.quick)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=2))
+    harness.main(parser, run, print_table, child=lambda args: child(args.side, args.file, args.setup), indent=2)
 
 
 if __name__ == "__main__":

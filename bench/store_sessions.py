@@ -16,8 +16,6 @@ Run: .venv/bin/python bench/store_sessions.py [--quick] [--json out.json]
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 import tempfile
@@ -30,6 +28,7 @@ sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "bench"))
 
 import overhead  # noqa: E402  (bench/overhead.py: the plain Keras script and the engine follower)
+from bench import harness  # noqa: E402
 
 FULL = {"cnn_epochs": 60, "repeats": 2, "sessions": 40, "runs_each": 3}
 QUICK = {"cnn_epochs": 5, "repeats": 1, "sessions": 6, "runs_each": 2}
@@ -184,14 +183,7 @@ def print_table(figures: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="5 epochs, 6 sessions of 2 jobs, one repeat")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    figures = run(args.quick)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1))
+    harness.main(harness.parser(__doc__, "5 epochs, 6 sessions of 2 jobs, one repeat"), run, print_table)
 
 
 if __name__ == "__main__":

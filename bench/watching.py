@@ -20,32 +20,20 @@ Full mode watches with two browsers at once (one run each, one per worker), quic
 
 from __future__ import annotations
 
-import argparse
-import json
 import os
 import re
-import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
-sys.path.insert(0, str(ROOT / "tests"))
 
-from bench.app_start import _kill_group  # noqa: E402
+from bench import harness  # noqa: E402
+from bench.harness import cpu_ticks, kill_group, launch_chromium, start_server  # noqa: E402
 
 TIMEOUT_S = 180
-
-
-def _ticks(pid: int) -> int | None:
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return None
-    return int(fields[11]) + int(fields[12])  # utime + stime
 
 
 def _children() -> dict[int, list[int]]:
@@ -70,32 +58,7 @@ def _descendants(pid: int) -> list[int]:
 
 
 def _cpu(pids: list[int]) -> int:
-    return sum(t for t in map(_ticks, pids) if t is not None)
-
-
-def start_server(script: str, cwd: Path, log_path: Path, workers: int) -> tuple[subprocess.Popen, str]:
-    """A Streamlit server for `script` in a session of its own (so `_kill_group` ends its workers too),
-    once its health endpoint answers; the process and its URL."""
-    from browser_support import free_port
-
-    port = free_port()
-    env = {**os.environ, "MLLAB_WORKERS": str(workers), "TF_CPP_MIN_LOG_LEVEL": "2"}
-    with open(log_path, "w") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", script, "--server.headless", "true",
-             "--server.port", str(port), "--server.address", "127.0.0.1"],
-            cwd=cwd, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-    url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + TIMEOUT_S
-    while True:
-        try:
-            with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2):
-                return process, url
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                _kill_group(process)
-                raise RuntimeError(f"streamlit did not start; see {log_path}:\n{log_path.read_text()[-3000:]}")
-            time.sleep(0.1)
+    return sum(t for t in map(cpu_ticks, pids) if t is not None)
 
 
 def _start_training(browser, url: str):
@@ -117,15 +80,14 @@ def _start_training(browser, url: str):
 def run(quick: bool = False) -> dict:
     from playwright.sync_api import sync_playwright
 
-    from browser_support import CHROMIUM, CHROMIUM_ARGS
-
     browsers = 1 if quick else 2
     window_s = 10.0 if quick else 20.0
     log_path = Path(tempfile.gettempdir()) / f"mllab-watching-{os.getpid()}.log"
-    server, url = start_server("app.py", ROOT, log_path, workers=browsers)
+    launched = start_server("app.py", ROOT, log_path, workers=browsers, timeout_s=TIMEOUT_S)
+    server, url = launched.process, launched.url
     try:
         with sync_playwright() as playwright:
-            browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            browser = launch_chromium(playwright)
             pages = [_start_training(browser, url) for _ in range(browsers)]
             for page in pages:  # every run has drawn its first epochs: the workers are warm and training
                 page.get_by_text(re.compile(r"epoch \d+ of 150")).first.wait_for(state="visible")
@@ -139,7 +101,7 @@ def run(quick: bool = False) -> dict:
             still_training = all(page.get_by_text(re.compile(r"epoch \d+ of 150")).count() > 0 for page in pages)
             browser.close()
     finally:
-        _kill_group(server)
+        kill_group(server)
     wall = end[0] - start[0]
     tick = os.sysconf("SC_CLK_TCK")
     server_share, worker_share, browser_share = ((end[i] - start[i]) / tick / wall for i in (1, 2, 3))
@@ -164,14 +126,7 @@ def print_table(figures: dict) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="one browser, a 10-second window")
-    parser.add_argument("--json", type=Path, help="also write the figures to this file")
-    args = parser.parse_args()
-    figures = run(args.quick)
-    print_table(figures)
-    if args.json:
-        args.json.write_text(json.dumps(figures, indent=1))
+    harness.main(harness.parser(__doc__, "one browser, a 10-second window"), run, print_table)
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ SEED = 0
 PER_TYPE = 500
 N_PIXELS = 500
 WAVELENGTH_MIN, WAVELENGTH_MAX = 3800.0, 7000.0   # Angstrom
-AXIS_LABEL = "wavelength [Angstrom]"
 
 SPECTRAL_TYPES = ("O", "B", "A", "F", "G", "K", "M")
 # Effective-temperature range of each type in kelvin (main-sequence values, rounded).

@@ -4,7 +4,6 @@ and the data file, in one zip."""
 from __future__ import annotations
 
 import io
-import json
 import textwrap
 import zipfile
 from dataclasses import dataclass, field
@@ -208,7 +207,3 @@ def export_run(run, raw: Dataset | None = None, files: dict[str, bytes] | None =
     return RunExport(stem=stem, script=render_script(steps), notebook=render_notebook(steps),
                      requirements=requirements_text(steps, data_files, FAMILIES[run.family].deep),
                      readme=readme_text(run, stem, data_files, steps), data_files=data_files)
-
-
-def notebook_json(export: RunExport) -> dict:
-    return json.loads(export.notebook)

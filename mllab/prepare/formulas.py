@@ -43,8 +43,6 @@ CONSTANTS = {"pi": math.pi, "e": math.e}
 _BINARY = {ast.Add: np.add, ast.Sub: np.subtract, ast.Mult: np.multiply, ast.Div: np.divide,
            ast.Pow: np.power, ast.Mod: np.mod, ast.FloorDiv: np.floor_divide}
 _UNARY = {ast.USub: np.negative, ast.UAdd: np.positive}
-_SYMBOLS = {ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.Div: "/", ast.Pow: "**", ast.Mod: "%",
-            ast.FloorDiv: "//"}
 _ALLOWED_TEXT = ("column names, numbers, + - * / ** ( ) and the functions "
                  + ", ".join(f for f in FUNCTIONS if f != "ln"))
 _BACKTICKED = re.compile(r"`([^`]*)`")
