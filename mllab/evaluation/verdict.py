@@ -21,10 +21,14 @@ The rules and where their thresholds come from:
   creeps down 1 % there after 150 epochs, and is not under-fitting);
 - leaks, identifiers, rare classes, too few rows per fold and 'missing' markers: see
   `mllab.evaluation.data_checks` (deepchecks, EvalML, ppscore);
-- unscaled features into a network or a logistic regression: scaling off and the columns' spreads
-  differing more than UNSCALED_RATIO (10) times, or a column beyond UNSCALED_MAGNITUDE; scikit-learn's
-  user guide: "Multi-layer Perceptron is sensitive to feature scaling, so it is highly recommended
-  to scale your data".
+- unscaled features into a scale-sensitive family (a network or a logistic regression): scaling off and
+  the columns' spreads differing more than UNSCALED_RATIO (10) times, or a column beyond
+  UNSCALED_MAGNITUDE; scikit-learn's user guide: "Multi-layer Perceptron is sensitive to feature
+  scaling, so it is highly recommended to scale your data".
+
+Where a rule depends on the model, it asks the family's declared `Abilities` (mllab.models.base), carried
+in `VerdictFacts.abilities`: a network's validation curve, whether the training-test gap tells anything,
+scale sensitivity, and the fix (`Remedy`) each family names for over- and under-fitting.
 """
 
 from __future__ import annotations
@@ -35,6 +39,7 @@ import numpy as np
 
 from mllab.evaluation.baseline import Baseline
 from mllab.evaluation.data_checks import IDENTIFIER_PPS, LEAK_PPS, ColumnPower, RareClass
+from mllab.models.base import Abilities, Remedy
 
 BARELY_GAIN = 0.1
 OVERFIT_DEGRADATION = 0.1
@@ -44,7 +49,6 @@ STILL_FALLING = 0.05
 UNSCALED_RATIO = 10.0
 UNSCALED_MAGNITUDE = 100.0
 MAX_SENTENCES = 6
-SCALE_SENSITIVE = ("mlp", "logistic_regression")
 
 
 @dataclass(frozen=True)
@@ -85,7 +89,8 @@ class Verdict:
 @dataclass
 class VerdictFacts:
     task: str
-    family: str  # the family's key
+    # What the family can tell about its own fit: the rules ask these, never the family's key.
+    abilities: Abilities
     family_label: str
     score_name: str  # "accuracy" or "r2"
     score_label: str  # "test accuracy", "out-of-fold R²"
@@ -195,7 +200,7 @@ def _overfit_epochs(facts: VerdictFacts) -> list[Finding]:
     """A network whose validation loss rose again after its best epoch."""
     points = [(e["step"], float(e["val_loss"])) for e in facts.history
               if "val_loss" in e and np.isfinite(float(e["val_loss"]))]
-    if facts.family not in ("mlp", "cnn") or len(points) < 10:
+    if not facts.abilities.validation_loss_curve or len(points) < 10:
         return []
     best_step, best = min(points, key=lambda p: p[1])
     last_step, last = points[-1]
@@ -215,11 +220,20 @@ def _overfit_epochs(facts: VerdictFacts) -> list[Finding]:
 
 def _train_gap_tells(facts: VerdictFacts) -> bool:
     """Whether the training score against the test score says anything about over-fitting."""
-    # A forest's own training rows score near 1 by construction (each tree saw about two thirds of
-    # them, grown to pure leaves), and more trees do not over-fit it (Breiman 2001, "Random
-    # Forests", section 2.1): the gap would warn on every forest of hard data, and raising the leaf
-    # size again and again would not close it. Its out-of-bag curve on the page is the honest figure.
-    return facts.train_score is not None and facts.family != "random_forest"
+    # Not for a forest (Abilities.train_gap_tells): its own training rows score near 1 by construction
+    # (each tree saw about two thirds of them, grown to pure leaves), and more trees do not over-fit it
+    # (Breiman 2001, "Random Forests", section 2.1): the gap would warn on every forest of hard data, and
+    # raising the leaf size again and again would not close it. Its out-of-bag curve is the honest figure.
+    return facts.train_score is not None and facts.abilities.train_gap_tells
+
+
+def _remedy(remedy: Remedy, params: dict) -> tuple[str, Action | None]:
+    """A family's declared fix as words for the sentence and, where it has a new value, a button."""
+    value = remedy.new_value(params) if remedy.new_value else None
+    text = remedy.advice.format(value=value, current=params.get(remedy.setting))
+    if value is None:
+        return text, None
+    return text, Action(remedy.button.format(value=value), params=((remedy.setting, value),))
 
 
 def _overfit(facts: VerdictFacts) -> list[Finding]:
@@ -232,13 +246,9 @@ def _overfit(facts: VerdictFacts) -> list[Finding]:
     text = (f"Over-fitting: training {name} {_num(facts.train_score)} but {facts.score_label} {_num(facts.score)}, "
             f"{_pct(degradation)} lower, so the model memorised much of the training rows.")
     action = None
-    if facts.family == "logistic_regression":
-        c = float(facts.params.get("C", 1.0)) / 10
-        text += f" Regularise more: lower C to {c:g}."
-        action = Action(f"Set C to {c:g}", params=(("C", c),))
-    elif facts.family in ("mlp", "cnn"):
-        text += " Add dropout or an L2 penalty, or turn on early stopping."
-        action = Action("Add dropout 0.2", params=(("dropout", 0.2),)) if not facts.params.get("dropout") else None
+    if facts.abilities.overfit_remedy is not None:
+        advice, action = _remedy(facts.abilities.overfit_remedy, facts.params)
+        text += advice
     return [Finding("overfit", "warning", text, action)]
 
 
@@ -253,12 +263,13 @@ def _underfit(facts: VerdictFacts) -> list[Finding]:
     start = (f"Under-fitting: training {name} is only {_num(facts.train_score)} and {facts.score_label} "
              f"{_num(facts.score)}, both less than half the way from the baseline to perfect")
     losses = [(e["step"], float(e["loss"])) for e in facts.history if "loss" in e]
-    if facts.family == "random_forest":
-        if not facts.params.get("max_depth"):
-            return []  # full-depth trees cannot fit the training rows better: the features are the limit
-        return [Finding("underfit", "warning", start + f": trees of depth {facts.params['max_depth']} are too "
-                        "shallow. Let them grow deeper.", Action("Remove the depth limit", params=(("max_depth", 0),)))]
-    if len(losses) < 5:
+    evidence, remedy = facts.abilities.underfit_evidence, facts.abilities.underfit_remedy
+    if evidence == "capacity_limit":
+        if not facts.params.get(remedy.setting):
+            return []  # no limit set (full-depth trees): the model cannot fit better, the features are the limit
+        advice, action = _remedy(remedy, facts.params)
+        return [Finding("underfit", "warning", start + advice, action)]
+    if evidence != "loss_still_falling" or remedy is None or len(losses) < 5:
         return []
     tail = losses[-max(2, len(losses) // 10):]
     falling = (tail[0][1] - tail[-1][1]) / abs(tail[0][1]) if tail[0][1] else 0.0
@@ -266,13 +277,8 @@ def _underfit(facts: VerdictFacts) -> list[Finding]:
         return []
     text = start + f", and the training loss was still falling at the end ({_pct(falling)} over the last " \
                    f"{tail[-1][0] - tail[0][0]} {facts.step_label.lower()}s)."
-    if facts.family == "logistic_regression":
-        more = min(5000, 2 * int(facts.params.get("max_iter", 500)))
-        return [Finding("underfit", "warning", text + f" Let the solver run longer: {more} iterations.",
-                        Action(f"Set max iterations to {more}", params=(("max_iter", more),)))]
-    epochs = min(500, 2 * int(facts.params.get("epochs", 10)))
-    return [Finding("underfit", "warning", text + f" Train longer ({epochs} epochs) or give the network more units.",
-                    Action(f"Train for {epochs} epochs", params=(("epochs", epochs),)))]
+    advice, action = _remedy(remedy, facts.params)
+    return [Finding("underfit", "warning", text + advice, action)]
 
 
 def _leaks(facts: VerdictFacts) -> list[Finding]:
@@ -346,7 +352,7 @@ def _few_rows(facts: VerdictFacts) -> list[Finding]:
 
 
 def _unscaled(facts: VerdictFacts) -> list[Finding]:
-    if facts.family not in SCALE_SENSITIVE or facts.scaling != "none" or facts.feature_spread is None:
+    if not facts.abilities.scale_sensitive or facts.scaling != "none" or facts.feature_spread is None:
         return []
     smallest, largest, magnitude = facts.feature_spread
     ratio = largest / smallest if smallest > 0 else float("inf")

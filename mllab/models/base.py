@@ -103,6 +103,52 @@ TrainFunction = Callable[[dict, PreparedData, DataInfo, Reporter, Device, int], 
 
 
 @dataclass(frozen=True)
+class Remedy:
+    """A fix the verdict suggests (mllab.evaluation.verdict): words, and a button that changes one setting.
+
+    `advice` is added to the verdict's sentence; in it and in `button`, "{value}" is the setting's new value
+    and "{current}" its value in the run. `new_value(settings)` gives the new value from the run's settings,
+    or None where no button fits (the setting is already where the fix would put it).
+    """
+
+    advice: str
+    setting: str = ""
+    new_value: Callable[[dict], Any] | None = None
+    button: str = ""
+
+
+@dataclass(frozen=True)
+class Abilities:
+    """What a family can tell about its own fit, declared in its file (scikit-learn's estimator tags, for
+    mllab): the verdict and the worker's judging ask these, never the family's key, so a new family is one
+    file plus one line in the registry, verdict included. Every field is required: each family says."""
+
+    # Unscaled features slow its learning and let the widest columns dominate (gradient-trained models).
+    scale_sensitive: bool
+    # Its history carries a per-epoch "val_loss" and it offers the shared early-stopping settings
+    # (EARLY_STOPPING, PATIENCE, RESTORE_BEST): the verdict finds the epoch where that loss was lowest.
+    validation_loss_curve: bool
+    # A training score well above the test score means over-fitting. Not for a forest: its own training
+    # rows score near 1 by construction, whatever it learnt.
+    train_gap_tells: bool
+    # The last point of its history holds the score ("accuracy" or "r2") on (a sample of) its training
+    # rows already, so the worker takes it from there instead of predicting the training rows again.
+    training_score_in_history: bool
+    # It redraws the decision-boundary map every few epochs while training (reporter.live_map).
+    live_boundary_map: bool
+    # What the verdict says to do when the training score is well above the test score.
+    overfit_remedy: Remedy | None
+    # How the verdict tells under-fitting once both scores are low: "loss_still_falling" (the training loss
+    # still falling at the end: train longer, `underfit_remedy`), "capacity_limit" (only when the run set
+    # `underfit_remedy.setting`, a limit on how closely it can fit: lift it), or "none" (nothing to say).
+    underfit_evidence: str
+    underfit_remedy: Remedy | None
+
+
+UNDERFIT_EVIDENCE = ("loss_still_falling", "capacity_limit", "none")
+
+
+@dataclass(frozen=True)
 class ModelFamily:
     key: str
     label: str
@@ -132,6 +178,8 @@ class ModelFamily:
     # scikit-learn or Keras (no mllab), training exactly as `train` does; the test output is class
     # probabilities (rows x classes) or predicted values, the history one dict per curve point.
     export: Callable[[dict, DataInfo], str] | None = None
+    # What it can tell about its own fit (see Abilities); keyword-only and required, so no family forgets it.
+    abilities: Abilities = field(kw_only=True)
 
     def curves_for(self, task: str) -> tuple[tuple[str, str], ...]:
         """(history key, chart title) of each learning curve the page draws for this task."""
@@ -233,3 +281,10 @@ def batch_size_param(default: int) -> IntParam:
 
 def epochs_param(default: int) -> IntParam:
     return IntParam("epochs", "Epochs", "Passes over the training rows.", default, 1, 500)
+
+
+# The verdict's fixes for the Keras families, which share the settings they name.
+NETWORK_OVERFIT_REMEDY = Remedy(" Add dropout or an L2 penalty, or turn on early stopping.", "dropout",
+                                lambda values: None if values.get("dropout") else 0.2, "Add dropout {value}")
+NETWORK_UNDERFIT_REMEDY = Remedy(" Train longer ({value} epochs) or give the network more units.", "epochs",
+                                 lambda values: min(500, 2 * int(values.get("epochs", 10))), "Train for {value} epochs")

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from mllab.models.base import (BATCH_NORM, DROPOUT, INITIALISER, L1, L2, DataInfo, Device, FitOutcome, ModelFamily,
-                               Reporter, fitting_params, optimiser_params)
+from mllab.models.base import (BATCH_NORM, DROPOUT, INITIALISER, L1, L2, NETWORK_OVERFIT_REMEDY,
+                               NETWORK_UNDERFIT_REMEDY, Abilities, DataInfo, Device, FitOutcome, ModelFamily, Reporter,
+                               fitting_params, optimiser_params)
 from mllab.models.summary import LayerSpec, output_layer
 from mllab.params import ChoiceParam, FloatParam, IntParam
 from mllab.prepare import PreparedData
@@ -148,4 +149,9 @@ FAMILY = ModelFamily(
     rules=rules,
     architecture=architecture,
     export=export,
+    # Not flagged for unscaled features: an image's pixels, or a signal's samples, share one scale.
+    abilities=Abilities(scale_sensitive=False, validation_loss_curve=True, train_gap_tells=True,
+                        training_score_in_history=False, live_boundary_map=False,
+                        overfit_remedy=NETWORK_OVERFIT_REMEDY, underfit_evidence="loss_still_falling",
+                        underfit_remedy=NETWORK_UNDERFIT_REMEDY),
 )

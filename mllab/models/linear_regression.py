@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from mllab.models.base import DataInfo, Device, FitOutcome, ModelFamily, Reporter
+from mllab.models.base import Abilities, DataInfo, Device, FitOutcome, ModelFamily, Reporter
 from mllab.params import BoolParam, FloatParam
 from mllab.prepare import PreparedData
 
@@ -70,4 +70,8 @@ FAMILY = ModelFamily(
     step_label="Fit",
     tasks=frozenset({"regression"}),
     export=export,
+    # Solved in one step: its curve is one point, so neither more steps nor another setting is a fix to offer.
+    abilities=Abilities(scale_sensitive=False, validation_loss_curve=False, train_gap_tells=True,
+                        training_score_in_history=False, live_boundary_map=False, overfit_remedy=None,
+                        underfit_evidence="none", underfit_remedy=None),
 )

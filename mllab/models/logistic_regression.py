@@ -7,7 +7,8 @@ import warnings
 
 import numpy as np
 
-from mllab.models.base import CLASS_WEIGHT, DataInfo, Device, FitOutcome, ModelFamily, Reporter, ThrottledStop
+from mllab.models.base import (CLASS_WEIGHT, Abilities, DataInfo, Device, FitOutcome, ModelFamily, Remedy, Reporter,
+                               ThrottledStop)
 from mllab.params import ChoiceParam, FloatParam, IntParam
 from mllab.prepare import PreparedData
 
@@ -146,4 +147,13 @@ FAMILY = ModelFamily(
     pausable=True,
     rules=rules,
     export=export,
+    abilities=Abilities(
+        scale_sensitive=True, validation_loss_curve=False, train_gap_tells=True, training_score_in_history=False,
+        live_boundary_map=False,
+        overfit_remedy=Remedy(" Regularise more: lower C to {value:g}.", "C",
+                              lambda values: float(values.get("C", 1.0)) / 10, "Set C to {value:g}"),
+        underfit_evidence="loss_still_falling",
+        underfit_remedy=Remedy(" Let the solver run longer: {value} iterations.", "max_iter",
+                               lambda values: min(5000, 2 * int(values.get("max_iter", 500))),
+                               "Set max iterations to {value}")),
 )

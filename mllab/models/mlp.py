@@ -7,8 +7,9 @@ from dataclasses import replace
 
 import numpy as np
 
-from mllab.models.base import (BATCH_NORM, DROPOUT, INITIALISER, L1, L2, DataInfo, Device, FitOutcome, ModelFamily,
-                               Reporter, fitting_params, optimiser_params)
+from mllab.models.base import (BATCH_NORM, DROPOUT, INITIALISER, L1, L2, NETWORK_OVERFIT_REMEDY,
+                               NETWORK_UNDERFIT_REMEDY, Abilities, DataInfo, Device, FitOutcome, ModelFamily, Reporter,
+                               fitting_params, optimiser_params)
 from mllab.models.summary import LayerSpec, output_layer
 from mllab.params import ChoiceParam, IntListParam
 from mllab.prepare import PreparedData
@@ -128,4 +129,8 @@ FAMILY = ModelFamily(
     architecture=architecture,
     tasks=frozenset({"classification", "regression"}),
     export=export,
+    abilities=Abilities(scale_sensitive=True, validation_loss_curve=True, train_gap_tells=True,
+                        training_score_in_history=False, live_boundary_map=True,
+                        overfit_remedy=NETWORK_OVERFIT_REMEDY, underfit_evidence="loss_still_falling",
+                        underfit_remedy=NETWORK_UNDERFIT_REMEDY),
 )

@@ -10,7 +10,8 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from mllab.models.base import STOP_CHECK_S, DataInfo, Device, FitOutcome, ModelFamily, Reporter, ThrottledStop
+from mllab.models.base import (STOP_CHECK_S, Abilities, DataInfo, Device, FitOutcome, ModelFamily, Remedy, Reporter,
+                               ThrottledStop)
 from mllab.params import ChoiceParam, IntParam
 from mllab.prepare import PreparedData
 
@@ -434,4 +435,11 @@ FAMILY = ModelFamily(
     # scikit-learn's own picture of a forest learning: the out-of-bag error against the number of trees.
     curves=(("classification", (("error", "Error rate"), ("accuracy", "Accuracy"))),),
     export=export,
+    # Its training rows score near 1 by construction, so the gap says nothing; its curve already scored
+    # them; only a depth limit can keep it from fitting them (Breiman 2001, section 2.1).
+    abilities=Abilities(scale_sensitive=False, validation_loss_curve=False, train_gap_tells=False,
+                        training_score_in_history=True, live_boundary_map=False, overfit_remedy=None,
+                        underfit_evidence="capacity_limit",
+                        underfit_remedy=Remedy(": trees of depth {current} are too shallow. Let them grow deeper.",
+                                               "max_depth", lambda values: 0, "Remove the depth limit")),
 )

@@ -38,7 +38,7 @@ def output_units(info: DataInfo) -> int:
     """Units of the output layer: one linear unit for a regression, one sigmoid unit for two classes,
     one softmax unit per class otherwise.
 
-    Mirrors `keras_common.output_layer_and_loss`; change both together.
+    Mirrors `keras_recipe.output_layer_and_loss`; change both together.
     """
     return 1 if info.task == "regression" or info.n_classes == 2 else info.n_classes
 

@@ -22,9 +22,11 @@ TRAIN_SCORE_ROWS = 2_000
 
 
 def live_map_maker(spec, data):
-    """For an MLP that asked for a boundary map: a function from the network as it is now (a
-    predictor) to the map, which `models.mlp` calls every few epochs; None for other runs."""
-    if spec.family != "mlp" or spec.boundary is None or spec.task != "classification" or data.x_train.shape[1] < 2:
+    """For a run of a family that draws its map while training (`Abilities.live_boundary_map`, the MLP) and
+    asked for one: a function from the model as it is now (a predictor) to the map, which the family calls
+    every few epochs; None for other runs."""
+    if (not FAMILIES[spec.family].abilities.live_boundary_map or spec.boundary is None
+            or spec.task != "classification" or data.x_train.shape[1] < 2):
         return None
     return lambda predictor: _draw_map(spec, data, predictor, predictor(data.x_test))
 
@@ -60,11 +62,13 @@ def training_score(task: str, predictor, x_train: np.ndarray, y_train: np.ndarra
                    family: str = "", history: list[dict] | None = None) -> float | None:
     """Accuracy (classification) or R² (regression) of the trained model on up to TRAIN_SCORE_ROWS training rows.
 
-    A forest's curve already holds it: its last point scores all the trees' votes on up to 5,000
-    training rows (models.random_forest), so no second pass over them is needed.
+    A family whose curve already holds it (`Abilities.training_score_in_history`: the forest's last point
+    scores all the trees' votes on up to 5,000 training rows) needs no second pass over them. `family` is
+    the family's key, as the runners pass it.
     """
     key = "accuracy" if task == "classification" else "r2"
-    if family == "random_forest" and history and key in history[-1]:
+    in_history = family in FAMILIES and FAMILIES[family].abilities.training_score_in_history
+    if in_history and history and key in history[-1]:
         return float(history[-1][key])
     if predictor is None or len(y_train) == 0:
         return None
@@ -109,7 +113,7 @@ def _facts(spec, evaluation, baseline, history, train_score, class_counts, x_tra
     table = dataset.kind == "table"
     config = spec.validation
     facts = VerdictFacts(
-        task=spec.task, family=spec.family, family_label=family.label,
+        task=spec.task, abilities=family.abilities, family_label=family.label,
         score_name="r2" if regression else "accuracy", score_label=f"{where} {'R²' if regression else 'accuracy'}",
         score=(evaluation.r2 if regression else evaluation.accuracy), baseline=baseline, train_score=train_score,
         history=history, step_label=family.step_label, params=dict(spec.params),
