@@ -7,7 +7,7 @@ layer and those below it; no import circle anywhere (imports inside functions co
 import ast
 from pathlib import Path
 
-from test_layout import MAX_LINES
+from test_layout import MAX_LINES, import_cycles
 
 ROOT = Path(__file__).resolve().parents[2]
 LAYERS = ["foundation", "state", "widgets", "panels", "frame", "views", "app"]
@@ -69,21 +69,7 @@ def test_no_page_imports_another_page():
 
 def test_no_import_cycle_anywhere_on_the_streamlit_side():
     modules = ui_modules()
-    graph = {m: imported(p, modules) - {m} for m, p in modules.items()}
-    cycles, state = [], {}
-
-    def visit(node, trail):
-        state[node] = "open"
-        for nxt in sorted(graph[node]):
-            if state.get(nxt) == "open":
-                cycles.append(trail[trail.index(nxt):] + [nxt])
-            elif nxt not in state:
-                visit(nxt, trail + [nxt])
-        state[node] = "done"
-
-    for m in sorted(graph):
-        if m not in state:
-            visit(m, [m])
+    cycles = import_cycles({m: imported(p, modules) - {m} for m, p in modules.items()})
     assert not cycles, "import cycles: " + "; ".join(" -> ".join(c) for c in cycles)
 
 
