@@ -2,9 +2,9 @@
 
 Streamlit drops a widget's key at the end of a run of a page that does not draw it, so a slider moved on
 the Train page came back at its default after a visit to the Data page (and was then stored so). The
-session keeps every setting in one dict (`keys.SETTINGS`); the frame puts the held values back on the
-widgets' keys before each page (`restore_widgets`) and takes the drawn widgets' values back after it
-(`capture`), writing them to the workspace when they changed. Every way of putting settings on a page (a
+session keeps every setting in one dict (`keys.SETTINGS`); the frame puts the held values on the widgets'
+keys before each page (`restore_widgets`) and takes the drawn widgets' values back after it (`capture`),
+writing them to the workspace when they changed. Every way of putting settings on a page (a
 share link, a workflow step, a room's push, a run's "load these settings", the Search page's best
 candidate, a verdict's button) goes through `put_values`, so the held dict and the widgets agree.
 """
@@ -52,10 +52,14 @@ def held() -> dict:
 
 
 def restore_widgets() -> None:
-    """Before a page: give each setting's widget key its held value where Streamlit dropped it."""
+    """Before a page: every held setting's widget key is given its value again (the widget's own, where the page
+    that drew it last left it; the held one where Streamlit dropped it).
+
+    Written on every run, not only where the key is missing: Streamlit sends a value to the browser only in a
+    run that wrote it, and a widget drawn again after a run that did not draw it (another page, another
+    family's sliders) otherwise showed its default in the browser while the server held the chosen value."""
     for key, value in held().items():
-        if key not in st.session_state:
-            st.session_state[key] = value
+        st.session_state[key] = st.session_state.get(key, value)
 
 
 def capture() -> None:
