@@ -12,6 +12,7 @@ from ui.pages import TRAIN
 from ui.panels.cleaning import cleaning_panel, target_values_section
 from ui.panels.explore import explore_tabs, preview, samples
 from ui.state import loading, navigation, session, transactions, widget_keys, workspace
+from ui.state.sources import source_digest
 from ui.state.transactions import BUILTIN_SOURCE as BUILTIN, SERVER_SOURCE as SERVER, UPLOAD_SOURCE as UPLOAD
 from ui.widgets.task import task_choice
 
@@ -75,9 +76,9 @@ else:
         requested = transactions.requested_server_file()
         if requested is not None and requested in by_name:
             info = by_name[requested]
-            token = f"server:{info.name}:{info.size}:{info.mtime_ns}"
-            loading.load_once(token, lambda: server_folder.read_server_file(info.name, server_root), previous,
-                              {"kind": "server", "name": info.name, "size": info.size, "mtime_ns": info.mtime_ns})
+            server_source = {"kind": "server", "name": info.name, "size": info.size, "mtime_ns": info.mtime_ns}
+            loading.load_once(source_digest(server_source),
+                              lambda: server_folder.read_server_file(info.name, server_root), previous, server_source)
 
 raw = session.raw_dataset()
 digest = session.raw_digest()
@@ -163,7 +164,7 @@ with left:
     preview(frame, target, key)
 with right:
     st.subheader("Target distribution" if task == "regression" else "Class balance")
-    # Built once for every session on the same data (ui/data.py): a new visitor's first page is cheap.
+    # Built once for every session on the same data (ui/state/loading.py): a new visitor's first page is cheap.
     if target_ok and task == "regression":
         loading.plotly_chart(key, f"target-histogram:{target}", lambda: charts.target_histogram_figure(
             loading.histogram(key, frame, target, None)), "target-histogram")

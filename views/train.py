@@ -47,7 +47,8 @@ with controls:
     family = FAMILIES[family_key]
     st.caption(family.description)
     with st.expander("Hyperparameters", expanded=True):
-        raw_params = render_schema(applicable(family.params, task), prefix=f"{settings.HYPERPARAMETERS}-{family_key}", data_kind=dataset.kind,
+        raw_params = render_schema(applicable(family.params, task), prefix=f"{settings.HYPERPARAMETERS}-{family_key}",
+                                   data_kind=dataset.kind,
                                    fixed=room.fixed_params() if room is not None else None)
         hidden_settings_note(family.params, task)
         if family.deep and task == "regression":

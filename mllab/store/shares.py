@@ -24,7 +24,7 @@ from mllab.store.schema import blobs, run_links, runs, shared_settings, workspac
 from mllab.store.store import TOKEN_BYTES, Store, valid_token
 from mllab.training.runs import Run
 
-# What a settings link holds; the page turns them back into its widgets (ui/share_panel.py).
+# What a settings link holds; the page turns them back into its widgets (ui/state/transactions.py).
 SETTINGS_KEYS = ("title", "data", "target", "task", "redshift", "cleaning", "family", "params", "preprocessing",
                  "validation")
 MAX_SETTINGS_CHARS = 200_000  # far more than any schema's settings; a cleaning with many formulas fits

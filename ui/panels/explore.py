@@ -1,6 +1,6 @@
 """The Data page's views of the data: sample images or signals, and the exploration tabs.
 
-Every figure comes from `mllab.prepare.explore` through the caches in `ui.data`, keyed by the data's
+Every figure comes from `mllab.prepare.explore` through the caches in `ui.state.loading`, keyed by the data's
 digest and the cleaning choices. The tabs are lazy (`on_change="rerun"`): only the open one is
 computed, so a 400,000-row catalogue or a table of 4,000-pixel spectra stays quick.
 """

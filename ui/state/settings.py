@@ -68,7 +68,8 @@ def capture() -> None:
     for key, value in list(st.session_state.items()):
         if is_setting(key) and _storable(value):
             values[key] = list(value) if isinstance(value, tuple) else value
-    workspace.remember(keys.SETTINGS, dict(values))
+    if values:  # a new visitor who has chosen nothing yet costs the store no write
+        workspace.remember(keys.SETTINGS, dict(values))
 
 
 def hold_stored(values: dict) -> None:

@@ -74,7 +74,9 @@ def make_data_current(raw: Dataset, source: dict, target: str | None, choices: C
         if markers is not None:
             session.set_suggested_identifiers(digest, [c for c in choices.excluded if c not in raw.id_columns])
         session.set_cleaning_choices(choices)
-        session.set_cleaned(choices_key(digest, choices), cleaned if cleaned is not None else apply_cleaning(raw, choices))
+        if cleaned is None:
+            cleaned = apply_cleaning(raw, choices)
+        session.set_cleaned(choices_key(digest, choices), cleaned)
 
 
 def request_server_file(name: str) -> None:
@@ -117,8 +119,8 @@ def settings_of_step(workflow: Workflow, step: Step) -> dict:
     """A workflow step's settings as a link holds them (its data cleaned with the Data page's defaults)."""
     full = full_settings(step)
     # "Breast cancer — Forest on all 30 features": the workflow's subject, without its long description.
-    return {"title": f"{workflow.title.split(':')[0]} — {step.title}", "data": {"kind": "builtin", "key": workflow.dataset},
-            "target": workflow.target, "task": workflow.task, "redshift": workflow.redshift, "cleaning": None,
+    return {"title": f"{workflow.title.split(':')[0]} — {step.title}",
+            "data": {"kind": "builtin", "key": workflow.dataset}, "target": workflow.target, "task": workflow.task, "redshift": workflow.redshift, "cleaning": None,
             "family": step.family, **full}
 
 
