@@ -12,7 +12,9 @@ MLLAB_DATABASE_URL at PostgreSQL instead; nothing else changes.
 
 from __future__ import annotations
 
+import logging
 import os
+import shutil
 import sqlite3
 from contextlib import contextmanager
 from pathlib import Path
@@ -22,6 +24,8 @@ from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
 
 from mllab.errors import UserError
+
+log = logging.getLogger(__name__)
 
 DATA_DIR_ENV = "MLLAB_DATA_DIR"
 DATABASE_URL_ENV = "MLLAB_DATABASE_URL"
@@ -84,39 +88,77 @@ def _sqlite_engine(url: URL) -> Engine:
 
 
 @contextmanager
-def writing(engine: Engine):
-    """A write transaction (BEGIN IMMEDIATE on SQLite), with database faults as StoreError."""
-    with translated_errors(), engine.connect().execution_options(mllab_write=True) as conn, conn.begin():
+def writing(engine: Engine, bookkeeping: bool = False):
+    """A write transaction (BEGIN IMMEDIATE on SQLite), with database faults as StoreError. A `bookkeeping`
+    write is one the caller may skip: its fault is logged at info, not as a warning."""
+    with translated_errors(folder_of(engine), bookkeeping=bookkeeping), engine.connect().execution_options(mllab_write=True) as conn, \
+            conn.begin():
         yield conn
 
 
 @contextmanager
 def reading(engine: Engine):
-    with translated_errors(), engine.connect() as conn, conn.begin():
+    with translated_errors(folder_of(engine), reading=True), engine.connect() as conn, conn.begin():
         yield conn
 
 
+def folder_of(engine: Engine) -> Path | None:
+    """The folder of an SQLite file (plain path or "file:…" URI): where a vague driver error is looked into."""
+    database = engine.url.database if engine.dialect.name == "sqlite" else None
+    if not database or database == ":memory:":
+        return None
+    return Path(database.removeprefix("file:").split("?")[0]).parent
+
+
 @contextmanager
-def translated_errors():
+def translated_errors(folder: Path | None = None, reading: bool = False, bookkeeping: bool = False):
     try:
         yield
     except StoreError:
         raise
     except (OperationalError, DBAPIError, SQLAlchemyError, OSError) as err:
-        raise StoreError(describe_fault(err)) from err
+        # The page gets a sentence in the user's words; the driver's own text is for the administrator.
+        log.log(logging.INFO if bookkeeping else logging.WARNING, "run store fault: %s", str(getattr(err, "orig", None) or err).splitlines()[0][:500])
+        raise StoreError(describe_fault(err, folder, reading)) from err
 
 
-def describe_fault(err: BaseException) -> str:
-    """A sentence for a database fault a user or an administrator can act on."""
+FOLDER = "this server's folder for saved work"
+SMALL_FREE_BYTES = 1024 ** 2  # less free than this on the store's disk: a vague write error is the full disk
+
+
+def describe_fault(err: BaseException, folder: Path | None = None, reading: bool = False) -> str:
+    """A sentence for a database fault a user or an administrator can act on; never the driver's text."""
     text = str(getattr(err, "orig", None) or err).lower()
+    outcome = "so saved work could not be read just now" if reading else "so this change was not saved"
     if "disk is full" in text or "no space" in text or "disk full" in text:
-        return "The disk holding the run store is full, so this change was not saved."
-    if "readonly" in text or "read-only" in text or "permission denied" in text or "unable to open" in text:
-        return "The run store's folder cannot be written (it is read-only or not ours), so this change was not saved."
+        return f"The disk holding {FOLDER} is full, {outcome}."
+    if "readonly" in text or "read-only" in text or _read_only(folder):
+        return f"{FOLDER[0].upper()}{FOLDER[1:]} cannot be written (it is read-only), {outcome}."
+    if "permission denied" in text or "unable to open" in text:
+        return (f"{FOLDER[0].upper()}{FOLDER[1:]} cannot be written or opened (it is read-only or belongs to another "
+                f"user), {outcome}.")
     if "locked" in text or "busy" in text:
-        return "The run store was busy for too long (locked by another process), so this change was not saved."
+        return f"The run store was busy for too long (locked by another process), {outcome}."
     if "not a database" in text or "malformed" in text or "corrupt" in text:
         return "The run store's database file is damaged; it was left as it is (nothing was overwritten)."
     if "connection" in text or "could not connect" in text or "server closed" in text:
-        return "The run store's database server cannot be reached, so this change was not saved."
-    return f"The run store could not be used ({str(err).splitlines()[0][:200]}), so this change was not saved."
+        return f"The run store's database server cannot be reached, {outcome}."
+    if _nearly_full(folder):
+        return f"The disk holding {FOLDER} is full, {outcome}."
+    if "i/o" in text:
+        return f"The disk holding {FOLDER} reported an error, {outcome}; the server's log has the details."
+    return f"The run store could not be used, {outcome}; the server's log has the details."
+
+
+def _read_only(folder: Path | None) -> bool:
+    try:
+        return folder is not None and bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def _nearly_full(folder: Path | None) -> bool:
+    try:
+        return folder is not None and shutil.disk_usage(folder).free < SMALL_FREE_BYTES
+    except OSError:
+        return False

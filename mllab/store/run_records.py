@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import logging
 import math
 import secrets
 import time
@@ -26,6 +27,8 @@ from mllab.store.schema import run_metrics, run_results, runs, workspace_files
 from mllab.store.store import Store, WorkspaceFull
 from mllab.training.runs import Run
 from mllab.training.spec import TrainingResult
+
+log = logging.getLogger(__name__)
 
 SETTINGS_FIELDS = ("dataset_name", "target", "family", "params", "preprocessing", "device_requested", "validation",
                    "task", "redshift", "data_source", "cleaning")
@@ -189,7 +192,10 @@ def _history(rows) -> list[dict]:
 def load_runs(store: Store, workspace: str, run_id: str | None = None) -> list[Run]:
     """Every run of the workspace, oldest first, with its curve and results; with `run_id`, only that
     run (a page following one run need not decode all the others)."""
-    store.mark_interrupted()
+    try:
+        store.mark_interrupted(bookkeeping=True)
+    except StoreError as err:  # bookkeeping: a store that cannot write still shows its runs
+        log.info("runs read without marking interrupted ones: %s", err)
     chosen = runs.c.workspace_id == workspace
     if run_id is not None:
         chosen = chosen & (runs.c.id == run_id)

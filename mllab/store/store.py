@@ -10,11 +10,14 @@ written to a temporary name and renamed, and checked against their SHA-256 when 
 
 from __future__ import annotations
 
+import errno
 import hashlib
 import json
+import logging
 import os
 import re
 import secrets
+import shutil
 import socket
 import tempfile
 import time
@@ -28,6 +31,8 @@ from mllab.store import database
 from mllab.store.database import StoreError, reading, writing
 from mllab.store.schema import (blobs, migrate, run_results, runs, servers, workspace_files, workspace_values,
                                 workspaces)
+
+log = logging.getLogger(__name__)
 
 TOKEN_BYTES = 18  # 144 bits; URL-safe base64 makes it 24 characters
 TOKEN_PATTERN = re.compile(r"[A-Za-z0-9_-]{24}")
@@ -74,7 +79,7 @@ class Store:
             max_workspace_bytes = int(float(os.environ.get(MAX_WORKSPACE_BYTES_ENV) or DEFAULT_MAX_WORKSPACE_MB)
                                       * 1024 ** 2)
         self.max_workspace_bytes = max_workspace_bytes
-        with database.translated_errors():
+        with database.translated_errors(self.data_dir):
             self._files = self.data_dir / "files"
             self._files.mkdir(parents=True, exist_ok=True)
             self.engine = database.connect(self.url)
@@ -104,10 +109,19 @@ class Store:
         if not valid_token(token):
             return None
         workspace = workspace_id_of(token)
-        with writing(self.engine) as conn:
-            found = conn.execute(update(workspaces).where(workspaces.c.id == workspace)
-                                 .values(last_seen_at=_now())).rowcount
-        return workspace if found else None
+        if not self.workspace_exists(workspace):
+            return None
+        self._note_opened(workspace)
+        return workspace
+
+    def _note_opened(self, workspace: str) -> None:
+        """When a workspace was last opened (retention counts from it) is bookkeeping: a store that cannot write
+        just now (full disk, read-only, locked) still opens the workspace, and the next opening notes it."""
+        try:
+            with writing(self.engine, bookkeeping=True) as conn:
+                conn.execute(update(workspaces).where(workspaces.c.id == workspace).values(last_seen_at=_now()))
+        except StoreError as err:
+            log.info("workspace opened without noting when: %s", err)
 
     def workspace_exists(self, workspace: str) -> bool:
         with reading(self.engine) as conn:
@@ -141,23 +155,64 @@ class Store:
             return sha
         self.check_room(workspace, len(data))
         path = self._path(sha)
-        with database.translated_errors():
-            if not (path.exists() and path.stat().st_size == len(data)):
-                path.parent.mkdir(parents=True, exist_ok=True)
+        wrote = not (path.exists() and path.stat().st_size == len(data))
+        if wrote:
+            self._write_file(path, data)
+        now = _now()
+        try:
+            with writing(self.engine) as conn:
+                dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+                conn.execute(dialect.insert(blobs).values(sha256=sha, size=len(data), created_at=now)
+                             .on_conflict_do_nothing(index_elements=["sha256"]))
+                conn.execute(dialect.insert(workspace_files).values(
+                    workspace_id=workspace, sha256=sha, name=name, purpose=purpose, created_at=now)
+                    .on_conflict_do_nothing(index_elements=["workspace_id", "sha256", "name"]))
+        except StoreError:
+            if wrote:
+                self._drop_unrecorded(sha)
+            raise
+        return sha
+
+    def _write_file(self, path: Path, data: bytes) -> None:
+        """Write under a temporary name, then rename; a write that fails (a full disk) leaves nothing behind."""
+        needed = len(data)
+        with database.translated_errors(self.data_dir):
+            path.parent.mkdir(parents=True, exist_ok=True)
+            if needed > shutil.disk_usage(path.parent).free:
+                raise StoreError(self._no_room(needed))
+            incoming = None
+            try:
                 with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".incoming-") as handle:
+                    incoming = Path(handle.name)
                     handle.write(data)
                     handle.flush()
                     os.fsync(handle.fileno())
-                os.replace(handle.name, path)
-        now = _now()
-        with writing(self.engine) as conn:
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            conn.execute(dialect.insert(blobs).values(sha256=sha, size=len(data), created_at=now)
-                         .on_conflict_do_nothing(index_elements=["sha256"]))
-            conn.execute(dialect.insert(workspace_files).values(
-                workspace_id=workspace, sha256=sha, name=name, purpose=purpose, created_at=now)
-                .on_conflict_do_nothing(index_elements=["workspace_id", "sha256", "name"]))
-        return sha
+                os.replace(incoming, path)
+            except OSError as err:
+                if incoming is not None:
+                    incoming.unlink(missing_ok=True)
+                if err.errno in (errno.ENOSPC, errno.EDQUOT):
+                    raise StoreError(self._no_room(needed)) from err
+                raise
+
+    def _no_room(self, needed: int) -> str:
+        try:
+            free = f"only {_size(shutil.disk_usage(self._files).free)} is free"
+        except OSError:
+            free = "there is not that much free"
+        return (f"The disk holding this server's folder for saved work is full: this file needs {_size(needed)} and "
+                f"{free}, so it was not stored. Your work so far stays in this tab.")
+
+    def _drop_unrecorded(self, sha: str) -> None:
+        """A file written whose database row could not be: removed, unless another upload of the same bytes
+        recorded it meanwhile (or the database cannot even be read: then it stays, harmless)."""
+        try:
+            with reading(self.engine) as conn:
+                recorded = conn.execute(select(blobs.c.sha256).where(blobs.c.sha256 == sha)).first() is not None
+        except StoreError:
+            return
+        if not recorded:
+            self._path(sha).unlink(missing_ok=True)
 
     def read_file(self, workspace: str, sha256: str) -> bytes:
         """The bytes of a file this workspace keeps; StoreError when it does not, or they changed on disk."""
@@ -248,7 +303,10 @@ class Store:
             return
         self._last_heartbeat = now
         with writing(self.engine) as conn:
-            conn.execute(update(servers).where(servers.c.id == self.server_id).values(heartbeat_at=now))
+            beat = conn.execute(update(servers).where(servers.c.id == self.server_id).values(heartbeat_at=now))
+            if beat.rowcount == 0:  # not registered (the store could not write at start): registered now
+                conn.execute(servers.insert().values(id=self.server_id, host=self._host, pid=os.getpid(),
+                                                     started_at=now, heartbeat_at=now))
 
     def _dead_servers(self, conn) -> list[str]:
         dead = []
@@ -260,9 +318,12 @@ class Store:
                 dead.append(server_id)
         return dead
 
-    def mark_interrupted(self) -> int:
+    def mark_interrupted(self, bookkeeping: bool = False) -> int:
         """Runs left queued or running by an app server that is gone become "interrupted"."""
-        with writing(self.engine) as conn:
+        with reading(self.engine) as conn:  # most calls find none: then nothing is written
+            if not self._dead_servers(conn):
+                return 0
+        with writing(self.engine, bookkeeping) as conn:
             dead = self._dead_servers(conn)
             if not dead:
                 return 0
@@ -273,6 +334,14 @@ class Store:
                                                  "Its curve up to then is kept; train it again to finish it.")).rowcount
             conn.execute(delete(servers).where(servers.c.id.in_(dead)))
         return changed
+
+
+def _size(count: int) -> str:
+    """Bytes in plain words: "3.2 MB"."""
+    for unit, scale in (("GB", 1024 ** 3), ("MB", 1024 ** 2), ("KB", 1024)):
+        if count >= scale:
+            return f"{count / scale:,.1f} {unit}"
+    return f"{count} bytes"
 
 
 def _process_alive(pid: int) -> bool:

@@ -133,6 +133,31 @@ def test_a_read_only_store_gives_a_sentence_and_loses_nothing(tmp_path, monkeypa
     assert Store(data_dir=folder).values(workspace_id_of(token)) == {"target": "species"}
 
 
+def test_a_read_only_store_opens_saved_work_and_tells_a_new_visitor_where_work_is_kept(tmp_path, monkeypatch):
+    from mllab.store import Store
+    from ui.state import keys, workspace
+
+    folder = tmp_path / "read-only"
+    kept = Store(data_dir=folder)
+    token = kept.new_workspace()
+    kept.put_value(kept.open_workspace(token), "train-settings", {"family": "logistic_regression"})
+    kept.close()
+    _with_store_at(monkeypatch, MLLAB_DATA_DIR=str(folder),
+                   MLLAB_DATABASE_URL=f"sqlite:///file:{folder / 'mllab.sqlite3'}?mode=ro&uri=true")
+    try:
+        at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
+        at.query_params["ws"] = token
+        at.run()
+        assert not at.exception
+        assert at.session_state[keys.WORKSPACE] == (token, workspace_id_of(token))  # opened, though nothing writes
+        assert at.query_params["ws"] == token
+        visitor = new_app()  # no token: a new workspace cannot be made
+        assert not visitor.exception
+        assert any("cannot be written" in i.value and "kept in this browser tab" in i.value for i in visitor.info)
+    finally:
+        workspace._store.clear()
+
+
 def test_settings_chosen_on_train_and_search_survive_every_page_a_refresh_and_another_device():
     # Streamlit drops a widget's key on a page that does not draw it: the session holds the settings instead
     # (ui.state.settings), so the trees and depth chosen here came back as 200 and 0 after a visit to the Data

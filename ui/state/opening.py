@@ -38,7 +38,13 @@ def open_workspace() -> None:
                 st.session_state[keys.NOTICE] = ("That workspace link opens nothing: it may be mistyped, or the "
                                                  "workspace was removed after a long time unused. This is a new, "
                                                  "empty workspace.")
-            new_token = the_store.new_workspace()
+            try:
+                new_token = the_store.new_workspace()
+            except StoreError as err:  # the store cannot write: the visitor works in memory, and is told so
+                st.session_state[keys.WORKSPACE] = (None, None)
+                st.session_state[keys.NOTICE] = (f"New work cannot be saved on this server just now: "
+                                                 f"{workspace.cause_of(err)} New work is kept in this browser tab only.")
+                return
             st.session_state[keys.WORKSPACE] = (new_token, the_store.open_workspace(new_token))
             st.query_params[navigation.TOKEN_PARAM] = new_token
             return

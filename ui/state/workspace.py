@@ -29,20 +29,32 @@ def _store() -> tuple[Store | None, StoreWriter | None, str | None]:
     """The process's store and its writer, or the sentence saying why there is none."""
     try:
         store = Store()
-        store.register_server()
-        days = os.environ.get(RETENTION_DAYS_ENV)
-        if days:
-            removed = store.purge_unused(float(days))
-            if removed:
-                log.info("removed %d workspaces unused for %s days", removed, days)
-        return store, StoreWriter(store), None
+        days = float(os.environ.get(RETENTION_DAYS_ENV) or 0)
     except (StoreError, ValueError) as err:
         log.warning("run store unavailable: %s", err)
         if not isinstance(err, StoreError):
             return None, None, f"{RETENTION_DAYS_ENV} must be a number of days."
-        cause = str(err).replace(", so this change was not saved", "")
-        return None, None, f"Your work cannot be saved on this server: {cause[0].lower()}{cause[1:]} It is kept in " \
-                           "this browser tab only, until the store works again."
+        return None, None, f"Your work cannot be saved on this server: {cause_of(err)} It is kept in this browser " \
+                           "tab only, until the store works again."
+    writer = StoreWriter(store)
+    try:
+        store.register_server()
+        if days:
+            removed = store.purge_unused(days)
+            if removed:
+                log.info("removed %d workspaces unused for %s days", removed, days)
+    except StoreError as err:
+        # A store that cannot write (full disk, read-only folder) still opens saved work: only new work waits.
+        # The writer's heartbeat registers this server once writes go through again.
+        log.info("run store opened for reading only: %s", err)
+        writer.fault = f"Work saved before opens as usual, but new work cannot be saved on this server: {cause_of(err)}"
+    return store, writer, None
+
+
+def cause_of(err: StoreError) -> str:
+    """A store sentence without its ending, to go inside another sentence."""
+    cause = str(err).replace(", so this change was not saved", "")
+    return f"{cause[0].lower()}{cause[1:]}"
 
 
 def store() -> Store | None:
