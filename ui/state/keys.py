@@ -62,6 +62,5 @@ CACHES = "caches"  # {name: dict}
 # -- the Predict page (ui.state.prediction) --
 PREDICT_JOB = "predict-job"
 PREDICT_RESULT = "predict-result"
-PREDICT_RUN = "predict-run"  # the run a "Predict new rows" button chose
 
 NAMED = frozenset(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str))

@@ -16,7 +16,7 @@ from mllab.training.prediction import PredictionResult
 from ui.state import keys, workspace
 
 STORE_KEY = "prediction"
-RUN_WIDGET = "predict-run"  # the Predict page's choice of run
+RUN_WIDGET = "predict-run"  # the Predict page's choice of run (its selectbox's key)
 
 
 def choose_run(number: int) -> None:
