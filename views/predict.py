@@ -9,6 +9,7 @@ from mllab.training.prediction import PredictionSpec
 from ui.pages import TRAIN
 from ui.panels import predict as predict_panel
 from ui.state import jobs, navigation, prediction, session, widget_keys
+from ui.widgets.live import follow
 
 engine = get_engine()
 owner = session.owner_id()
@@ -75,24 +76,24 @@ def finish(job: dict, state) -> None:
     prediction.finished({"result": state.result, "run": job["run"], "rows": job["rows"]})
 
 
-@st.fragment(run_every=0.5)
-def live(job: dict) -> None:
+def draw_live_prediction(job: dict) -> bool:
+    """The prediction's progress; True once it has ended (its result taken into the session first)."""
     try:
         state = engine.job(job["job_id"], owner)
     except KeyError:
-        return
+        return False
     engine.touch(owner)
     st.progress(state.progress, text=jobs.progress_text(state.message, state.queue_position, idle=""))
     if state.finished:
         finish(job, state)
-        st.rerun()
+    return state.finished
 
 
 if job is not None and state is not None:
     if state.finished:
         finish(job, state)
         st.rerun()
-    live(job)
+    follow(lambda: draw_live_prediction(job))
 else:
     record = prediction.restored()
     if record is not None:

@@ -14,6 +14,7 @@ from ui.panels.search import live_progress, results_panel, search_space
 from ui.panels.validation import validation_settings
 from ui.panels.workflow import applied_step_note
 from ui.state import jobs, navigation, session, settings, transactions
+from ui.widgets.live import follow
 from ui.widgets.task import dataset_target_and_task_or_stop
 
 engine = get_engine()
@@ -118,22 +119,18 @@ if run_clicked and active is None:
         st.rerun()
 
 
-def live_panel(number: int) -> None:
-    @st.fragment(run_every=0.5)
-    def poll():
-        jobs.sync_searches(engine, owner)
-        record = next(r for r in session.searches() if r.number == number)
-        live_progress(record, FAMILIES[record.family])
-        if record.finished:
-            st.rerun()
-
-    poll()
+def draw_live_search(number: int) -> bool:
+    """The search as it runs ("Candidate 7 of 24" and the candidates done); True once it has ended."""
+    jobs.sync_searches(engine, owner)
+    record = next(r for r in session.searches() if r.number == number)
+    live_progress(record, FAMILIES[record.family])
+    return record.finished
 
 
 with output:
     if active is not None:
         st.markdown(f"**Search {active.number}** · {FAMILIES[active.family].label}")
-        live_panel(active.number)
+        follow(lambda: draw_live_search(active.number))
     elif session.searches():
         latest = session.searches()[-1]
         st.markdown(f"**Search {latest.number}** · {FAMILIES[latest.family].label} on "

@@ -18,6 +18,7 @@ from ui.panels.validation import live_fold_scores, supplied_parts, validation_se
 from ui.panels.verdict import boundary_settings, live_boundary_panel
 from ui.panels.workflow import applied_step_note
 from ui.state import jobs, session, settings, transactions, widget_keys, workspace
+from ui.widgets.live import follow
 from ui.widgets.params import render_schema
 from ui.widgets.task import dataset_target_and_task_or_stop, hidden_settings_note
 
@@ -139,44 +140,36 @@ if train_clicked and active is None and not measuring:
         st.rerun()  # redraw with Train disabled and Stop enabled for the new run
 
 
-def live_panel(run_number: int) -> None:
-    """Polls the engine twice a second; reruns only this fragment, so widgets stay responsive."""
-
-    @st.fragment(run_every=0.5)
-    def poll():
-        run = next(r for r in session.runs() if r.number == run_number)
-        try:
-            state = engine.job(run.job_id, owner)
-        except KeyError:
-            # The engine forgets a job once a sync has seen it end, and the sidebar's heartbeat (a fragment of
-            # its own, every 10 s) may be that sync: this poll then finds no job, and returning here left
-            # the page on the live panel for good, the run finished but its evaluation never drawn (a CI
-            # browser test waited 600 s for its tiles). The full rerun that ending asks for is made now.
-            jobs.sync_runs(engine, owner)
-            if next(r for r in session.runs() if r.number == run_number).finished:
-                st.rerun()
-            return
+def draw_live_run(run_number: int) -> bool:
+    """The run as it trains (progress, pause, fold scores, curves, the live map); True once it has ended."""
+    run = next(r for r in session.runs() if r.number == run_number)
+    try:
+        state = engine.job(run.job_id, owner)
+    except KeyError:
+        # The engine forgets a job once a sync has seen it end, and the sidebar's heartbeat (a fragment of
+        # its own, every 10 s) may be that sync: this poll then finds no job, and returning here left
+        # the page on the live panel for good, the run finished but its evaluation never drawn (a CI
+        # browser test waited 600 s for its tiles). The full rerun that ending asks for is made now.
         jobs.sync_runs(engine, owner)
-        run_header(run)
-        label = f"{STATUS_TEXT[run.status]} · " + jobs.progress_text(state.message, state.queue_position, idle="")
-        if run.history and state.total_steps:
-            label += f" · {FAMILIES[run.family].step_label.lower()} {run.history[-1]['step']} of {state.total_steps}"
-        st.progress(state.progress, text=label)
-        pause_controls(engine, run, state, owner)
-        live_fold_scores(state.parts_done)
-        learning_curves(run, key=f"live-{run.number}")
-        live_boundary_panel(run, key=f"live-{run.number}")
-        if run.finished:
-            st.rerun()  # a full rerun draws the evaluation and re-enables Train
-
-    poll()
+        return next(r for r in session.runs() if r.number == run_number).finished
+    jobs.sync_runs(engine, owner)
+    run_header(run)
+    label = f"{STATUS_TEXT[run.status]} · " + jobs.progress_text(state.message, state.queue_position, idle="")
+    if run.history and state.total_steps:
+        label += f" · {FAMILIES[run.family].step_label.lower()} {run.history[-1]['step']} of {state.total_steps}"
+    st.progress(state.progress, text=label)
+    pause_controls(engine, run, state, owner)
+    live_fold_scores(state.parts_done)
+    learning_curves(run, key=f"live-{run.number}")
+    live_boundary_panel(run, key=f"live-{run.number}")
+    return run.finished  # a full rerun then draws the evaluation and re-enables Train
 
 
 with output:
     # Folded once there are runs to look at; its title still shows the parameter count change.
     layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target, task, expanded=not session.runs())
     if active is not None:
-        live_panel(active.number)
+        follow(lambda: draw_live_run(active.number))
     elif session.runs():
         latest = session.runs()[-1]
         run_header(latest)

@@ -13,6 +13,7 @@ from mllab.prepare import PreprocessConfig
 from mllab.training import LearningCurveRecord, LearningCurveSpec, Run, TrainingSpec
 from ui.state import jobs, session
 from ui.state.session import active_learning_curve, learning_curves_asked
+from ui.widgets.live import follow
 
 LEARNING_CURVE_BUTTON = "Learning curve (score vs training-set size)"
 TOP = 20
@@ -108,26 +109,21 @@ def learning_curve_panel(run: Run, dataset, target: str, task: str, engine, owne
         if record is None:
             return
         if not record.finished:
-            _live(record.job_id, engine, owner)
+            follow(lambda: _live(record.job_id, engine, owner))
         else:
             _finished(record, key=f"learning-curve-chart-{run.number}")
 
 
-def _live(job_id: str, engine, owner: str) -> None:
-    @st.fragment(run_every=0.5)
-    def poll():
-        jobs.sync_learning_curves(engine, owner)
-        record = next(r for r in learning_curves_asked() if r.job_id == job_id)
-        st.progress(record.progress, text=jobs.progress_text(record.message, record.queue_position))
-        if st.button("Stop the learning curve", key="learning-curve-stop", disabled=record.finished):
-            engine.stop(job_id, owner, message="Stopping after the current size…")
-        metric = record.points[0]["metric"] if record.points else "accuracy"
-        st.plotly_chart(charts.training_size_figure(record.points, metric), key="learning-curve-live",
-                        width="stretch")
-        if record.finished:
-            st.rerun()  # a full rerun draws the result and re-enables the buttons
-
-    poll()
+def _live(job_id: str, engine, owner: str) -> bool:
+    """The learning curve as it is measured; True once it has ended."""
+    jobs.sync_learning_curves(engine, owner)
+    record = next(r for r in learning_curves_asked() if r.job_id == job_id)
+    st.progress(record.progress, text=jobs.progress_text(record.message, record.queue_position))
+    if st.button("Stop the learning curve", key="learning-curve-stop", disabled=record.finished):
+        engine.stop(job_id, owner, message="Stopping after the current size…")
+    metric = record.points[0]["metric"] if record.points else "accuracy"
+    st.plotly_chart(charts.training_size_figure(record.points, metric), key="learning-curve-live", width="stretch")
+    return record.finished  # a full rerun draws the result and re-enables the buttons
 
 
 def _finished(record: LearningCurveRecord, key: str) -> None:
