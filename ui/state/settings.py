@@ -52,14 +52,17 @@ def held() -> dict:
 
 
 def restore_widgets() -> None:
-    """Before a page: every held setting's widget key is given its value again (the widget's own, where the page
-    that drew it last left it; the held one where Streamlit dropped it).
+    """Before a page: every held setting's widget key is given its held value again, unless the user has just
+    changed it (the browser sent a new value for this run).
 
-    Written on every run, not only where the key is missing: Streamlit sends a value to the browser only in a
-    run that wrote it, and a widget drawn again after a run that did not draw it (another page, another
-    family's sliders) otherwise showed its default in the browser while the server held the chosen value."""
+    Written on every run, not only where Streamlit dropped the key: Streamlit sends a value to the browser only
+    in a run that wrote it, and a widget drawn again after a run that did not draw it (another page, another
+    family's sliders) otherwise showed its default in the browser while the server held the chosen value. A
+    value the browser has just sent is left alone: writing it back would reach a slider still being moved and
+    put it back a few steps."""
     for key, value in held().items():
-        st.session_state[key] = st.session_state.get(key, value)
+        if st.session_state.get(key, value) == value:
+            st.session_state[key] = value
 
 
 def capture() -> None:
