@@ -12,7 +12,6 @@ from ui.pages import TRAIN
 from ui.panels.cleaning import cleaning_panel, target_values_section
 from ui.panels.explore import explore_tabs, preview, samples
 from ui.state import loading, navigation, session, transactions, widget_keys, workspace
-from ui.state.sources import source_digest
 from ui.state.transactions import BUILTIN_SOURCE as BUILTIN, SERVER_SOURCE as SERVER, UPLOAD_SOURCE as UPLOAD
 from ui.widgets.task import task_choice
 
@@ -46,11 +45,11 @@ elif source == UPLOAD:
     if uploads:
         # The files' ids change only when the choice changes: which files to read is decided, and their
         # content hashed, once per choice.
-        token, chosen, note, upload_source = loading.upload_choice(uploads, pick_uploads)
+        chosen, note, upload_source = loading.upload_choice(uploads, pick_uploads)
         if note:
             st.warning(note)
-        if loading.load_once(token, lambda: read_uploads([(uploads[i].name, uploads[i].getvalue()) for i in chosen]),
-                             previous, upload_source):
+        if transactions.load_once(upload_source, lambda: read_uploads([(uploads[i].name, uploads[i].getvalue())
+                                                                        for i in chosen]), previous):
             workspace.keep_uploads([(uploads[i].name, uploads[i].getvalue()) for i in chosen])
     elif previous is not None and session.data_source().get("kind") == "upload":
         names = ", ".join(f["name"] for f in session.data_source().get("files", []))
@@ -77,8 +76,8 @@ else:
         if requested is not None and requested in by_name:
             info = by_name[requested]
             server_source = {"kind": "server", "name": info.name, "size": info.size, "mtime_ns": info.mtime_ns}
-            loading.load_once(source_digest(server_source),
-                              lambda: server_folder.read_server_file(info.name, server_root), previous, server_source)
+            transactions.load_once(server_source, lambda: server_folder.read_server_file(info.name, server_root),
+                                   previous)
 
 raw = session.raw_dataset()
 digest = session.raw_digest()

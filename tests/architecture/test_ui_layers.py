@@ -106,7 +106,7 @@ def test_widgets_and_panels_never_write_a_named_key():
     # named functions.
     from ui.state.keys import NAMED
 
-    writers = {"set", "start", "forget", "take", "forget_prefixed"}
+    writers = {"set", "start", "forget", "forget_prefixed"}
     wrong = []
     for m, p in ui_modules().items():
         if layer_of(m) == "state":

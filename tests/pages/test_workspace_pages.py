@@ -108,19 +108,27 @@ def test_a_damaged_store_gives_a_sentence_and_the_app_works_in_memory(tmp_path, 
         workspace._store.clear()
 
 
+def _read_only_store_with(monkeypatch, folder, key: str, value) -> str:
+    """A store in `folder` holding one workspace with this value, then the app's store opened on it read-only;
+    returns the workspace's token. Root ignores permission bits, so the database is opened read-only the way
+    a read-only mount would make it: SQLite's own read-only mode gives the same error."""
+    from mllab.store import Store
+
+    kept = Store(data_dir=folder)
+    token = kept.new_workspace()
+    kept.put_value(kept.open_workspace(token), key, value)
+    kept.close()
+    _with_store_at(monkeypatch, MLLAB_DATA_DIR=str(folder),
+                   MLLAB_DATABASE_URL=f"sqlite:///file:{folder / 'mllab.sqlite3'}?mode=ro&uri=true")
+    return token
+
+
 def test_a_read_only_store_gives_a_sentence_and_loses_nothing(tmp_path, monkeypatch):
     from mllab.store import Store
     from ui.state import workspace
 
     folder = tmp_path / "read-only"
-    kept = Store(data_dir=folder)
-    token = kept.new_workspace()
-    kept.put_value(kept.open_workspace(token), "target", "species")
-    kept.close()
-    # Root ignores permission bits, so the database is opened read-only the way a read-only mount
-    # would make it: SQLite's own read-only mode gives the same error.
-    _with_store_at(monkeypatch, MLLAB_DATA_DIR=str(folder),
-                   MLLAB_DATABASE_URL=f"sqlite:///file:{folder / 'mllab.sqlite3'}?mode=ro&uri=true")
+    token = _read_only_store_with(monkeypatch, folder, "target", "species")
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
         at.query_params["ws"] = token
@@ -134,16 +142,10 @@ def test_a_read_only_store_gives_a_sentence_and_loses_nothing(tmp_path, monkeypa
 
 
 def test_a_read_only_store_opens_saved_work_and_tells_a_new_visitor_where_work_is_kept(tmp_path, monkeypatch):
-    from mllab.store import Store
     from ui.state import keys, workspace
 
-    folder = tmp_path / "read-only"
-    kept = Store(data_dir=folder)
-    token = kept.new_workspace()
-    kept.put_value(kept.open_workspace(token), "train-settings", {"family": "logistic_regression"})
-    kept.close()
-    _with_store_at(monkeypatch, MLLAB_DATA_DIR=str(folder),
-                   MLLAB_DATABASE_URL=f"sqlite:///file:{folder / 'mllab.sqlite3'}?mode=ro&uri=true")
+    token = _read_only_store_with(monkeypatch, tmp_path / "read-only", "train-settings",
+                                  {"family": "logistic_regression"})
     try:
         at = AppTest.from_file(str(ROOT / "app.py"), default_timeout=TIMEOUT)
         at.query_params["ws"] = token

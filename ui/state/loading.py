@@ -1,8 +1,5 @@
-"""The Data page's plumbing: loading a dataset politely, and caching what is computed from it.
-
-Loading: `load_once` reads a file at most once per content (reruns reuse the parsed dataset; a
-file that failed shows its message again without being read again), and on any DataError keeps
-the previous dataset and says so.
+"""The Data page's plumbing: which uploaded files to read, and caching what is computed from the data
+(loading itself is `ui.state.transactions.load_once`).
 
 Caching: a Dataset is not hashable and hashing a large frame on every rerun would be slow, so
 every cached function takes a cheap text key (the loaded data's digest plus a digest of the
@@ -22,13 +19,12 @@ from collections.abc import Callable
 
 import streamlit as st
 
-from mllab.datasets import Dataset, markdown_escape, suggest_target
-from mllab.errors import DataError
+from mllab.datasets import Dataset
 from mllab.prepare import (CleaningChoices, CleaningResult, apply_cleaning, explore, find_missing_markers,
                            structural_columns)
 from ui.prebuilt import prebuilt, prebuilt_dict
 from ui.state import keys, session
-from ui.state.sources import describe_uploads, source_digest
+from ui.state.sources import describe_uploads
 
 CACHE_ENTRIES = 16
 
@@ -38,8 +34,8 @@ def choices_key(digest: str, choices: CleaningChoices) -> str:
     return f"{digest}|{hashlib.sha256(repr(choices).encode()).hexdigest()[:16]}"
 
 
-def upload_choice(uploads, pick) -> tuple[str, list[int], str | None, dict]:
-    """Which of the uploader's files to read (`pick`: mllab.io.pick_uploads), and their token and source record:
+def upload_choice(uploads, pick) -> tuple[list[int], str | None, dict]:
+    """Which of the uploader's files to read (`pick`: mllab.io.pick_uploads), a note on the choice, and their source record:
     decided, and their content hashed, once per choice of files (the files' ids change only then)."""
     upload_ids = tuple(u.file_id for u in uploads)
     stored = st.session_state.get(keys.UPLOAD_CHOICE)
@@ -47,37 +43,9 @@ def upload_choice(uploads, pick) -> tuple[str, list[int], str | None, dict]:
         files = [(u.name, u.getvalue()) for u in uploads]  # getvalue copies: up to 200 MB each time
         chosen, note = pick(files)
         source = describe_uploads([files[i] for i in chosen])
-        stored = (upload_ids, (source_digest(source), chosen, note, source))
+        stored = (upload_ids, (chosen, note, source))
         st.session_state[keys.UPLOAD_CHOICE] = stored
     return stored[1]
-
-
-def load_once(token: str, read: Callable[[], Dataset], previous: Dataset | None, source: dict | None = None) -> bool:
-    """Read and load a dataset identified by `token`, unless that token is already loaded.
-
-    On DataError the message is shown (now and on later reruns, without reading again) and the
-    previous dataset stays current. Returns whether a new dataset was loaded.
-    """
-    if session.raw_digest() == token:
-        return False
-    failed = st.session_state.get(keys.LOAD_FAILED)
-    if failed is not None and failed[0] == token:
-        message = failed[1]
-    else:
-        try:
-            with st.spinner("Reading the file…"):
-                dataset = read()
-        except DataError as err:
-            message = str(err)
-            st.session_state[keys.LOAD_FAILED] = (token, message)
-        else:
-            st.session_state.pop(keys.LOAD_FAILED, None)
-            session.load_dataset(dataset, token, dataset.target or suggest_target(dataset.frame), source)
-            return True
-    st.error(message)
-    if previous is not None:
-        st.info(f"Still using the previous dataset: {markdown_escape(previous.name)}.")
-    return False
 
 
 def detected_markers(dataset: Dataset, digest: str):

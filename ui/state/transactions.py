@@ -9,9 +9,11 @@ same key.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import streamlit as st
 
-from mllab.datasets import BUILTIN_DATASETS, Dataset, load_builtin
+from mllab.datasets import BUILTIN_DATASETS, Dataset, load_builtin, markdown_escape, suggest_target
 from mllab.errors import DataError
 from mllab.io import read_uploads, server_folder
 from mllab.models import FAMILIES
@@ -77,6 +79,36 @@ def make_data_current(raw: Dataset, source: dict, target: str | None, choices: C
         if cleaned is None:
             cleaned = apply_cleaning(raw, choices)
         session.set_cleaned(choices_key(digest, choices), cleaned)
+
+
+def load_once(source: dict, read: Callable[[], Dataset], previous: Dataset | None) -> bool:
+    """The Data page's loading: read the dataset `source` names and make it current, unless it is current already.
+
+    A file is read at most once per content (reruns reuse the parsed dataset); on DataError the message is
+    shown (now and on later reruns, without reading again) and the previous dataset stays current. Returns
+    whether a new dataset was loaded.
+    """
+    token = source_digest(source)
+    if session.raw_digest() == token:
+        return False
+    failed = st.session_state.get(keys.LOAD_FAILED)
+    if failed is not None and failed[0] == token:
+        message = failed[1]
+    else:
+        try:
+            with st.spinner("Reading the file…"):
+                dataset = read()
+        except DataError as err:
+            message = str(err)
+            st.session_state[keys.LOAD_FAILED] = (token, message)
+        else:
+            st.session_state.pop(keys.LOAD_FAILED, None)
+            make_data_current(dataset, source, dataset.target or suggest_target(dataset.frame), point_widgets=False)
+            return True
+    st.error(message)
+    if previous is not None:
+        st.info(f"Still using the previous dataset: {markdown_escape(previous.name)}.")
+    return False
 
 
 def request_server_file(name: str) -> None:

@@ -44,11 +44,6 @@ def forget_prefixed(prefix: str) -> None:
         del st.session_state[key]
 
 
-def take(key: str, default: Any = None) -> Any:
-    """A one-shot value (a confirmation, an error for the next run): read and forgotten."""
-    return st.session_state.pop(key, default)
-
-
 def flash(channel: str, text: str, level: str = "success") -> None:
     """Leave a message for the next run of a page (a button's callback: the result of what it did)."""
     st.session_state.setdefault(keys.FLASH, {})[channel] = (level, text)
@@ -59,13 +54,12 @@ def take_flash(channel: str) -> tuple[str, str] | None:
     return st.session_state.get(keys.FLASH, {}).pop(channel, None)
 
 
-def show_flash(channel: str, icons: dict | None = None) -> None:
+def show_flash(channel: str) -> None:
     """Draw the message left on `channel` (st.success, st.info, st.warning or st.error by its level)."""
     message = take_flash(channel)
     if message is not None:
         level, text = message
-        icon = (icons or {}).get(level)
-        getattr(st, level)(text, **({"icon": icon} if icon else {}))
+        getattr(st, level)(text)
 
 
 def session_cache(name: str) -> dict:
