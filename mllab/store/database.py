@@ -21,7 +21,7 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Engine, make_url
-from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import ArgumentError, DBAPIError, IntegrityError, OperationalError, SQLAlchemyError
 
 from mllab.errors import UserError
 
@@ -31,10 +31,16 @@ DATA_DIR_ENV = "MLLAB_DATA_DIR"
 DATABASE_URL_ENV = "MLLAB_DATABASE_URL"
 BUSY_TIMEOUT_MS = 5000
 DATABASE_FILE = "mllab.sqlite3"
+CONNECT_TIMEOUT_S = 5
 
 
 class StoreError(UserError):
     """The store cannot be read or written; the message is a sentence for the page."""
+
+
+class StoreFault(StoreError):
+    """The database or its disk failed (full, read-only, damaged, unreachable), as opposed to a refusal such as a
+    full workspace: what was refused now may go through once the fault is mended, so the writer keeps it."""
 
 
 def default_data_dir() -> Path:
@@ -56,7 +62,10 @@ def connect(url: str) -> Engine:
         parsed = parsed.set(drivername="postgresql+psycopg")  # the driver requirements.txt installs
     if parsed.get_backend_name() == "sqlite":
         return _sqlite_engine(parsed)
-    return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10)
+    # A server that is down answers at once; one that cannot be reached is given up after a few seconds, so a
+    # page (and the writer's recovery check) never hangs on it.
+    return create_engine(parsed, pool_pre_ping=True, pool_size=5, max_overflow=10,
+                         connect_args={"connect_timeout": CONNECT_TIMEOUT_S})
 
 
 def _sqlite_engine(url: URL) -> Engine:
@@ -65,6 +74,7 @@ def _sqlite_engine(url: URL) -> Engine:
     if url.database and not (url.query.get("uri") == "true" and url.database.startswith("file:")):
         Path(url.database).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_MS / 1000, "check_same_thread": False})
+    read_only = url.query.get("mode") == "ro" or url.query.get("immutable") == "1"
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):
@@ -73,6 +83,9 @@ def _sqlite_engine(url: URL) -> Engine:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_MS}")
+        if read_only:  # opened for reading only: the journal mode is the file's, and cannot be changed
+            cursor.close()
+            return
         mode = cursor.execute("PRAGMA journal_mode=WAL").fetchone()
         cursor.execute("PRAGMA synchronous=NORMAL")  # WAL's recommended level: durable at each checkpoint
         cursor.execute("PRAGMA foreign_keys=ON")
@@ -85,6 +98,41 @@ def _sqlite_engine(url: URL) -> Engine:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if conn.get_execution_options().get("mllab_write") else "BEGIN")
 
     return engine
+
+
+def sqlite_file(url: str) -> Path | None:
+    """The file of an SQLite URL that names one (a plain path or a "file:" URI), else None."""
+    parsed = make_url(url)
+    if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+        return None
+    return Path(parsed.database.removeprefix("file:").split("?")[0])
+
+
+def read_only_engine(path: Path) -> Engine:
+    """The database in a folder that cannot be written, opened for reading. SQLite's WAL mode writes its -shm
+    index even to read, so a plain read-only open fails there; the file is opened as immutable instead, which is
+    true on a read-only file system. A WAL file left with content (a server stopped before its checkpoint) holds
+    the latest commits, which an immutable open would not see: then a private copy is read (`snapshot_engine`)."""
+    wal = path.with_name(path.name + "-wal")
+    if wal.exists() and wal.stat().st_size > 0:
+        return snapshot_engine(path)
+    return _sqlite_engine(make_url(f"sqlite:///file:{path}?mode=ro&immutable=1&uri=true"))
+
+
+def snapshot_engine(path: Path) -> Engine:
+    """A private copy of the database (and its WAL) in a temporary folder, opened there for reading: the file
+    and its WAL stay byte for byte as they were, and whatever the copy still holds can be read. For a damaged
+    file and for a read-only folder with an unfinished WAL."""
+    import tempfile
+
+    folder = Path(tempfile.mkdtemp(prefix="mllab-store-copy-"))
+    copy = folder / path.name
+    shutil.copyfile(path, copy)
+    for suffix in ("-wal",):
+        side = path.with_name(path.name + suffix)
+        if side.exists():
+            shutil.copyfile(side, folder / (path.name + suffix))
+    return _sqlite_engine(make_url(f"sqlite:///file:{copy}?mode=ro&uri=true"))
 
 
 @contextmanager
@@ -116,10 +164,13 @@ def translated_errors(folder: Path | None = None, reading: bool = False, bookkee
         yield
     except StoreError:
         raise
+    except IntegrityError as err:  # a write that breaks a rule (a run's steps after the run was deleted): no fault
+        log.warning("run store refused a write: %s", str(err.orig).splitlines()[0][:500])
+        raise StoreError("The run store refused this change; the server's log has the details.") from err
     except (OperationalError, DBAPIError, SQLAlchemyError, OSError) as err:
         # The page gets a sentence in the user's words; the driver's own text is for the administrator.
         log.log(logging.INFO if bookkeeping else logging.WARNING, "run store fault: %s", str(getattr(err, "orig", None) or err).splitlines()[0][:500])
-        raise StoreError(describe_fault(err, folder, reading)) from err
+        raise StoreFault(describe_fault(err, folder, reading)) from err
 
 
 FOLDER = "this server's folder for saved work"

@@ -20,9 +20,10 @@ import time
 from datetime import datetime
 
 from sqlalchemy import delete, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 
 from mllab.store.codec import CodecError, decode, encode
-from mllab.store.database import StoreError, reading, writing
+from mllab.store.database import StoreError, StoreFault, reading, writing
 from mllab.store.schema import run_metrics, run_results, runs, workspace_files
 from mllab.store.store import Store, WorkspaceFull
 from mllab.training.runs import Run
@@ -61,19 +62,24 @@ def _metric_rows(run_id: str, part: int, first_seq: int, events: list[dict], now
     return rows
 
 
+def new_run_id() -> str:
+    return secrets.token_hex(16)
+
+
 def create_run(store: Store, workspace: str, run: Run) -> str:
-    """Store a new run (its settings, once); returns its id, also set on `run.store_id`."""
-    run_id = secrets.token_hex(16)
+    """Store a new run (its settings, once); returns its id, set on `run.store_id` before the write. Written
+    again (a write-back after a fault whose first try may have gone through), the run is stored once."""
+    run.store_id = run.store_id or new_run_id()
     settings = {name: getattr(run, name) for name in SETTINGS_FIELDS}
     now = time.time()
     with writing(store.engine) as conn:
-        conn.execute(runs.insert().values(
-            id=run_id, workspace_id=workspace, number=run.number, job_id=run.job_id, server_id=store.server_id,
+        dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+        conn.execute(dialect.insert(runs).values(
+            id=run.store_id, workspace_id=workspace, number=run.number, job_id=run.job_id, server_id=store.server_id,
             status=run.status, title=getattr(run, "title", None), note=getattr(run, "note", "") or "",
             tags=json.dumps(list(getattr(run, "tags", ()) or ())), settings=json.dumps(settings),
-            created_at=run.started.timestamp(), updated_at=now))
-    run.store_id = run_id
-    return run_id
+            created_at=run.started.timestamp(), updated_at=now).on_conflict_do_nothing(index_elements=["id"]))
+    return run.store_id
 
 
 def next_run_number(store: Store, workspace: str) -> int:
@@ -131,6 +137,7 @@ def finish_run(store: Store, workspace: str, run_id: str, status: str, history: 
     now = time.time()
     with writing(store.engine) as conn:
         conn.execute(delete(run_metrics).where(run_metrics.c.run_id == run_id))
+        conn.execute(delete(run_results).where(run_results.c.run_id == run_id))  # an end written twice: once
         rows = _metric_rows(run_id, 0, 0, history, now)
         if rows:
             conn.execute(run_metrics.insert(), rows)
@@ -199,23 +206,53 @@ def load_runs(store: Store, workspace: str, run_id: str | None = None) -> list[R
     chosen = runs.c.workspace_id == workspace
     if run_id is not None:
         chosen = chosen & (runs.c.id == run_id)
-    with reading(store.engine) as conn:
-        records = conn.execute(select(runs).where(chosen).order_by(runs.c.number)).all()
-        ids = [r.id for r in records]
-        metric_rows = conn.execute(select(run_metrics).where(run_metrics.c.run_id.in_(ids))
-                                   .order_by(run_metrics.c.run_id, run_metrics.c.part, run_metrics.c.seq)).all() \
-            if ids else []
-        result_rows = conn.execute(select(run_results).where(run_results.c.run_id.in_(ids))).all() if ids else []
+    try:
+        with reading(store.engine) as conn:
+            records, metric_rows, result_rows = _rows(conn, chosen)
+    except StoreFault as err:
+        if "damaged" not in str(err):
+            raise
+        store.found_damaged(err)
+        return _salvaged_runs(store, workspace, chosen)
+    return _runs_of(store, workspace, records, metric_rows, result_rows)
+
+
+def _rows(conn, chosen):
+    records = conn.execute(select(runs).where(chosen).order_by(runs.c.number)).all()
+    ids = [r.id for r in records]
+    if not ids:
+        return records, [], []
+    metric_rows = conn.execute(select(run_metrics).where(run_metrics.c.run_id.in_(ids))
+                               .order_by(run_metrics.c.run_id, run_metrics.c.part, run_metrics.c.seq)).all()
+    result_rows = conn.execute(select(run_results).where(run_results.c.run_id.in_(ids))).all()
+    return records, metric_rows, result_rows
+
+
+def _runs_of(store: Store, workspace: str, records, metric_rows, result_rows) -> list[Run]:
     by_run_metrics: dict[str, list] = {}
     for row in metric_rows:
         by_run_metrics.setdefault(row.run_id, []).append(row)
     by_run_results: dict[str, dict] = {}
     for row in result_rows:
         by_run_results.setdefault(row.run_id, {})[row.kind] = row.payload
-    loaded = []
-    for record in records:
-        loaded.append(_run_of(store, workspace, record, _history(by_run_metrics.get(record.id, [])),
-                              by_run_results.get(record.id, {})))
+    return [_run_of(store, workspace, record, _history(by_run_metrics.get(record.id, [])),
+                    by_run_results.get(record.id, {})) for record in records]
+
+
+def _salvaged_runs(store: Store, workspace: str, chosen) -> list[Run]:
+    """From a damaged database, the runs whose rows can still be read, one at a time; the others are skipped
+    (and counted in the log). Nothing is written."""
+    with reading(store.engine) as conn:
+        ids = [row.id for row in conn.execute(select(runs.c.id).where(chosen).order_by(runs.c.number))]
+    loaded, lost = [], 0
+    for run_id in ids:
+        try:
+            with reading(store.engine) as conn:
+                loaded.extend(_runs_of(store, workspace, *_rows(conn, runs.c.id == run_id)))
+        except StoreFault:
+            lost += 1
+    if lost:
+        log.warning("%d of %d runs could not be read from the damaged run store", lost, len(ids))
     return loaded
 
 

@@ -27,10 +27,11 @@ from pathlib import Path
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 
+from mllab.errors import UserError
 from mllab.store import database
-from mllab.store.database import StoreError, reading, writing
-from mllab.store.schema import (blobs, migrate, run_results, runs, servers, workspace_files, workspace_values,
-                                workspaces)
+from mllab.store.database import StoreError, StoreFault, reading, writing
+from mllab.store.schema import (LATEST, blobs, current_version, migrate, run_results, runs, servers, workspace_files,
+                                workspace_values, workspaces)
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,10 @@ class WorkspaceFull(StoreError):
 
 def workspace_id_of(token: str) -> str:
     return hashlib.sha256(token.encode("ascii")).hexdigest()
+
+
+def new_token() -> str:
+    return secrets.token_urlsafe(TOKEN_BYTES)
 
 
 def valid_token(token: object) -> bool:
@@ -79,14 +84,85 @@ class Store:
             max_workspace_bytes = int(float(os.environ.get(MAX_WORKSPACE_BYTES_ENV) or DEFAULT_MAX_WORKSPACE_MB)
                                       * 1024 ** 2)
         self.max_workspace_bytes = max_workspace_bytes
-        with database.translated_errors(self.data_dir):
-            self._files = self.data_dir / "files"
-            self._files.mkdir(parents=True, exist_ok=True)
-            self.engine = database.connect(self.url)
-            migrate(self.engine)
+        self._files = self.data_dir / "files"
         self.server_id = uuid.uuid4().hex
         self._host = socket.gethostname()
         self._last_heartbeat = 0.0
+        # Why the store cannot write just now (None: it can). Saved work is still read meanwhile.
+        self.fault: str | None = None
+        self.salvaged = False  # reading a copy of a damaged SQLite file: writes wait for an administrator
+        try:
+            self._open()
+        except StoreFault as err:
+            self._open_for_reading(err)
+
+    def _open(self) -> None:
+        """Open the database for writing (creating and migrating it as needed)."""
+        with database.translated_errors(self.data_dir):
+            self._files.mkdir(parents=True, exist_ok=True)
+            engine = database.connect(self.url)
+            try:
+                migrate(engine)
+            except BaseException:
+                engine.dispose()
+                raise
+        previous, self.engine = getattr(self, "engine", None), engine
+        if previous is not None:
+            previous.dispose()
+
+    def _open_for_reading(self, err: StoreFault) -> None:
+        """The database cannot be written: open what can be read. A database server that is down gets its
+        engine (reads work as soon as it answers); an SQLite file in a read-only folder is read in place; a
+        damaged one from a private copy, the file and its WAL left byte for byte for an administrator."""
+        path = database.sqlite_file(self.url)
+        if path is None:
+            self.engine = database.connect(self.url)
+            self.fault = str(err)
+            return
+        if not path.exists():
+            raise err  # nothing was ever stored here: nothing to read
+        self.salvaged = "damaged" in str(err)
+        if self.salvaged:
+            self._log_restore(path)
+        try:
+            with database.translated_errors(self.data_dir, reading=True):
+                self.engine = database.snapshot_engine(path) if self.salvaged else database.read_only_engine(path)
+                with reading(self.engine) as conn:
+                    found = current_version(conn)
+        except StoreFault:
+            raise err from None  # not even its schema can be read
+        if found > LATEST:
+            raise UserError(f"The run store was written by a newer mllab (schema {found}; this one knows up to "
+                            f"{LATEST}). Upgrade mllab, or point MLLAB_DATA_DIR at another folder.")
+        self.fault = str(err)
+
+    def found_damaged(self, err: StoreFault) -> None:
+        """A read met a damaged page: from now on the store reads from a copy and writes nothing (a write into a
+        damaged file can spread the damage), until an administrator has mended it."""
+        path = database.sqlite_file(self.url)
+        if self.salvaged or path is None:
+            return
+        self.salvaged, self.fault = True, str(err)
+        self._log_restore(path)
+        previous, self.engine = self.engine, database.snapshot_engine(path)
+        previous.dispose()
+
+    def _log_restore(self, path: Path) -> None:
+        log.error("the run store's database %s is damaged; it was left as it was, with its WAL, and what can still "
+                  "be read is read from a copy. To restore it: stop the app servers, keep a copy of the folder, then "
+                  "run `sqlite3 %s .recover | sqlite3 recovered.sqlite3` and put recovered.sqlite3 in its place (or "
+                  "restore the file from a backup), and start again.", path, path)
+
+    def try_writing(self) -> bool:
+        """Whether the store can write now: reopened for writing if it was opened for reading, and a write made
+        (this server's heartbeat). A damaged file stays read-only until an administrator has mended it."""
+        if self.salvaged:
+            return False
+        if self.fault is not None:
+            self._open()
+        self.heartbeat(force=True)
+        self.fault = None
+        return True
 
     @property
     def backend(self) -> str:
@@ -96,12 +172,15 @@ class Store:
         self.engine.dispose()
 
     # -- workspaces -------------------------------------------------------------------------
-    def new_workspace(self) -> str:
-        """A new workspace; returns its token (kept by the page, never by the store)."""
-        token = secrets.token_urlsafe(TOKEN_BYTES)
+    def new_workspace(self, token: str | None = None) -> str:
+        """A new workspace; returns its token (kept by the page, never by the store). A token made beforehand
+        (`new_token`) is for a workspace written back after a fault: written twice, it is stored once."""
+        token = token or new_token()
         now = _now()
         with writing(self.engine) as conn:
-            conn.execute(workspaces.insert().values(id=workspace_id_of(token), created_at=now, last_seen_at=now))
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            conn.execute(dialect.insert(workspaces).values(id=workspace_id_of(token), created_at=now, last_seen_at=now)
+                         .on_conflict_do_nothing(index_elements=["id"]))
         return token
 
     def open_workspace(self, token: object) -> str | None:
@@ -179,7 +258,7 @@ class Store:
         with database.translated_errors(self.data_dir):
             path.parent.mkdir(parents=True, exist_ok=True)
             if needed > shutil.disk_usage(path.parent).free:
-                raise StoreError(self._no_room(needed))
+                raise StoreFault(self._no_room(needed))
             incoming = None
             try:
                 with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".incoming-") as handle:
@@ -192,7 +271,7 @@ class Store:
                 if incoming is not None:
                     incoming.unlink(missing_ok=True)
                 if err.errno in (errno.ENOSPC, errno.EDQUOT):
-                    raise StoreError(self._no_room(needed)) from err
+                    raise StoreFault(self._no_room(needed)) from err
                 raise
 
     def _no_room(self, needed: int) -> str:
@@ -297,9 +376,9 @@ class Store:
         self._last_heartbeat = now
         self.mark_interrupted()
 
-    def heartbeat(self) -> None:
+    def heartbeat(self, force: bool = False) -> None:
         now = _now()
-        if now - self._last_heartbeat < HEARTBEAT_S:
+        if not force and now - self._last_heartbeat < HEARTBEAT_S:
             return
         self._last_heartbeat = now
         with writing(self.engine) as conn:

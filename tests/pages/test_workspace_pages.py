@@ -153,9 +153,11 @@ def test_a_read_only_store_opens_saved_work_and_tells_a_new_visitor_where_work_i
         assert not at.exception
         assert at.session_state[keys.WORKSPACE] == (token, workspace_id_of(token))  # opened, though nothing writes
         assert at.query_params["ws"] == token
-        visitor = new_app()  # no token: a new workspace cannot be made
+        visitor = new_app()  # no token: its workspace is made once the store can write, with what was done meanwhile
         assert not visitor.exception
-        assert any("cannot be written" in i.value and "kept in this browser tab" in i.value for i in visitor.info)
+        assert workspace.made_during_fault(visitor.query_params["ws"])
+        assert any("cannot be written" in w.value and "saved as soon as the store can be written again" in w.value
+                   for w in visitor.warning)
     finally:
         workspace._store.clear()
 

@@ -10,6 +10,7 @@ draw it.
 WORKSPACE = "workspace"  # (token, workspace id) of this session
 SAVED = "workspace-saved"  # what was last written to the store per value key, so a rerun writes only changes
 NOTICE = "workspace-notice"  # a store sentence for the next page drawn
+STORE_NOTE_SHOWN = "store-note-shown"  # the serial of the last "saved after the fault" note this session showed
 OWNER = "owner"  # who owns this session's jobs when there is no store
 
 # -- the data (ui.state.session, ui.state.loading, ui.state.transactions) --

@@ -12,7 +12,7 @@ import streamlit as st
 
 from mllab.errors import DataError, UserError
 from mllab.prepare import CleaningChoices
-from mllab.store import Store, StoreError, load_runs
+from mllab.store import Store, StoreError, load_runs, workspace_id_of
 from mllab.store.shares import open_settings
 from ui.state import keys, navigation, session, settings, transactions, workspace
 
@@ -33,19 +33,18 @@ def open_workspace() -> None:
         return
     try:
         opened = the_store.open_workspace(wanted) if wanted is not None else None
+        if opened is None and wanted is not None and workspace.made_during_fault(wanted):
+            opened = workspace_id_of(wanted)
         if opened is None:
             if wanted is not None:
                 st.session_state[keys.NOTICE] = ("That workspace link opens nothing: it may be mistyped, or the "
                                                  "workspace was removed after a long time unused. This is a new, "
                                                  "empty workspace.")
-            try:
-                new_token = the_store.new_workspace()
-            except StoreError as err:  # the store cannot write: the visitor works in memory, and is told so
+            new_token = workspace.new_workspace()
+            if new_token is None:  # refused outright: the visitor works in memory, and is told so
                 st.session_state[keys.WORKSPACE] = (None, None)
-                st.session_state[keys.NOTICE] = (f"New work cannot be saved on this server just now: "
-                                                 f"{workspace.cause_of(err)} New work is kept in this browser tab only.")
                 return
-            st.session_state[keys.WORKSPACE] = (new_token, the_store.open_workspace(new_token))
+            st.session_state[keys.WORKSPACE] = (new_token, workspace_id_of(new_token))
             st.query_params[navigation.TOKEN_PARAM] = new_token
             return
         _reset_session()
@@ -74,6 +73,9 @@ def _restore(the_store: Store, workspace_id: str) -> None:
     settings.hold_stored(values.get(keys.SETTINGS) or {})
     workspace.restore_records(values)
     runs = load_runs(the_store, workspace_id)
+    stored = {run.store_id for run in runs}
+    # Runs made in this workspace while the store could not write wait in the server's writer: shown too.
+    runs += [run for run in workspace.pending_runs(workspace_id) if run.store_id not in stored]
     current = session.current_dataset()
     for run in runs:  # the inspection tabs look a run's rows up in the data it was trained on
         if current is not None and run.data_source == session.data_source() and \

@@ -58,7 +58,7 @@ def remember(record: dict) -> None:
             "sha256": sha, "run": record["run"], "rows": record["rows"],
             "result": encode(dataclasses.replace(result, table=pd.DataFrame()))})
 
-    workspace.write_to_store(write)
+    workspace.write_to_store(lambda _store, _workspace: write())
 
 
 def restored() -> dict | None:

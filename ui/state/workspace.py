@@ -16,13 +16,16 @@ import os
 import streamlit as st
 
 from mllab.store.codec import CodecError, decode, encode
-from mllab.store import (RETENTION_DAYS_ENV, RunRecorder, Store, StoreError, StoreWriter, create_run, delete_run,
-                         load_runs, update_run_meta)
+from mllab.store import (RETENTION_DAYS_ENV, Pending, RunRecorder, Store, StoreError, StoreFault, StoreWriter,
+                         create_run, delete_run, load_runs, new_run_id, new_token, update_run_meta, valid_token,
+                         workspace_id_of)
 from mllab.training import Run
 from ui.state import keys, session
 from ui.state.navigation import TOKEN_PARAM, token  # noqa: F401 - the workspace's link is its token
 
 log = logging.getLogger(__name__)
+
+RECHECK_S = 5  # how often a page showing a store fault looks again
 
 @st.cache_resource(show_spinner=False)
 def _store() -> tuple[Store | None, StoreWriter | None, str | None]:
@@ -36,22 +39,21 @@ def _store() -> tuple[Store | None, StoreWriter | None, str | None]:
             return None, None, f"{RETENTION_DAYS_ENV} must be a number of days."
         return None, None, f"Your work cannot be saved on this server: {cause_of(err)} It is kept in this browser " \
                            "tab only, until the store works again."
-    writer = StoreWriter(store)
-    try:
-        store.register_server()
-        if days:
-            removed = store.purge_unused(days)
-            if removed:
-                log.info("removed %d workspaces unused for %s days", removed, days)
-    except StoreError as err:
-        # A store that cannot write (full disk, read-only folder) still opens saved work: only new work waits.
-        # The writer's heartbeat registers this server once writes go through again.
-        log.info("run store opened for reading only: %s", err)
-        writer.fault = f"Work saved before opens as usual, but new work cannot be saved on this server: {cause_of(err)}"
+    writer = StoreWriter(store)  # a store opened for reading only starts it in fault: it checks, then writes back
+    if store.fault is None:
+        try:
+            store.register_server()
+            if days:
+                removed = store.purge_unused(days)
+                if removed:
+                    log.info("removed %d workspaces unused for %s days", removed, days)
+        except StoreFault as err:
+            log.info("run store opened for reading only: %s", err)
+            writer.fault = str(err)
     return store, writer, None
 
 
-def cause_of(err: StoreError) -> str:
+def cause_of(err: StoreError | str) -> str:
     """A store sentence without its ending, to go inside another sentence."""
     cause = str(err).replace(", so this change was not saved", "")
     return f"{cause[0].lower()}{cause[1:]}"
@@ -61,37 +63,104 @@ def store() -> Store | None:
     return _store()[0]
 
 
+def writer() -> StoreWriter | None:
+    return _store()[1]
+
+
 def workspace_id() -> str | None:
     state = st.session_state.get(keys.WORKSPACE)
     return state[1] if state else None
 
 
+def fault_sentence() -> str | None:
+    """What the page says while the store cannot write, or None."""
+    the_store, the_writer, _ = _store()
+    if the_writer is None or not the_writer.fault:
+        return None
+    if the_store is not None and the_store.salvaged:
+        return (f"{the_writer.fault} What could still be read from it is shown, read-only; new work is kept in "
+                "this tab only, and the server's log says how an administrator restores the file.")
+    return (f"New work cannot be saved just now: {cause_of(the_writer.fault)} Work saved before opens as usual, and "
+            "what you do meanwhile is kept on this server and saved as soon as the store can be written again.")
+
+
 def notices() -> None:
-    """The store's sentences for this page: a link that opened nothing, a store that cannot be written."""
+    """The store's sentences for this page: a link that opened nothing, a store that cannot be written (checked
+    again every few seconds, so the warning goes once the store works), work written back after a fault."""
     notice = st.session_state.pop(keys.NOTICE, None)
     if notice:
         st.info(notice)
-    _, writer, error = _store()
+    _, the_writer, error = _store()
     if error:
         st.warning(error)
-    elif writer is not None and writer.fault and workspace_id():
-        st.warning(f"{writer.fault} Your work is kept in this browser tab meanwhile.")
+    elif the_writer is not None and workspace_id():
+        if the_writer.fault:
+            _while_in_fault()
+        _saved_note()
 
 
-def _write(call) -> bool:
-    """Run one write; a StoreError becomes the page's sentence. Returns whether it was stored."""
-    if workspace_id() is None or store() is None:
+@st.fragment(run_every=RECHECK_S)
+def _while_in_fault() -> None:
+    """The fault's sentence, looked at again every few seconds (only while there is a fault: a healthy store
+    costs the forty browsers of a lecture no polling)."""
+    fault = fault_sentence()
+    if fault is None:
+        st.rerun(scope="app")  # the store writes again: the page is drawn anew without the warning, with the note
+    st.warning(fault)
+
+
+def _saved_note() -> None:
+    """Once per session: what the writer wrote back for this workspace after a fault."""
+    note = writer().note(workspace_id())
+    if note and st.session_state.get(keys.STORE_NOTE_SHOWN) != note[0]:
+        st.session_state[keys.STORE_NOTE_SHOWN] = note[0]
+        st.success(note[1])
+
+
+def _write(call, kind: str = "change", replaces: tuple | None = None, run=None) -> bool:
+    """Run one write of this workspace's; `call(store, workspace)` writes it. While the store cannot write, the
+    write is kept by the store's writer and written back when it can (True: stored or kept). A refusal (a
+    full workspace) becomes the page's sentence (False)."""
+    the_store, the_writer, workspace = store(), writer(), workspace_id()
+    if workspace is None or the_store is None:
         return False
+    pending = Pending(kind, lambda: call(the_store, workspace), workspace, replaces=replaces, run=run)
+    if the_writer.defer(pending):
+        return True
     try:
-        call()
+        pending.call()
+        return True
+    except StoreFault as err:
+        the_writer.refused(err, pending)
         return True
     except StoreError as err:
         st.session_state[keys.NOTICE] = f"{err} Your work is kept in this browser tab."
         return False
 
 
+def new_workspace() -> str | None:
+    """A new workspace's token; made while the store cannot write, the workspace is written back with the rest.
+    None (and the page's sentence) when the store refused it."""
+    token = new_token()
+    st.session_state[keys.WORKSPACE] = (token, workspace_id_of(token))  # _write writes for the session's workspace
+    if _write(lambda s, _w: s.new_workspace(token), "workspace"):
+        return token
+    return None
+
+
+def made_during_fault(token: str) -> bool:
+    """Whether the token's workspace was made while the store could not write and waits to be written."""
+    the_writer = writer()
+    return the_writer is not None and valid_token(token) and the_writer.pending_workspace(workspace_id_of(token))
+
+
+def pending_runs(workspace: str) -> list:
+    the_writer = writer()
+    return the_writer.pending_runs(workspace) if the_writer is not None else []
+
+
 def write_to_store(call) -> bool:
-    """Run a write of a page's own (`call()` uses store() and workspace_id()); a fault becomes the page's sentence."""
+    """Run a write of a page's own (`call(store, workspace)`); kept while the store cannot write."""
     return _write(call)
 
 
@@ -100,14 +169,14 @@ def remember(key: str, value) -> None:
     saved = st.session_state.setdefault(keys.SAVED, {})
     if saved.get(key, object()) == value:
         return
-    if _write(lambda: store().put_value(workspace_id(), key, value)):
+    if _write(lambda s, w: s.put_value(w, key, value), "value", replaces=(workspace_id(), key)):
         saved[key] = value
 
 
 def keep_uploads(files: list[tuple[str, bytes]]) -> None:
     """Keep the uploaded files (once by content) so the data reopens without uploading again."""
     for name, data in files:
-        if not _write(lambda: store().put_file(workspace_id(), name, data, "upload")):
+        if not _write(lambda s, w, name=name, data=data: s.put_file(w, name, data, "upload"), "file"):
             return
 
 
@@ -123,7 +192,8 @@ def remember_records() -> None:
         signature = tuple((r.job_id, r.status) for r in records)
         if st.session_state.get(f"{keys.SAVED}-{key}", ()) == signature:
             continue
-        if _write(lambda: store().put_value(workspace_id(), key, {"codec": encode(records)})):
+        if _write(lambda s, w, key=key, records=records: s.put_value(w, key, {"codec": encode(records)}), "value",
+                  replaces=(workspace_id(), key)):
             st.session_state[f"{keys.SAVED}-{key}"] = signature
 
 
@@ -142,14 +212,14 @@ def restore_records(values: dict) -> None:
 
 
 def record_run(run: Run, engine) -> None:
-    """Store a run just submitted, and have the engine's events written to it."""
-    _, writer, _ = _store()
-
-    def write():
-        run_id = create_run(store(), workspace_id(), run)
-        engine.observe(run.job_id, RunRecorder(writer, workspace_id(), run_id))
-
-    _write(write)
+    """Store a run just submitted, and have the engine's events written to it (kept while the store cannot
+    write, and written back after its creation)."""
+    the_writer, workspace = writer(), workspace_id()
+    if the_writer is None or workspace is None:
+        return
+    run.store_id = run.store_id or new_run_id()
+    if _write(lambda s, w: create_run(s, w, run), "create", run=run):
+        engine.observe(run.job_id, RunRecorder(the_writer, workspace, run.store_id))
 
 
 def kept_file(sha256: str) -> bytes | None:
@@ -164,13 +234,13 @@ def kept_file(sha256: str) -> bytes | None:
 
 def save_run_meta(run: Run) -> None:
     if run.store_id:
-        _write(lambda: update_run_meta(store(), workspace_id(), run.store_id, title=run.title or "", note=run.note,
-                                       tags=list(run.tags)))
+        _write(lambda s, w: update_run_meta(s, w, run.store_id, title=run.title or "", note=run.note,
+                                            tags=list(run.tags)))
 
 
 def forget_run(run: Run) -> None:
     if run.store_id:
-        _write(lambda: delete_run(store(), workspace_id(), run.store_id))
+        _write(lambda s, w: delete_run(s, w, run.store_id))
 
 
 def reload_run(run: Run) -> Run | None:
