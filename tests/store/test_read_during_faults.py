@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import logging
 import shutil
-import subprocess
 import time
-from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 
 import pytest
 from sqlalchemy import update
@@ -19,28 +16,7 @@ from mllab.store import Store, StoreError, append_steps, create_run, load_runs
 from mllab.store.schema import servers
 from mllab.training.runs import Run
 
-
-@contextmanager
-def small_disk(folder: Path, size: str):
-    folder.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", f"size={size}", "tmpfs", str(folder)],
-                             capture_output=True).returncode == 0
-    assert mounted, f"a {size} tmpfs could not be mounted (the store's fault tests run as root, as in CI)"
-    try:
-        yield folder
-    finally:
-        subprocess.run(["umount", "-l", str(folder)], check=False)
-
-
-def fill(folder: Path) -> None:
-    """Write zeros until the file system refuses: a full disk."""
-    with open(folder / "filler", "wb") as handle:
-        try:
-            while True:
-                handle.write(b"\0" * 65536)
-                handle.flush()
-        except OSError:
-            pass
+from fault_support import fill, small_disk
 
 
 def stored_workspace(store: Store) -> tuple[str, str]:

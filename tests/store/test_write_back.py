@@ -7,14 +7,7 @@ gives back the runs whose rows are intact and is left byte for byte."""
 from __future__ import annotations
 
 import logging
-import os
-import shutil
-import socket
-import subprocess
-import tempfile
 import time
-from contextlib import contextmanager
-from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -26,7 +19,8 @@ from mllab.store import (Pending, RunRecorder, Store, StoreFault, StoreWriter, c
                          new_run_id, new_token, workspace_id_of)
 from mllab.store.schema import run_metrics, run_results, runs
 from mllab.training import JobState, TrainingSpec, new_run
-from tests.store.test_read_during_faults import small_disk
+
+from fault_support import PostgresServer, remount, small_disk
 
 RECOVERY_S = 60  # the issue's bar: in the store within a minute of the store answering again
 
@@ -110,42 +104,6 @@ def _assert_stored_once(store: Store, workspace: str, runs_made, state) -> None:
             assert len(kinds) == len(set(kinds)) and "evaluation" in kinds
 
 
-# -- a PostgreSQL server of the test's own ------------------------------------------------------------------
-
-class PostgresServer:
-    """A throwaway cluster (initdb in a temporary folder, its own port), as the postgres user when run as root."""
-
-    def __init__(self):
-        versions = sorted(Path("/usr/lib/postgresql").iterdir(), key=lambda p: [int(x) for x in p.name.split(".")])
-        self.bin = versions[-1] / "bin"
-        self.folder = Path(tempfile.mkdtemp(prefix="mllab-pg-"))
-        self.data = self.folder / "data"
-        self.as_postgres = ["runuser", "-u", "postgres", "--"] if os.geteuid() == 0 else []
-        if self.as_postgres:
-            shutil.chown(self.folder, "postgres", "postgres")
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
-        self._pg("initdb", "-D", str(self.data), "-A", "trust", "-U", "postgres", "--no-sync")
-        self.url = f"postgresql://postgres@127.0.0.1:{self.port}/postgres"
-
-    def _pg(self, tool: str, *args: str) -> None:
-        done = subprocess.run([*self.as_postgres, str(self.bin / tool), *args], capture_output=True, text=True)
-        assert done.returncode == 0, f"{tool}: {done.stderr or done.stdout}"
-
-    def start(self) -> None:
-        self._pg("pg_ctl", "-D", str(self.data), "-l", str(self.folder / "log"), "-w", "start", "-o",
-                 f"-p {self.port} -k {self.folder} -c listen_addresses=127.0.0.1 -c fsync=off")
-
-    def stop(self) -> None:
-        self._pg("pg_ctl", "-D", str(self.data), "-m", "fast", "-w", "stop")
-
-    def remove(self) -> None:
-        subprocess.run([*self.as_postgres, str(self.bin / "pg_ctl"), "-D", str(self.data), "-m", "immediate", "stop"],
-                       capture_output=True)
-        shutil.rmtree(self.folder, ignore_errors=True)
-
-
 @pytest.fixture
 def postgres_server():
     server = PostgresServer()
@@ -225,7 +183,7 @@ def test_a_read_only_folder_is_read_and_written_back_once_it_is_writable_again(t
         before = _store_finished(store, workspace, spec, state, 1)
         upload = store.put_file(workspace, "stars.csv", b"a,b\n1,2\n", "upload")
         store.close()
-        subprocess.run(["mount", "-o", "remount,ro", str(disk)], check=True)
+        remount(disk, "ro")
 
         read_only = Store(data_dir=disk)  # another app process, started on the read-only folder
         assert read_only.fault == ("This server's folder for saved work cannot be written (it is read-only), so "
@@ -239,7 +197,7 @@ def test_a_read_only_folder_is_read_and_written_back_once_it_is_writable_again(t
         during = _train_during_fault(read_only, writer, workspace, spec, state, 2)
         assert writer.flush() and writer.pending_runs(workspace) == [during]
 
-        subprocess.run(["mount", "-o", "remount,rw", str(disk)], check=True)
+        remount(disk, "rw")
         _wait_written_back(writer)
         assert read_only.fault is None
         _assert_stored_once(read_only, workspace, [before, during], state)

@@ -16,7 +16,7 @@ from mllab.models import FAMILIES
 from mllab.params import applicable
 from mllab.prepare import PREPROCESSING_SCHEMA
 from mllab.presets import WORKFLOWS
-from mllab.store import StoreError
+from mllab.store import StoreError, StoreFault
 from mllab.store.rooms import (FIXED_PREPROCESSING, LECTURER_LINK_NOTHING, MAX_NICKNAME, check_can_train, class_view,
                                create_room, join_room, leaderboard, leave_room, link_run, normalise_code, push,
                                room_for_lecturer, set_status, set_visible)
@@ -98,7 +98,10 @@ def room_search_note(mode: RoomMode) -> None:
 def refuse_if_frozen() -> None:
     """Before Train: RoomFrozen (a sentence) when this workspace's room takes no new runs."""
     if room.store_ready():
-        check_can_train(workspace.store(), workspace.workspace_id())
+        try:
+            check_can_train(workspace.store(), workspace.workspace_id())
+        except StoreFault:  # a store that cannot be read just now does not stop a run: it is kept and saved later
+            pass
 
 
 def put_on_board(mode: RoomMode | None, run) -> None:
