@@ -236,7 +236,7 @@ class Store:
         path = self._path(sha)
         wrote = not (path.exists() and path.stat().st_size == len(data))
         if wrote:
-            self._write_file(path, data)
+            self._write_file(path, data, workspace)
         now = _now()
         try:
             with writing(self.engine) as conn:
@@ -252,13 +252,13 @@ class Store:
             raise
         return sha
 
-    def _write_file(self, path: Path, data: bytes) -> None:
+    def _write_file(self, path: Path, data: bytes, workspace: str) -> None:
         """Write under a temporary name, then rename; a write that fails (a full disk) leaves nothing behind."""
         needed = len(data)
         with database.translated_errors(self.data_dir):
             path.parent.mkdir(parents=True, exist_ok=True)
             if needed > shutil.disk_usage(path.parent).free:
-                raise StoreFault(self._no_room(needed))
+                raise StoreFault(self._no_room(needed, workspace))
             incoming = None
             try:
                 with tempfile.NamedTemporaryFile(dir=path.parent, delete=False, prefix=".incoming-") as handle:
@@ -271,16 +271,27 @@ class Store:
                 if incoming is not None:
                     incoming.unlink(missing_ok=True)
                 if err.errno in (errno.ENOSPC, errno.EDQUOT):
-                    raise StoreFault(self._no_room(needed)) from err
+                    raise StoreFault(self._no_room(needed, workspace)) from err
                 raise
 
-    def _no_room(self, needed: int) -> str:
+    def _no_room(self, needed: int, workspace: str) -> str:
         try:
             free = f"only {_size(shutil.disk_usage(self._files).free)} is free"
         except OSError:
             free = "there is not that much free"
+        largest = self._largest_items(workspace)
         return (f"The disk holding this server's folder for saved work is full: this file needs {_size(needed)} and "
-                f"{free}, so it was not stored. Your work so far stays in this tab.")
+                f"{free}, so it was not stored."
+                f"{f' Deleting runs or uploads you no longer need on the Runs page frees room ({largest}).' if largest else ''}")
+
+    def _largest_items(self, workspace: str) -> str:
+        """This workspace's three largest stored files, in words (empty when there are none or they cannot be read)."""
+        try:
+            biggest = sorted(self.files(workspace), key=lambda f: -f["size"])[:3]
+        except StoreError:
+            return ""
+        return ", ".join(f"{'the upload' if f['purpose'] == 'upload' else 'the kept model'} {f['name']} "
+                         f"({_size(f['size'])})" for f in biggest)
 
     def _drop_unrecorded(self, sha: str) -> None:
         """A file written whose database row could not be: removed, unless another upload of the same bytes
@@ -336,9 +347,7 @@ class Store:
         used = self.bytes_used(workspace)
         if used + adding <= self.max_workspace_bytes:
             return
-        biggest = sorted(self.files(workspace), key=lambda f: -f["size"])[:3]
-        listed = ", ".join(f"{'the upload' if f['purpose'] == 'upload' else 'the kept model'} {f['name']} "
-                           f"({f['size'] / 1024 ** 2:,.1f} MB)" for f in biggest)
+        listed = self._largest_items(workspace)
         raise WorkspaceFull(
             f"This workspace keeps {used / 1024 ** 2:,.1f} MB of the {self.max_workspace_bytes / 1024 ** 2:,.0f} MB "
             f"it may hold, so {adding / 1024 ** 2:,.1f} MB more was not stored. Delete runs you no longer need on the "

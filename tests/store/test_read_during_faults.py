@@ -93,10 +93,11 @@ def test_an_upload_that_fills_the_disk_while_written_leaves_no_partial_file(tmp_
         store = Store(data_dir=disk)
         workspace = store.open_workspace(store.new_workspace())
         kept = store.put_file(workspace, "small.csv", b"a,b\n1,2\n", "upload")
-        with pytest.raises(StoreError, match="full"):
+        with pytest.raises(StoreError, match="full") as refused:
             for i in range(100):  # each fits the free space measured before it, until the disk's overhead bites
                 free = shutil.disk_usage(disk).free
                 store.put_file(workspace, f"part{i}.bin", bytes([i]) * max(free - 4096, 1), "upload")
+        assert "frees room (the upload " in str(refused.value)  # what to delete: the workspace's largest items
         assert not list((disk / "files").rglob(".incoming-*"))
         on_disk = {p.name for p in (disk / "files").rglob("*") if p.is_file()}
         assert on_disk == {f["sha256"] for f in store.files(workspace)}  # nothing stored that the store does not know
