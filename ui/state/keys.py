@@ -11,6 +11,7 @@ WORKSPACE = "workspace"  # (token, workspace id) of this session
 SAVED = "workspace-saved"  # what was last written to the store per value key, so a rerun writes only changes
 NOTICE = "workspace-notice"  # a store sentence for the next page drawn
 STORE_NOTE_SHOWN = "store-note-shown"  # the serial of the last "saved after the fault" note this session showed
+STORE_FAULT_TOLD = "store-fault-told"  # the store fault this session was last told of in a toast
 OWNER = "owner"  # who owns this session's jobs when there is no store
 
 # -- the data (ui.state.session, ui.state.loading, ui.state.transactions) --

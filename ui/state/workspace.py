@@ -107,6 +107,10 @@ def _while_in_fault() -> None:
     if fault is None:
         st.rerun(scope="app")  # the store writes again: the page is drawn anew without the warning, with the note
     st.warning(fault)
+    if st.session_state.get(keys.STORE_FAULT_TOLD) != fault:  # also where the user is looking, once per fault
+        st.session_state[keys.STORE_FAULT_TOLD] = fault
+        st.toast("New work cannot be saved just now; it is kept on this server and saved when the store can be "
+                 "written again.", icon=":material/cloud_off:")
 
 
 def _saved_note() -> None:
@@ -115,6 +119,7 @@ def _saved_note() -> None:
     if note and st.session_state.get(keys.STORE_NOTE_SHOWN) != note[0]:
         st.session_state[keys.STORE_NOTE_SHOWN] = note[0]
         st.success(note[1])
+        st.toast(note[1], icon=":material/cloud_done:")  # the page's top may be scrolled out of view
 
 
 def _write(call, kind: str = "change", replaces: tuple | None = None, run=None) -> bool:
