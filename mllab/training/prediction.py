@@ -316,8 +316,8 @@ def run_prediction(spec: PredictionSpec, reporter) -> PredictionResult:
     else:
         values = kept.class_values
         probability_columns = [probability_column(n) for n in names]
-        sure_column = "P_predicted"
-        if len(set(probability_columns + [sure_column])) <= len(probability_columns):  # same letters twice
+        sure_column = f"{prediction_column}_probability"
+        if len(set(probability_columns)) < len(probability_columns):  # two classes with the same letters
             probability_columns = [f"P_{i}_{c[2:]}" for i, c in enumerate(probability_columns)]
         best = output.argmax(axis=1) if done else np.empty(0, dtype=int)
         # The class as the data holds it (an integer class stays an integer column in every file) and,
