@@ -15,7 +15,7 @@ import streamlit as st
 from mllab.datasets import Dataset, class_sort_key, markdown_escape
 from mllab.prepare import CleaningChoices, target_names
 from mllab.prepare.preprocessing import display_names
-from ui.state import widget_keys
+from ui.state import session, widget_keys
 
 MAX_NAMED_CLASSES = 30   # more classes than this are not named one by one
 MAX_NAME_CHARS = 40      # a name fits an axis label and a table's column
@@ -30,21 +30,29 @@ def _name_key(raw: Dataset, target: str, value: str) -> str:
 
 def class_names_section(raw: Dataset, target: str, task: str, choices: CleaningChoices) -> CleaningChoices:
     """Draw a name box for each class of a classification's target; return the choices with the names given."""
+    labels = _name_boxes(raw, target, task, choices)
+    named = choices.replace(class_labels=tuple(labels))
+    # Held at once: the cleaning controls drawn next start from the session's choices (a callback may have
+    # changed them), and would otherwise drop the names.
+    session.set_cleaning_choices(named)
+    return named
+
+
+def _name_boxes(raw: Dataset, target: str, task: str, choices: CleaningChoices) -> list[tuple[str, str]]:
     if task != "classification" or target not in raw.frame.columns:
-        return choices.replace(class_labels=())
+        return []
     distinct = pd.unique(raw.frame[target].dropna())
     if not 2 <= len(distinct) <= MAX_NAMED_CLASSES:
-        return choices.replace(class_labels=())
+        return []
     values = sorted(distinct, key=class_sort_key)
     names = [n for n in dict.fromkeys(target_names(pd.Series(values, dtype=object))) if n is not None]
     names = [n for n in names if n not in set(choices.unknown)]  # "not known yet" is no class
     given = dict(choices.class_labels)
-    named = sum(1 for n in names if given.get(n))
-    title = "Name the classes" + (f" ({named} named)" if named else f" of {target}")
     labels = []
-    with st.expander(title, expanded=False):
-        st.caption(f"Give a value of {target} a name (1 → red clump): the charts, the verdict, the predictions "
-                   "and the files written say it from then on. Left empty, a class keeps its value.")
+    # One label whatever is named: an expander whose label changes is a new one, and folds while being typed in.
+    with st.expander(f"Name the classes of {markdown_escape(target)}", expanded=False, icon=":material/label:"):
+        st.caption(f"Give a value of {markdown_escape(target)} a name (1 → red clump): the charts, the verdict, the "
+                   "predictions and the files written say it from then on. Left empty, a class keeps its value.")
         columns = st.columns(min(PER_ROW, len(names)))
         for i, name in enumerate(names):
             key = _name_key(raw, target, name)
@@ -59,4 +67,4 @@ def class_names_section(raw: Dataset, target: str, task: str, choices: CleaningC
         if kept_apart:
             st.caption("A name that is also another class's keeps its value beside it (" + ", ".join(kept_apart)
                        + "), so no two classes are called the same.")
-    return choices.replace(class_labels=tuple(labels))
+    return labels
