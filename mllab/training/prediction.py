@@ -322,8 +322,9 @@ def run_prediction(spec: PredictionSpec, reporter) -> PredictionResult:
         best = output.argmax(axis=1) if done else np.empty(0, dtype=int)
         # The class as the data holds it (an integer class stays an integer column in every file) and,
         # where the user named the classes, the name beside it.
-        integer = all(isinstance(v, int) and not isinstance(v, bool) for v in values)
-        predictions = {prediction_column: np.asarray(values, dtype=np.int64 if integer else object)[best]}
+        numbers = [isinstance(v, (int, float)) and not isinstance(v, bool) for v in values]
+        kind = (np.int64 if all(isinstance(v, int) for v in values) else np.float64) if all(numbers) else object
+        predictions = {prediction_column: np.asarray(values, dtype=kind)[best]}
         if names != [class_name(v) for v in values]:
             name_column = f"{prediction_column}_name"
             predictions[name_column] = np.asarray(names, dtype=object)[best]
