@@ -9,6 +9,7 @@ from mllab.errors import DataError
 from mllab.io import MAX_UPLOAD_BYTES, describe_formats, pick_uploads, read_uploads, server_folder
 from mllab.prepare import default_choices, find_identifier_columns, optional_columns, structural_columns
 from ui.pages import TRAIN
+from ui.panels.class_names import class_names_section
 from ui.panels.cleaning import cleaning_panel, target_values_section
 from ui.panels.explore import explore_tabs, preview, samples
 from ui.state import loading, navigation, session, transactions, widget_keys, workspace
@@ -116,6 +117,7 @@ if suggested is None:
     suggested = find_identifier_columns(raw.frame, optional_columns(raw, target), target)
 
 unknown, left_out = target_values_section(raw, target, task, choices)
+choices = class_names_section(raw, target, task, choices.replace(unknown=unknown))
 
 kind = raw.kind
 if raw.kind != "image":

@@ -73,7 +73,9 @@ def finish(job: dict, state) -> None:
         prediction.job_gone()
         widget_keys.flash(ERROR_KEY, state.error or state.message, "error")
         return
-    prediction.finished({"result": state.result, "run": job["run"], "rows": job["rows"]})
+    trained_by = next((r for r in session.runs() if r.name == job["run"]), None)
+    prediction.finished({"result": state.result, "run": job["run"], "rows": job["rows"],
+                         "provenance": predict_panel.provenance(trained_by, job["rows"], state.result)})
 
 
 def draw_live_prediction(job: dict) -> bool:

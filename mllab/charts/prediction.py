@@ -3,6 +3,8 @@ and its probabilities for a single object."""
 
 from __future__ import annotations
 
+import textwrap
+
 import numpy as np
 import plotly.graph_objects as go
 
@@ -30,8 +32,7 @@ def predicted_counts_figure(counts: dict[str, int], title: str = "Rows predicted
     return fig
 
 
-def top_probability_figure(top: np.ndarray, n_classes: int,
-                           title: str = "How sure the model is: each row's highest class probability") -> go.Figure:
+def top_probability_figure(top: np.ndarray, n_classes: int, title: str = "How sure the model is") -> go.Figure:
     """A histogram of each row's highest probability, from chance (1 / classes) to certain (1)."""
     top = np.asarray(top, dtype=float)
     chance = 1.0 / max(2, n_classes)
@@ -41,6 +42,18 @@ def top_probability_figure(top: np.ndarray, n_classes: int,
         hovertemplate="%{x}: %{y:,} rows<extra></extra>"))
     _base_layout(fig, title, height=420, legend_on_top=False)
     fig.update_layout(showlegend=False, bargap=0.05)
-    fig.update_xaxes(title_text="Highest class probability", range=[chance, 1.0], tickformat=".0%")
+    fig.update_xaxes(title_text="Each row's highest class probability", range=[chance, 1.0], tickformat=".0%")
     fig.update_yaxes(title_text="Rows")
+    return fig
+
+
+def wrap_title(fig: go.Figure, chars: int = 40) -> go.Figure:
+    """The figure's title on lines of at most `chars` characters, for a chart half a page wide: Plotly
+    never wraps a title, and cuts one longer than the chart (a class name in "ROC curve (positive class:
+    …)")."""
+    text = fig.layout.title.text or ""
+    lines = textwrap.wrap(text, chars)
+    if len(lines) > 1:
+        top = (fig.layout.margin.t or 70) + 22 * (len(lines) - 1)
+        fig.update_layout(title_text="<br>".join(lines), margin_t=top, height=(fig.layout.height or 420) + top - 70)
     return fig

@@ -41,6 +41,9 @@ class Dataset:
     # "test" (MNIST's t10k files, SDSS_MGS.train / .test). It is never a feature; the Train page
     # offers the supplied test part as the hold-out. None when the data came as one whole.
     part_column: str | None = None
+    # (class name, display name) pairs for the target's values, set by the cleaning the user chose
+    # (mllab.prepare.cleaning.CleaningChoices.class_labels): training names the classes with them.
+    class_labels: tuple[tuple[str, str], ...] = ()
 
     def feature_columns(self, target: str | None) -> list[str]:
         """Every column except the target and the identifier columns, in the frame's order.

@@ -62,6 +62,9 @@ class CleaningChoices:
     # table's -1) and classes left out. Their rows are not trained on; the Predict page offers them.
     unknown: tuple[str, ...] = ()
     left_out: tuple[str, ...] = ()
+    # (class name, display name) pairs the user gave the target's values ("1" -> "red clump"): what every
+    # chart, verdict and prediction of a run trained on these choices calls the class.
+    class_labels: tuple[tuple[str, str], ...] = ()
 
     def replace(self, **changes) -> "CleaningChoices":
         return dataclasses.replace(self, **changes)
@@ -71,7 +74,8 @@ class CleaningChoices:
         return {"target": self.target, "missing": [list(pair) for pair in self.missing],
                 "offered_markers": [list(pair) for pair in self.offered_markers], "excluded": list(self.excluded),
                 "derived": [{"name": d.name, "expression": d.expression} for d in self.derived], "kind": self.kind,
-                "unknown": list(self.unknown), "left_out": list(self.left_out)}
+                "unknown": list(self.unknown), "left_out": list(self.left_out),
+                "class_labels": [list(pair) for pair in self.class_labels]}
 
     @classmethod
     def from_dict(cls, values: dict) -> "CleaningChoices":
@@ -81,7 +85,9 @@ class CleaningChoices:
                    excluded=tuple(str(c) for c in values.get("excluded", ())),
                    derived=tuple(DerivedColumn(str(d["name"]), str(d["expression"])) for d in values.get("derived", ())),
                    kind=values.get("kind"), unknown=tuple(str(v) for v in values.get("unknown", ())),
-                   left_out=tuple(str(v) for v in values.get("left_out", ())))
+                   left_out=tuple(str(v) for v in values.get("left_out", ())),
+                   # Records written before classes could be named have no "class_labels".
+                   class_labels=tuple((str(v), str(n)) for v, n in values.get("class_labels") or ()))
 
 
 @dataclass
@@ -420,7 +426,8 @@ def apply_cleaning(dataset: Dataset, choices: CleaningChoices) -> CleaningResult
     kind = dataset.kind
     if choices.kind in ("table", "signal") and dataset.kind != "image":
         kind = choices.kind
-    cleaned = dataclasses.replace(dataset, frame=frame, id_columns=(), kind=kind)
+    cleaned = dataclasses.replace(dataset, frame=frame, id_columns=(), kind=kind,
+                                  class_labels=choices.class_labels if target is not None else ())
     if target is not None:
         cleaned.target = target
     return CleaningResult(dataset=cleaned, replaced=replaced, dropped_rows=dropped, notes=notes)

@@ -77,6 +77,9 @@ class LabelledData:
     # Position in the dataset's frame of each kept row (features and labels are renumbered 0..n-1):
     # how a test prediction finds its row again for inspection.
     rows: np.ndarray | None = None
+    # Each class's value as the target column holds it (1, not "1" or "red clump"), in class order:
+    # what a prediction writes back, so an integer class stays an integer column in the files.
+    class_values: list = field(default_factory=list)
 
 
 @dataclass
@@ -100,13 +103,17 @@ class PreparedData:
     pca_variance_ratio: np.ndarray | None = None
     test_rows: np.ndarray | None = None  # position in the dataset's frame of each test row, in x_test's order
     train_rows: np.ndarray | None = None  # and of each training row, in x_train's order
+    class_values: list = field(default_factory=list)  # LabelledData.class_values: the target's own values
 
     @property
     def n_classes(self) -> int:
         return len(self.class_names)
 
 
-def label_data(frame: pd.DataFrame, target: str, feature_columns: list[str]) -> LabelledData:
+def label_data(frame: pd.DataFrame, target: str, feature_columns: list[str],
+               class_labels: tuple[tuple[str, str], ...] = ()) -> LabelledData:
+    """Integer-coded labels; `class_labels` ((class name, display name) pairs the user gave) name the classes
+    in `class_names`, the one place every chart, verdict and prediction takes a class's name from."""
     if target not in frame.columns:
         raise DataError(f"The target column '{target}' is not in the data.")
     has_target = frame[target].notna()
@@ -119,10 +126,32 @@ def label_data(frame: pd.DataFrame, target: str, feature_columns: list[str]) -> 
     return LabelledData(
         features=kept[feature_columns].reset_index(drop=True),
         labels=labels,
-        class_names=[class_name(v) for v in class_values],
+        class_names=display_names([class_name(v) for v in class_values], class_labels),
         dropped_missing_target=int((~has_target).sum()),
         rows=np.flatnonzero(has_target.to_numpy()),
+        class_values=[plain_class_value(v) for v in class_values],
     )
+
+
+def display_names(names: list[str], class_labels: tuple[tuple[str, str], ...] = ()) -> list[str]:
+    """Each class's name as the user gave it ("red clump" for "1"), else its own; a name given to two
+    classes keeps its value beside it, so no two classes are ever called the same."""
+    given = {str(value): str(label).strip() for value, label in class_labels if str(label).strip()}
+    shown = [given.get(name, name) for name in names]
+    return [f"{label} ({name})" if shown.count(label) > 1 and label != name else label
+            for name, label in zip(names, shown)]
+
+
+def plain_class_value(value):
+    """A class value as plain JSON: a whole number (1 or 1.0 in a column with gaps) as int, another
+    number as float, anything else as its text."""
+    if isinstance(value, (bool, np.bool_)):
+        return str(value)
+    if isinstance(value, (int, np.integer)):
+        return int(value)
+    if isinstance(value, (float, np.floating)):
+        return int(value) if float(value).is_integer() else float(value)
+    return str(value)
 
 
 def regression_data(frame: pd.DataFrame, target: str, feature_columns: list[str]) -> LabelledData:
@@ -198,7 +227,8 @@ def build_preprocessor(features: pd.DataFrame, config: PreprocessConfig) -> tupl
 
 
 def prepare(frame: pd.DataFrame, target: str, feature_columns: list[str], config: PreprocessConfig,
-            task: str = "classification", test_mask: np.ndarray | None = None) -> PreparedData:
+            task: str = "classification", test_mask: np.ndarray | None = None,
+            class_labels: tuple[tuple[str, str], ...] = ()) -> PreparedData:
     """Split, fit the preprocessing on the training part, transform both parts.
 
     For a regression the target stays a float and the split is never stratified: there are no
@@ -209,7 +239,7 @@ def prepare(frame: pd.DataFrame, target: str, feature_columns: list[str], config
 
     regression = task == "regression"
     labelled = regression_data(frame, target, feature_columns) if regression else \
-        label_data(frame, target, feature_columns)
+        label_data(frame, target, feature_columns, class_labels)
     if test_mask is not None:
         return _prepare_supplied(labelled, np.asarray(test_mask, dtype=bool), config, task)
     n_rows = len(labelled.labels)
@@ -275,7 +305,7 @@ def fit_and_transform(pipeline: Pipeline, dropped: list[str], labelled: Labelled
     return PreparedData(
         x_train=np.asarray(train_matrix, dtype=np.float32), y_train=np.asarray(y_train),
         x_test=np.asarray(test_matrix, dtype=np.float32), y_test=np.asarray(y_test),
-        class_names=labelled.class_names, feature_names=names,
+        class_names=labelled.class_names, class_values=labelled.class_values, feature_names=names,
         dropped_missing_target=labelled.dropped_missing_target, dropped_columns=dropped, task=task,
         preprocessor=pipeline, input_columns=[str(c) for c in x_train.columns],
         pca_variance_ratio=(np.asarray(pipeline.named_steps["pca"].explained_variance_ratio_, dtype=np.float64)

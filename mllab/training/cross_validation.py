@@ -170,8 +170,8 @@ def cross_validate(spec: "TrainingSpec", config: ValidationConfig, reporter, par
     family = FAMILIES[spec.family]
     params = spec.params if params is None else params
     task = task_of(spec)
-    labelled = (regression_data if task == "regression" else label_data)(
-        spec.dataset.frame, spec.target, spec.feature_columns())
+    labelled = regression_data(spec.dataset.frame, spec.target, spec.feature_columns()) if task == "regression" \
+        else label_data(spec.dataset.frame, spec.target, spec.feature_columns(), spec.dataset.class_labels)
     splits = fold_indices(labelled.labels, config, spec.seed, task)
     info = data_info(spec)
     summary = CrossValidationSummary(config=config, task=task, n_planned=len(splits), redshift=is_redshift(spec))

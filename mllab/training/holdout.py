@@ -27,7 +27,7 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
     family = FAMILIES[spec.family]
     reporter.report({"type": "status", "message": "Preparing the data"})
     data = prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing, task=spec.task,
-                   test_mask=supplied_test_mask(spec))
+                   test_mask=supplied_test_mask(spec), class_labels=spec.dataset.class_labels)
     info = data_info(spec)
     reporter.report({"type": "status", "message": f"Training {family.label}"})
     history: list[dict] = []

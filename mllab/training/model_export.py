@@ -155,6 +155,7 @@ def export_model(spec, data, outcome, metrics: dict) -> ModelFile:
         "input_columns": data.input_columns,
         "model_inputs": data.feature_names,
         "class_names": data.class_names,
+        "class_values": data.class_values,  # the target's own values, class by class (1 for "red clump")
         # What mllab's Predict page checks new rows against (mllab.training.prediction).
         "kind": spec.dataset.kind,
         "image_shape": list(spec.dataset.image_shape) if spec.dataset.image_shape else None,

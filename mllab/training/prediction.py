@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import time
 import zipfile
 from dataclasses import dataclass, field
@@ -25,6 +26,7 @@ import pandas as pd
 from mllab.datasets import Dataset
 from mllab.errors import DataError, UserError
 from mllab.prepare.cleaning import CleaningChoices, apply_cleaning, target_names
+from mllab.prepare.preprocessing import class_name
 
 CHUNK_ROWS = 50_000
 MAX_PREDICTED_ROWS = 5_000_000
@@ -61,14 +63,18 @@ class PredictionResult:
     n_evaluated: int = 0
     duration_s: float = 0.0
     history: list[dict] = field(default_factory=list)  # the engine's TrainingResult field, unused here
+    # The class's name when the user named the classes ("red clump" beside a predicted 1); None otherwise.
+    name_column: str | None = None
+    sure_column: str | None = None  # the probability of the predicted class: how sure the model is
 
     @property
     def counts(self) -> dict[str, int]:
         """Rows per predicted class, in the class order."""
-        if self.task == "regression":
+        if self.task == "regression" or not self.probability_columns:
             return {}
-        predicted = self.table[self.prediction_column].astype(str)
-        return {name: int((predicted == name).sum()) for name in self.class_names}
+        best = self.table[self.probability_columns].to_numpy(dtype=float).argmax(axis=1)
+        counts = np.bincount(best, minlength=len(self.class_names))
+        return {name: int(n) for name, n in zip(self.class_names, counts)}
 
     def top_probability(self) -> np.ndarray:
         if not self.probability_columns:
@@ -100,7 +106,19 @@ class KeptModel:
 
     @property
     def class_names(self) -> list[str]:
+        """What the classes are called (the names the user gave them, where given)."""
         return [str(c) for c in self.info.get("class_names") or []]
+
+    @property
+    def class_values(self) -> list:
+        """Each class's value as the training data held it (1, not "1"), in class order. Models kept before
+        it was recorded say only the names, which were then the values: whole numbers are read as such."""
+        values = self.info.get("class_values")
+        if isinstance(values, list) and len(values) == len(self.class_names):
+            return values
+        names = self.class_names
+        whole = all(re.fullmatch(r"-?(0|[1-9][0-9]*)", name) for name in names)
+        return [int(name) for name in names] if names and whole else names
 
 
 def model_info(model_zip: bytes) -> dict:
@@ -291,20 +309,36 @@ def run_prediction(spec: PredictionSpec, reporter) -> PredictionResult:
     output = np.concatenate(outputs) if outputs else np.empty((0,) if task == "regression" else (0, len(names)))
     carried = frame.iloc[:done][_carried_columns(frame, spec.rows, kept.input_columns)].reset_index(drop=True)
     prediction_column = f"predicted_{target}" if target else "predicted"
+    name_column = sure_column = None
     if task == "regression":
-        table = carried.assign(**{prediction_column: output})
+        predictions = pd.DataFrame({prediction_column: output})
         probability_columns: list[str] = []
     else:
+        values = kept.class_values
         probability_columns = [probability_column(n) for n in names]
+        sure_column = f"{prediction_column}_probability"
         if len(set(probability_columns)) < len(probability_columns):  # two classes with the same letters
             probability_columns = [f"P_{i}_{c[2:]}" for i, c in enumerate(probability_columns)]
-        predicted = pd.Series(np.asarray(names, dtype=object)[output.argmax(axis=1)] if done else [],
-                              dtype=object, name=prediction_column)
-        table = pd.concat([carried, predicted,
-                           pd.DataFrame(output, columns=probability_columns)], axis=1)
+        best = output.argmax(axis=1) if done else np.empty(0, dtype=int)
+        # The class as the data holds it (an integer class stays an integer column in every file) and,
+        # where the user named the classes, the name beside it.
+        numbers = [isinstance(v, (int, float)) and not isinstance(v, bool) for v in values]
+        kind = (np.int64 if all(isinstance(v, int) for v in values) else np.float64) if all(numbers) else object
+        predictions = {prediction_column: np.asarray(values, dtype=kind)[best]}
+        if names != [class_name(v) for v in values]:
+            name_column = f"{prediction_column}_name"
+            predictions[name_column] = np.asarray(names, dtype=object)[best]
+        predictions[sure_column] = output.max(axis=1) if done else np.empty(0)
+        predictions = pd.concat([pd.DataFrame(predictions), pd.DataFrame(output, columns=probability_columns)],
+                                axis=1)
+    # The answer first: the prediction and its probabilities, then the rows' own columns (an earlier
+    # prediction's columns of the same names, in a file predicted again, give way to the new ones).
+    carried = carried.drop(columns=[c for c in carried.columns if str(c) in set(predictions.columns)])
+    table = pd.concat([predictions, carried], axis=1)
     result = PredictionResult(status="stopped" if stopped else "completed", table=table, task=task, target=target,
                               class_names=names, prediction_column=prediction_column,
-                              probability_columns=probability_columns, n_rows=done, notes=notes)
+                              probability_columns=probability_columns, n_rows=done, notes=notes,
+                              name_column=name_column, sure_column=sure_column)
     if stopped:
         notes.append(f"Stopped after {done:,} of {total:,} rows; the table holds those.")
     if target and target in frame.columns and done:
@@ -328,7 +362,8 @@ def _evaluate_supplied(result: PredictionResult, truth: pd.Series, output: np.nd
                                                     redshift=bool(kept.info.get("redshift")))
             result.n_evaluated = int(known.sum())
         return
-    index = {name: i for i, name in enumerate(result.class_names)}
+    # The rows hold the classes' values: matched by the value's name, not the name the user gave the class.
+    index = {class_name(value): i for i, value in enumerate(kept.class_values)}
     names = target_names(truth)
     codes = np.array([-2 if name is None or name in not_known else index.get(name, -1) for name in names])
     unseen = int((codes == -1).sum())

@@ -1,6 +1,7 @@
 """The astronomer's loop in a real browser: upload a catalogue whose class is "unknown" for some stars,
 mark that value as not known, train on the others, classify the unknown stars on the Predict page and
-download them as CSV and FITS, which open with pandas and astropy."""
+see the prediction in the table's first columns and download them as CSV and FITS, which open with pandas and
+astropy."""
 
 from __future__ import annotations
 
@@ -74,6 +75,14 @@ def test_unknown_stars_are_classified_on_the_predict_page_and_downloaded_as_csv_
         timeout=2 * TIMEOUT_MS)
     expect(chart_with_title(page, "Rows predicted in each class").first).to_be_visible()
     expect(chart_with_title(page, "How sure the model is").first).to_be_visible()
+    # The answer is the table's first columns, so on screen without scrolling sideways: the class, how sure.
+    headers = page.locator('[data-testid="stDataFrame"] [role="columnheader"]')
+    expect(headers.first).to_have_text("predicted_Type")
+    assert headers.all_inner_texts()[:2] == ["predicted_Type", "sure"]
+    grid = page.locator('[data-testid="stDataFrame"]').filter(has=page.locator('[role="columnheader"]'))
+    grid.scroll_into_view_if_needed()  # the grid's first columns are drawn at its left edge, inside the page
+    box = grid.bounding_box()
+    assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= page.viewport_size["width"]
 
     csv = pd.read_csv(_download(page, "Predictions as CSV", tmp_path))
     fits = Table.read(_download(page, "Predictions as FITS binary table", tmp_path), format="fits").to_pandas()

@@ -57,7 +57,9 @@ def test_the_kept_forest_scores_the_runs_own_test_rows_as_the_run_did_and_keeps_
     assert result.evaluation.accuracy >= 0.95
     table = predicted.table
     assert list(table["ID"]) == list(rows.frame["ID"])  # the catalogue's identifiers, in the input's order
-    assert list(table.columns[:len(raw.frame.columns)]) == list(raw.frame.columns)
+    # The answer first (the class, how sure, each class's probability), then the rows' own columns.
+    assert list(table.columns[:2]) == [predicted.prediction_column, predicted.sure_column]
+    assert list(table.columns[-len(raw.frame.columns):]) == list(raw.frame.columns)
     probabilities = table[predicted.probability_columns].to_numpy()
     assert np.allclose(probabilities.sum(axis=1), 1.0)
     assert set(table[predicted.prediction_column]) <= set(predicted.class_names)

@@ -5,25 +5,29 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
+from datetime import datetime, timezone
 
 import numpy as np
 import pandas as pd
 import streamlit as st
 
 from mllab import charts
+from mllab.charts.prediction import wrap_title
 from mllab.datasets import BUILTIN_DATASETS, Dataset, load_builtin, markdown_escape
 from mllab.errors import DataError
 from mllab.io import server_folder
 from mllab.io.limits import DEFAULT_IMAGE_SIZE
 from mllab.io.single_objects import read_single_object
 from mllab.io.upload import read_upload
-from mllab.io.table_writers import TABLE_FORMATS, table_bytes
+from mllab.io.table_writers import TABLE_FORMATS, Provenance, table_bytes
 from mllab.prepare import CleaningChoices, not_known_mask
 from mllab.training import Run
 from mllab.training.prediction import PredictionResult, model_info
 from ui.state import session, widget_keys
 
 PREVIEW_ROWS = 500
+SURE_LABEL = "sure"  # the table's heading for the probability of the predicted class
+ORDERS = {"file": "As the rows came", "least": "Least sure first", "most": "Surest first"}
 
 
 def kept_model(run: Run) -> bytes | None:
@@ -163,9 +167,9 @@ def _evaluation(result: PredictionResult) -> None:
     cols[1].metric("Macro F1", f"{evaluation.macro['f1']:.3f}")
     cols[2].metric("ROC AUC", "—" if evaluation.roc_auc is None else f"{evaluation.roc_auc:.3f}")
     confusion, roc = st.columns(2)
-    confusion.plotly_chart(charts.confusion_matrix_figure(evaluation, normalised=False), key="predict-confusion",
-                           width="stretch")
-    roc.plotly_chart(charts.roc_figure(evaluation), key="predict-roc", width="stretch")
+    confusion.plotly_chart(wrap_title(charts.confusion_matrix_figure(evaluation, normalised=False)),
+                           key="predict-confusion", width="stretch")
+    roc.plotly_chart(wrap_title(charts.roc_figure(evaluation)), key="predict-roc", width="stretch")
 
 
 def result_panel(record: dict) -> None:
@@ -181,8 +185,9 @@ def result_panel(record: dict) -> None:
         _single_row(result)
     elif result.task == "classification":
         counts, sure = st.columns(2)
-        counts.plotly_chart(charts.predicted_counts_figure(result.counts), key="predict-counts", width="stretch")
-        sure.plotly_chart(charts.top_probability_figure(result.top_probability(), len(result.class_names)),
+        counts.plotly_chart(wrap_title(charts.predicted_counts_figure(result.counts)), key="predict-counts",
+                            width="stretch")
+        sure.plotly_chart(wrap_title(charts.top_probability_figure(result.top_probability(), len(result.class_names))),
                           key="predict-top-probability", width="stretch")
     else:
         values = result.table[result.prediction_column]
@@ -190,20 +195,89 @@ def result_panel(record: dict) -> None:
         cols[0].metric(f"Mean predicted {result.target}", f"{values.mean():.4g}")
         cols[1].metric("Lowest", f"{values.min():.4g}")
         cols[2].metric("Highest", f"{values.max():.4g}")
+    rows_table(result)
+    downloads(result, record["run"], record.get("provenance"))
     if result.evaluation is not None:
         _evaluation(result)
+
+
+def answer_first(result: PredictionResult) -> tuple[pd.DataFrame, str | None]:
+    """The result's table with the prediction, how sure it is and the probabilities as its first columns, and
+    the name of the "how sure" column (None for a regression). A prediction kept before the table was laid
+    out so (its columns last, no "how sure" column) is laid out the same way here."""
+    table = result.table
+    if result.task != "classification" or not result.probability_columns:
+        first = [c for c in [result.prediction_column] if c in table.columns]
+        return table[first + [c for c in table.columns if c not in first]], None
+    sure = result.sure_column
+    if sure is None or sure not in table.columns:
+        sure = f"{result.prediction_column}_probability"
+        table = table.assign(**{sure: table[result.probability_columns].to_numpy(dtype=float).max(axis=1)})
+    first = [c for c in (result.prediction_column, result.name_column, sure, *result.probability_columns)
+             if c is not None and c in table.columns]
+    return table[first + [c for c in table.columns if c not in first]], sure
+
+
+def rows_table(result: PredictionResult) -> None:
+    """The rows, the answer in the first columns; ordered by how sure the model is, for checking by hand."""
+    table, sure = answer_first(result)
     st.subheader("The rows with their predictions")
+    if sure is not None:
+        order = st.radio("Order", list(ORDERS), format_func=ORDERS.get, horizontal=True, key="predict-order",
+                         label_visibility="collapsed")
+        if order != "file":  # stable: rows equally sure keep their order
+            table = table.sort_values(sure, ascending=order == "least", kind="stable")
+    shown = table.head(PREVIEW_ROWS)
     if result.n_rows > PREVIEW_ROWS:
-        st.caption(f"The first {PREVIEW_ROWS:,} of {result.n_rows:,} rows; the downloads hold them all.")
-    st.dataframe(result.table.head(PREVIEW_ROWS), hide_index=True, width="stretch")
-    downloads(result, record["run"])
+        st.caption(f"The first {PREVIEW_ROWS:,} of {result.n_rows:,} rows in this order; the downloads hold them "
+                   "all, in the order they came.")
+    config = {c: st.column_config.NumberColumn(format="%.3f") for c in result.probability_columns if c in shown}
+    if sure is not None:
+        config[sure] = st.column_config.ProgressColumn(
+            SURE_LABEL, help="How sure the model is: its probability for the class it predicted", format="percent",
+            min_value=0.0, max_value=1.0)
+    st.dataframe(shown, hide_index=True, width="stretch", column_config=config, key="predict-rows")
 
 
-def downloads(result: PredictionResult, run_name: str) -> None:
+def provenance(run: Run | None, rows_label: str, result: PredictionResult) -> dict | None:
+    """What the FITS and VOTable files say of where the predictions came from (a Provenance's fields)."""
+    if run is None:
+        return None
+    evaluation = run.result.evaluation if run.result is not None else None
+    figures = {}
+    if evaluation is not None:
+        names = ("rmse", "mae", "r2") if evaluation.task == "regression" else ("accuracy", "roc_auc")
+        figures = {k: getattr(evaluation, k) for k in names if getattr(evaluation, k, None) is not None}
+        if evaluation.task != "regression":
+            figures["macro_f1"] = evaluation.macro["f1"]
+    labels = CleaningChoices.from_dict(run.cleaning or {}).class_labels
+    columns = [(result.prediction_column, f"the predicted {result.target}" + (
+        ", as the training data held it" if result.task == "classification" else ""))]
+    if result.name_column:
+        columns.append((result.name_column, "the name given to the predicted class"))
+    if result.sure_column:
+        columns.append((result.sure_column, "how sure the model is: its probability for the predicted class"))
+    if result.probability_columns:
+        columns.append(("P_<class>", "the model's probability for each class"))
+    return dataclasses.asdict(Provenance(
+        run=run.name, model=run.family_label, target=run.target, dataset=run.dataset_name, rows=rows_label,
+        created=datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        n_test=int(getattr(run.result, "n_test", 0) or 0), test_figures=figures, class_labels=labels,
+        columns=tuple(columns)))
+
+
+def downloads(result: PredictionResult, run_name: str, provenance: dict | None = None) -> None:
     stem = "".join(ch if ch.isalnum() else "-" for ch in f"predictions-{run_name}").strip("-").lower()
+    table, _ = answer_first(result)
+    written_by = None
+    if provenance:  # kept as plain JSON in the workspace: lists back to tuples, fields no longer known dropped
+        known = {f.name for f in dataclasses.fields(Provenance)}
+        written_by = Provenance(**{**{k: v for k, v in provenance.items() if k in known},
+                                   "class_labels": tuple(map(tuple, provenance.get("class_labels", ()))),
+                                   "columns": tuple(map(tuple, provenance.get("columns", ())))})
     cols = st.columns(len(TABLE_FORMATS))
     for column, (fmt, (label, extension, mime)) in zip(cols, TABLE_FORMATS.items()):
         # Written only when clicked: a 400,000-row FITS file takes seconds to build.
-        column.download_button(f"Predictions as {label}", lambda fmt=fmt: table_bytes(result.table, fmt),
+        column.download_button(f"Predictions as {label}", lambda fmt=fmt: table_bytes(table, fmt, written_by),
                                file_name=f"{stem}.{extension}", mime=mime, key=f"predict-download-{fmt}",
                                width="stretch", on_click="ignore")

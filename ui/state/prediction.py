@@ -38,7 +38,8 @@ def job_gone() -> None:
 
 
 def finished(record: dict) -> None:
-    """The ended job's result ({"result", "run", "rows"}): the session's and the workspace's last prediction."""
+    """The ended job's result ({"result", "run", "rows", "provenance"}: the last a Provenance's fields, what
+    the FITS and VOTable files say of it): the session's and the workspace's last prediction."""
     st.session_state.pop(keys.PREDICT_JOB, None)
     st.session_state[keys.PREDICT_RESULT] = record
     remember(record)
@@ -55,7 +56,7 @@ def remember(record: dict) -> None:
         sha = the_store.put_file(workspace_id, "predictions.parquet", table_bytes(result.table, "parquet"),
                                  "prediction")
         the_store.put_value(workspace_id, STORE_KEY, {
-            "sha256": sha, "run": record["run"], "rows": record["rows"],
+            "sha256": sha, "run": record["run"], "rows": record["rows"], "provenance": record.get("provenance"),
             "result": encode(dataclasses.replace(result, table=pd.DataFrame()))})
 
     workspace.write_to_store(lambda _store, _workspace: write())
@@ -73,8 +74,9 @@ def restored() -> dict | None:
             if stored:
                 result = decode(stored["result"])
                 table = pd.read_parquet(io.BytesIO(the_store.read_file(workspace_id, stored["sha256"])))
+                # A prediction kept before files carried provenance has none: its files are written without.
                 record = {"result": dataclasses.replace(result, table=table), "run": stored["run"],
-                          "rows": stored["rows"]}
+                          "rows": stored["rows"], "provenance": stored.get("provenance")}
         except (CodecError, StoreError, KeyError, TypeError, ValueError, OSError) as err:
             st.warning(f"This workspace's last prediction could not be read back ({err}).")
     st.session_state[keys.PREDICT_RESULT] = record
