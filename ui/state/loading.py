@@ -20,6 +20,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from mllab.datasets import Dataset
+from mllab.datasets.targets import rank_targets
 from mllab.prepare import (CleaningChoices, CleaningResult, apply_cleaning, explore, find_missing_markers,
                            structural_columns)
 from ui.prebuilt import prebuilt, prebuilt_dict
@@ -79,6 +80,12 @@ def clean(dataset: Dataset, digest: str, choices: CleaningChoices) -> CleaningRe
         result = apply_cleaning(dataset, choices)
         session.set_cleaned(key, result)
     return result
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def target_ranking(digest: str, _frame) -> list:
+    """The columns that may be the label, most likely first (mllab.datasets.targets.rank_targets), once per data."""
+    return rank_targets(_frame)
 
 
 # ---- cached exploration: keyed by text, the frame passed unhashed ------------------------------
