@@ -5,7 +5,7 @@ import streamlit as st
 
 from mllab import charts
 from mllab.datasets import BUILTIN_DATASETS, check_target, class_balance, load_builtin, markdown_escape
-from mllab.datasets.targets import not_known_value, target_reason
+from mllab.datasets.targets import target_reason
 from mllab.errors import DataError
 from mllab.io import MAX_UPLOAD_BYTES, describe_formats, pick_uploads, read_uploads, server_folder
 from mllab.prepare import default_choices, find_identifier_columns, optional_columns, structural_columns
@@ -111,7 +111,7 @@ reason = target_reason(loading.target_ranking(digest, raw.frame), target,
 if reason:
     st.caption(markdown_escape(reason))
 task, redshift = task_choice(raw, target)
-not_known = not_known_value(raw.frame[target]) if task == "classification" else None
+not_known = loading.not_known(digest, raw.frame, target) if task == "classification" else None
 
 # Cleaning choices: made once per loaded dataset, then changed only by the user.
 choices = session.cleaning_choices()

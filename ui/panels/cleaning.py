@@ -18,8 +18,10 @@ from mllab.prepare import (FUNCTIONS, CleaningChoices, DerivedColumn, MissingMar
                            count_value, format_value, group_markers, marker_sentence, optional_columns,
                            parse_marker_value, structural_columns, target_names)
 from ui.state import session, widget_keys
+from ui.state.transactions import TARGET_LEFT_OUT_WIDGET, TARGET_UNKNOWN_WIDGET
 
 MESSAGE_KEY = "cleaning-message"     # (level, text) left by a callback for the page to show
+UNKNOWN_KEY = TARGET_UNKNOWN_WIDGET  # the target's "not known yet" values (reset when new data is loaded)
 
 
 MARKER_PREFIX = "clean-marker-box-"
@@ -222,7 +224,8 @@ def _mark_not_known(name: str) -> None:
     choices = session.cleaning_choices()
     if choices is None:
         return
-    unknown = tuple(dict.fromkeys(tuple(widget_keys.get(UNKNOWN_KEY) or choices.unknown) + (name,)))
+    ticked = widget_keys.get(UNKNOWN_KEY)
+    unknown = tuple(dict.fromkeys(tuple(choices.unknown if ticked is None else ticked) + (name,)))
     session.set_cleaning_choices(choices.replace(unknown=unknown))
     widget_keys.set(UNKNOWN_KEY, list(unknown))
 
@@ -240,11 +243,8 @@ def _not_known_offer(target: str, not_known: tuple[str, int] | None, unknown: tu
     else:
         st.button(f"Treat {name} as 'not known yet' ({rows:,} rows)", key="target-not-known-offer",
                   icon=":material/help:", on_click=_mark_not_known, args=(name,),
-                  help=f"{target} = {name} looks like a label nobody has decided yet: train on the other rows, "
-                       "then classify these on the Predict page.")
-
-
-UNKNOWN_KEY = "target-unknown"
+                  help=f"{shown_target} = {shown_name} looks like a label nobody has decided yet: train on the "
+                       "other rows, then classify these on the Predict page.")
 
 
 def target_values_section(raw: Dataset, target: str, task: str, choices: CleaningChoices,
@@ -270,7 +270,8 @@ def target_values_section(raw: Dataset, target: str, task: str, choices: Cleanin
              "None: every row's class is known",
              "Rows with these values (a -1, 'unknown', '?') are not trained on or scored. Train on the others, then "
              "classify these on the Predict page."),
-            (right, "target-left-out", "Classes to leave out", choices.left_out, "None: the model learns every class",
+            (right, TARGET_LEFT_OUT_WIDGET, "Classes to leave out", choices.left_out,
+             "None: the model learns every class",
              "Rows of these classes are not trained on (a class too rare to learn, or one to study apart). The "
              "Predict page can still classify them.")):
         _keep_selection(key, wanted, names)
