@@ -5,6 +5,7 @@ import streamlit as st
 
 from mllab import charts
 from mllab.datasets import BUILTIN_DATASETS, check_target, class_balance, load_builtin, markdown_escape
+from mllab.datasets.targets import target_reason
 from mllab.errors import DataError
 from mllab.io import MAX_UPLOAD_BYTES, describe_formats, pick_uploads, read_uploads, server_folder
 from mllab.prepare import default_choices, find_identifier_columns, optional_columns, structural_columns
@@ -87,6 +88,9 @@ if raw is None:
     st.stop()
 
 st.header(markdown_escape(raw.name), anchor=False)
+restored = transactions.restored_file_choices(digest)
+if restored:
+    st.info(markdown_escape(restored), icon=":material/history:")
 if raw.description:
     st.markdown(raw.description)
 if raw.citation or raw.licence:
@@ -103,20 +107,27 @@ target = st.selectbox("Target column (what the model learns to predict)", column
                       index=columns.index(target_default) if target_default in columns else len(columns) - 1,
                       key=f"target-{raw.name}", format_func=str)
 session.set_target(target)
+reason = target_reason(loading.target_ranking(digest, raw.frame), target,
+                       raw.target if raw.source == "built-in" else None)
+if reason:
+    st.caption(markdown_escape(reason))
 task, redshift = task_choice(raw, target)
+not_known = loading.not_known(digest, raw.frame, target) if task == "classification" else None
 
 # Cleaning choices: made once per loaded dataset, then changed only by the user.
 choices = session.cleaning_choices()
 markers = loading.detected_markers(raw, digest)
 if choices is None:
     choices = default_choices(raw, target, markers)
+    if not_known is not None:  # ticked like a detected 'missing' marker; the page says so and offers to undo it
+        choices = choices.replace(unknown=(not_known[0],))
     session.set_suggested_identifiers(digest, [c for c in choices.excluded if c not in raw.id_columns])
     session.set_cleaning_choices(choices)
 suggested = session.suggested_identifiers(digest)
 if suggested is None:
     suggested = find_identifier_columns(raw.frame, optional_columns(raw, target), target)
 
-unknown, left_out = target_values_section(raw, target, task, choices)
+unknown, left_out = target_values_section(raw, target, task, choices, not_known)
 choices = class_names_section(raw, target, task, choices.replace(unknown=unknown))
 
 kind = raw.kind
@@ -129,6 +140,7 @@ if raw.kind != "image":
 
 choices = cleaning_panel(raw, target, choices, markers, suggested, kind).replace(unknown=unknown, left_out=left_out)
 session.set_cleaning_choices(choices)
+transactions.remember_file_choices()
 result = loading.clean(raw, digest, choices)
 dataset = result.dataset
 frame = dataset.frame

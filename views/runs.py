@@ -190,10 +190,15 @@ with st.expander("Name, note and tags", expanded=False):
 widget_keys.show_flash(ERROR_KEY)
 
 buttons = st.columns([3, 1])
-if buttons[0].button("Load these settings into the Train page", key="reopen-settings",
-                     help="Sets the model, hyperparameters and preprocessing as they were for this run."):
-    transactions.load_run_settings(run)
-    navigation.switch_page(TRAIN)
+if buttons[0].button("Reopen this run on the Train page", key="reopen-settings", icon=":material/history:",
+                     help="Brings back the run's data, cleaning, target and task, and puts its model, "
+                          "hyperparameters, preprocessing and validation on the Train page."):
+    try:
+        transactions.load_run_settings(run)
+    except UserError as err:
+        st.error(f"This run cannot be reopened. {markdown_escape(str(err))}")
+    else:
+        navigation.switch_page(TRAIN)
 shown_name = markdown_escape(run.name)
 if widget_keys.get(CONFIRM_KEY) not in (None, run.number):  # asked about another run, then moved on
     widget_keys.forget(CONFIRM_KEY)

@@ -4,6 +4,7 @@ a target suggests (classification or regression), and the checks a target must p
 
 from __future__ import annotations
 
+import dataclasses
 import re
 
 import numpy as np
@@ -159,20 +160,128 @@ def _check_regression_target(values: pd.Series, target: str) -> None:
                         "regression to predict. Pick another target column.")
 
 
-def suggest_target(frame: pd.DataFrame) -> str | None:
-    """The last column with 2 to 20 distinct values (the label is usually last), or None.
+# Words a label column is usually named with, compared with the name's words in lower case ("SpecType" and
+# "class_label" are named like a class, "classifier_score" is not).
+_TARGET_WORDS = {"class", "classes", "label", "labels", "type", "target", "clump", "category", "categories",
+                 "outcome", "diagnosis", "species", "kind", "cls", "state", "y"}
+# Values catalogues use for a label nobody has decided yet (class names, as `class_name` writes them).
+_NOT_KNOWN_TEXT = {"?", "??", "unknown", "unk", "n/a", "na", "none", "null", "-", "--", "tbd", "undefined"}
+_NOT_KNOWN_NUMBERS = (-1.0, -9.0, -99.0, -999.0, -9999.0, 99.0, 999.0, 9999.0)
+# A label with more classes than this is rarely one (twenty classes already need many rows each).
+MAX_SUGGESTED_CLASSES = 20
 
-    Columns of decimal numbers are passed over: a measurement that happens to take few values
-    (a sentinel like -99.99 and a handful of readings) is almost never the label.
+
+@dataclasses.dataclass(frozen=True)
+class TargetCandidate:
+    """A column that may be the label, with why: what the Data page says when it picks one."""
+
+    column: str
+    score: float
+    named_like_a_class: bool
+    values: int                       # distinct values, the "not known" one included
+    not_known: str | None = None      # the value that looks like "not known yet", as a class name
+    not_known_rows: int = 0
+    last: bool = False                # the table's last column, where labels usually sit
+
+    def sentence(self) -> str:
+        """'clump: named like a class, 3 values, -1 on 753 rows looks like not known yet'."""
+        parts = []
+        if self.named_like_a_class:
+            parts.append("named like a class")
+        parts.append(f"{self.values} values")
+        if self.not_known is not None:
+            parts.append(f"{self.not_known} on {self.not_known_rows:,} rows looks like not known yet")
+        if self.last and not self.named_like_a_class:
+            parts.append("the last column")
+        return f"{self.column}: " + ", ".join(parts)
+
+
+def _name_words(name) -> set[str]:
+    spaced = re.sub(r"([a-z0-9])([A-Z])", r"\1 \2", str(name))  # SpecType -> Spec Type
+    return {w for w in re.split(r"[^a-z0-9]+", spaced.lower()) if w}
+
+
+def not_known_value(values: pd.Series) -> tuple[str, int] | None:
+    """The value of a label column that looks like "not known yet" (a -1 beside classes 0, 1, 2; a '?'; a 99
+    above small class numbers), as a class name, with the number of rows holding it; None when none does.
+
+    A number counts only when it sits outside the range of the other values, and at least two other values
+    are left to learn: in a column of -1 and 1 the -1 is a class.
     """
-    for name in reversed(frame.columns):
-        values = frame[name].dropna()
-        if not 2 <= values.nunique() <= 20:
-            continue
-        if pd.api.types.is_float_dtype(values) and not np.all(np.mod(values.to_numpy(dtype=float), 1) == 0):
-            continue
-        return name
+    present = values.dropna()
+    if present.empty:
+        return None
+    if _is_numeric_target(present):
+        numbers = present.to_numpy(dtype=float)
+        for marker in _NOT_KNOWN_NUMBERS:
+            hits = numbers == marker
+            if not hits.any():
+                continue
+            others = numbers[~hits]
+            if len(np.unique(others)) < 2:
+                continue
+            outside = others.min() >= 0 if marker < 0 else others.max() < marker / 2
+            if outside:
+                return class_name(marker), int(hits.sum())
+        return None
+    if pd.api.types.is_bool_dtype(present):
+        return None
+    text = present.astype(str).str.strip()
+    lowered = text.str.lower()
+    for value in dict.fromkeys(text[lowered.isin(_NOT_KNOWN_TEXT) | text.isin(["-1", "99", "-99"])]):
+        hits = text == value
+        if text[~hits].nunique() >= 2:
+            return str(value), int(hits.sum())
     return None
+
+
+def _candidate(frame: pd.DataFrame, name, last: bool) -> TargetCandidate | None:
+    values = frame[name].dropna()
+    # nunique on a bounded prefix first: a float measurement with thousands of values is ruled out cheaply.
+    if values.head(5000).nunique() > MAX_SUGGESTED_CLASSES + 1:
+        return None
+    distinct = values.nunique()
+    if not 2 <= distinct <= MAX_SUGGESTED_CLASSES + 1:
+        return None
+    if pd.api.types.is_float_dtype(values) and not np.all(np.mod(values.to_numpy(dtype=float), 1) == 0):
+        return None  # decimal readings that take few values (a sentinel and a handful of levels) are no label
+    unknown = not_known_value(values)
+    classes = distinct - (1 if unknown else 0)
+    if not 2 <= classes <= MAX_SUGGESTED_CLASSES:
+        return None
+    named = bool(_name_words(name) & _TARGET_WORDS)
+    # The name says most; a "not known" value says a label nobody has decided yet; few values say a category;
+    # the last column is where tables usually keep the label (and decides between otherwise equal columns).
+    score = 2.0 + 3.0 * named + 1.5 * (unknown is not None) + 1.0 * last
+    return TargetCandidate(str(name), score, named, int(distinct), unknown[0] if unknown else None,
+                           unknown[1] if unknown else 0, last)
+
+
+def rank_targets(frame: pd.DataFrame) -> list[TargetCandidate]:
+    """The columns that may be the label, most likely first (ties keep the later column first)."""
+    columns = list(frame.columns)
+    found = [c for c in (_candidate(frame, name, i == len(columns) - 1) for i, name in enumerate(columns))
+             if c is not None]
+    order = {c.column: i for i, c in enumerate(found)}
+    return sorted(found, key=lambda c: (-c.score, -order[c.column]))
+
+
+def target_reason(ranking: list[TargetCandidate], target: str, published: str | None = None) -> str | None:
+    """The Data page's sentence on why a target is offered: the dataset's own, or the ranking's first."""
+    if published is not None and target == published:
+        return f"{target} is the target this dataset was published with."
+    if not ranking:
+        return None
+    top = ranking[0]
+    if top.column == target:
+        return f"Suggested target — {top.sentence()}."
+    return f"The suggested target was {top.sentence()}."
+
+
+def suggest_target(frame: pd.DataFrame) -> str | None:
+    """The most likely label column (`rank_targets`), or None when no column looks like one."""
+    ranked = rank_targets(frame)
+    return ranked[0].column if ranked else None
 
 
 def sample_images(dataset: Dataset, target: str, per_class: int = 2, limit: int = 24,

@@ -18,8 +18,10 @@ from mllab.prepare import (FUNCTIONS, CleaningChoices, DerivedColumn, MissingMar
                            count_value, format_value, group_markers, marker_sentence, optional_columns,
                            parse_marker_value, structural_columns, target_names)
 from ui.state import session, widget_keys
+from ui.state.transactions import TARGET_LEFT_OUT_WIDGET, TARGET_UNKNOWN_WIDGET
 
 MESSAGE_KEY = "cleaning-message"     # (level, text) left by a callback for the page to show
+UNKNOWN_KEY = TARGET_UNKNOWN_WIDGET  # the target's "not known yet" values (reset when new data is loaded)
 
 
 MARKER_PREFIX = "clean-marker-box-"
@@ -218,11 +220,41 @@ def _keep_selection(key: str, stored, options: list) -> None:
 MAX_TARGET_VALUES_LISTED = 100  # beyond this many distinct values the target is not a set of classes
 
 
-def target_values_section(raw: Dataset, target: str, task: str, choices: CleaningChoices) -> tuple[tuple, tuple]:
+def _mark_not_known(name: str) -> None:
+    choices = session.cleaning_choices()
+    if choices is None:
+        return
+    ticked = widget_keys.get(UNKNOWN_KEY)
+    unknown = tuple(dict.fromkeys(tuple(choices.unknown if ticked is None else ticked) + (name,)))
+    session.set_cleaning_choices(choices.replace(unknown=unknown))
+    widget_keys.set(UNKNOWN_KEY, list(unknown))
+
+
+def _not_known_offer(target: str, not_known: tuple[str, int] | None, unknown: tuple) -> None:
+    """Say that the value which looks like "not known yet" is taken as such, or offer it in one click."""
+    if not_known is None:
+        return
+    name, rows = not_known
+    shown_target, shown_name = markdown_escape(str(target)), markdown_escape(name)
+    if name in unknown:
+        st.caption(f"{rows:,} rows have {shown_target} = {shown_name}, which looks like 'not known yet': they are "
+                   "not trained on, and the Predict page can classify them. Take it out of the list to learn "
+                   f"{shown_name} as a class.")
+    else:
+        st.button(f"Treat {name} as 'not known yet' ({rows:,} rows)", key="target-not-known-offer",
+                  icon=":material/help:", on_click=_mark_not_known, args=(name,),
+                  help=f"{shown_target} = {shown_name} looks like a label nobody has decided yet: train on the "
+                       "other rows, then classify these on the Predict page.")
+
+
+def target_values_section(raw: Dataset, target: str, task: str, choices: CleaningChoices,
+                          not_known: tuple[str, int] | None = None) -> tuple[tuple, tuple]:
     """Target values that mean "not known yet", and classes left out: (unknown, left_out) as class names.
 
     Their rows are not trained on, and the Predict page offers them for classification: the
-    astronomer's loop of training on the labelled stars to classify the others.
+    astronomer's loop of training on the labelled stars to classify the others. `not_known` is the
+    value that looks like "not known yet" (mllab.datasets.targets.not_known_value) with its row count:
+    it is offered in one click.
     """
     if task != "classification" or target not in raw.frame.columns:
         return (), ()
@@ -234,17 +266,19 @@ def target_values_section(raw: Dataset, target: str, task: str, choices: Cleanin
     left, right = st.columns(2)
     picked = []
     for column, key, label, wanted, placeholder, help_text in (
-            (left, "target-unknown", f"Values of {target} that mean 'not known yet'", choices.unknown,
+            (left, UNKNOWN_KEY, f"Values of {target} that mean 'not known yet'", choices.unknown,
              "None: every row's class is known",
              "Rows with these values (a -1, 'unknown', '?') are not trained on or scored. Train on the others, then "
              "classify these on the Predict page."),
-            (right, "target-left-out", "Classes to leave out", choices.left_out, "None: the model learns every class",
+            (right, TARGET_LEFT_OUT_WIDGET, "Classes to leave out", choices.left_out,
+             "None: the model learns every class",
              "Rows of these classes are not trained on (a class too rare to learn, or one to study apart). The "
              "Predict page can still classify them.")):
         _keep_selection(key, wanted, names)
         picked.append(tuple(column.multiselect(label, names, key=key, placeholder=placeholder, help=help_text,
                                                format_func=str)))
     unknown, left_out = picked
+    _not_known_offer(target, not_known if not_known and not_known[0] in names else None, unknown)
     if set(unknown) & set(left_out):
         st.caption("A value chosen in both lists is treated as 'not known yet'.")
         left_out = tuple(n for n in left_out if n not in unknown)

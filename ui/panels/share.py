@@ -26,6 +26,10 @@ def applied_note() -> None:
     applied = transactions.shared_settings_applied()
     dataset = session.current_dataset()
     if applied and dataset is not None and applied[1] == dataset.name:
+        if applied[2:] == ("run",):
+            st.info(f"Reopened **{markdown_escape(applied[0])}**: its data, cleaning, target and settings. Press "
+                    "Train to train it again.", icon=":material/history:")
+            return
         st.info(f"Set up from a shared link: **{markdown_escape(applied[0])}**. Press Train to train it in your "
                 "own workspace.", icon=":material/link:")
 

@@ -39,7 +39,8 @@ SETTINGS = "settings"  # {widget key: value}: every setting the user chose, what
 
 # -- what a step, a link or a room set up (ui.state.transactions, ui.state.room) --
 STEP_APPLIED = "preset-applied"  # (workflow key, step key, dataset name) of the last workflow step applied
-SHARE_APPLIED = "shared-applied"  # (title, dataset name) of the shared settings the Train page was set up with
+SHARE_APPLIED = "shared-applied"  # (title, dataset name, "link" or "run") the Train page was set up with
+FILE_CHOICES_RESTORED = "file-choices-restored"  # (data digest, sentence): a file's earlier choices came back
 LINK_ERROR = "link-error"  # the sentence for a link that opened nothing, for the page it landed on
 LINK_FOLLOWED = "link-followed"  # the settings link this session applied already (a rerun must not again)
 SEARCH_PREPROCESSING = "search-preprocessing"  # (runs when set, preprocessing) a workflow step gave the Search page

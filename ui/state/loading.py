@@ -20,6 +20,7 @@ from collections.abc import Callable
 import streamlit as st
 
 from mllab.datasets import Dataset
+from mllab.datasets.targets import not_known_value, rank_targets
 from mllab.prepare import (CleaningChoices, CleaningResult, apply_cleaning, explore, find_missing_markers,
                            structural_columns)
 from ui.prebuilt import prebuilt, prebuilt_dict
@@ -79,6 +80,19 @@ def clean(dataset: Dataset, digest: str, choices: CleaningChoices) -> CleaningRe
         result = apply_cleaning(dataset, choices)
         session.set_cleaned(key, result)
     return result
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES, show_spinner=False)
+def target_ranking(digest: str, _frame) -> list:
+    """The columns that may be the label, most likely first (mllab.datasets.targets.rank_targets), once per data."""
+    return rank_targets(_frame)
+
+
+@st.cache_data(max_entries=CACHE_ENTRIES * 4, show_spinner=False)
+def not_known(digest: str, _frame, target: str) -> tuple[str, int] | None:
+    """The target's value that looks like "not known yet", with its row count (mllab.datasets.targets), once per
+    data and target: a 400,000-row catalogue's labels are scanned once, not on every rerun."""
+    return not_known_value(_frame[target])
 
 
 # ---- cached exploration: keyed by text, the frame passed unhashed ------------------------------

@@ -20,6 +20,7 @@ from mllab.models import FAMILIES
 from mllab.params import defaults
 from mllab.prepare import PREPROCESSING_SCHEMA, CleaningChoices, apply_cleaning
 from mllab.presets import Step, Workflow, clean_with_defaults, full_settings, load_workflow_data
+from mllab.store import StoreError
 from mllab.store.shares import LinkError
 from mllab.training import VALIDATION_SCHEMA, Run, ValidationConfig
 from ui.state import keys, session, settings, workspace
@@ -30,6 +31,9 @@ from ui.state.sources import source_digest
 # or the next visit there would load the previous choice again.
 SOURCE_WIDGET, BUILTIN_WIDGET, SERVER_WIDGET = "data-source", "builtin-choice", "server-file"
 BUILTIN_SOURCE, UPLOAD_SOURCE, SERVER_SOURCE = "Built-in dataset", "Upload a file", "File on the server"
+TARGET_UNKNOWN_WIDGET, TARGET_LEFT_OUT_WIDGET = "target-unknown", "target-left-out"
+# The workspace value that remembers the choices made for one file, by its content (`source_digest`).
+FILE_CHOICES_PREFIX = "file-choices:"
 
 
 def read_source(source: dict) -> Dataset:
@@ -62,6 +66,10 @@ def make_data_current(raw: Dataset, source: dict, target: str | None, choices: C
     and point the Data page's source widgets at it (unless the Data page itself, which drew them, loads it)."""
     digest = source_digest(source)
     session.load_dataset(raw, digest, target, source)
+    # The target's widgets start again from the stored choices: another file's "not known" values, or the
+    # same file's earlier pick, must not stay on them.
+    for key in (TARGET_UNKNOWN_WIDGET, TARGET_LEFT_OUT_WIDGET, f"target-{raw.name}"):
+        st.session_state.pop(key, None)
     kind = source.get("kind")
     if point_widgets:
         st.session_state[SOURCE_WIDGET] = {"builtin": BUILTIN_SOURCE, "upload": UPLOAD_SOURCE,
@@ -103,12 +111,78 @@ def load_once(source: dict, read: Callable[[], Dataset], previous: Dataset | Non
             st.session_state[keys.LOAD_FAILED] = (token, message)
         else:
             st.session_state.pop(keys.LOAD_FAILED, None)
-            make_data_current(dataset, source, dataset.target or suggest_target(dataset.frame), point_widgets=False)
+            if not _restore_file_choices(dataset, source):
+                make_data_current(dataset, source, dataset.target or suggest_target(dataset.frame),
+                                  point_widgets=False)
             return True
     st.error(message)
     if previous is not None:
         st.info(f"Still using the previous dataset: {markdown_escape(previous.name)}.")
     return False
+
+
+# -- the choices made for a file, remembered by its content ---------------------------------------------------
+
+def remember_file_choices() -> None:
+    """Keep the loaded file's target, task and cleaning under its content digest, so that uploading the same
+    file again (or reading the same server file) in this workspace brings them back. Built-in data starts
+    from its published target instead."""
+    raw, target, choices = session.raw_dataset(), session.current_target(), session.cleaning_choices()
+    if raw is None or target is None or choices is None or session.data_source().get("kind") == "builtin":
+        return
+    task, redshift = session.current_task(raw, target)
+    workspace.remember(FILE_CHOICES_PREFIX + session.raw_digest(),
+                       {"target": target, "task": task, "redshift": bool(redshift), "cleaning": choices.as_dict()})
+
+
+def _remembered_file_choices(digest: str) -> dict | None:
+    the_store, workspace_id = workspace.store(), workspace.workspace_id()
+    key = FILE_CHOICES_PREFIX + digest
+    if the_store is not None and workspace_id is not None:
+        try:  # read from the store, not this session's cache: another tab of the workspace may have chosen
+            return the_store.values(workspace_id).get(key)
+        except StoreError:
+            pass
+    return (st.session_state.get(keys.SAVED) or {}).get(key)
+
+
+def _restore_file_choices(raw: Dataset, source: dict) -> bool:
+    """Make `raw` current with the choices remembered for it; False when there are none (or they no longer fit)."""
+    if source.get("kind") == "builtin":
+        return False
+    remembered = _remembered_file_choices(source_digest(source))
+    if not remembered or remembered.get("target") not in raw.frame.columns:
+        return False
+    try:
+        choices = CleaningChoices.from_dict(remembered.get("cleaning") or {})
+    except (KeyError, TypeError, ValueError):
+        return False
+    target = remembered["target"]
+    make_data_current(raw, source, target, choices.replace(target=target), point_widgets=False)
+    choose_task(raw.name, target, remembered.get("task") or "classification", bool(remembered.get("redshift")))
+    st.session_state[keys.FILE_CHOICES_RESTORED] = (source_digest(source), _restored_sentence(target, choices))
+    return True
+
+
+def _restored_sentence(target: str, choices: CleaningChoices) -> str:
+    parts = [f"target {target}"]
+    if choices.unknown:
+        parts.append(f"{', '.join(choices.unknown)} as not known yet")
+    if choices.left_out:
+        parts.append(f"classes left out: {', '.join(choices.left_out)}")
+    if choices.missing:
+        parts.append(f"{len(choices.missing)} 'missing' marker{'s' if len(choices.missing) > 1 else ''}")
+    if choices.excluded:
+        parts.append(f"{len(choices.excluded)} column{'s' if len(choices.excluded) > 1 else ''} not used as features")
+    if choices.derived:
+        parts.append(f"{len(choices.derived)} new column{'s' if len(choices.derived) > 1 else ''}")
+    return "This workspace has seen this file before: its choices are back (" + "; ".join(parts) + ")."
+
+
+def restored_file_choices(digest: str | None) -> str | None:
+    """The sentence saying a file's earlier choices were brought back, while that file is the loaded one."""
+    restored = st.session_state.get(keys.FILE_CHOICES_RESTORED)
+    return restored[1] if restored and restored[0] == digest else None
 
 
 def request_server_file(name: str) -> None:
@@ -156,14 +230,16 @@ def settings_of_step(workflow: Workflow, step: Step) -> dict:
             "family": step.family, **full}
 
 
-def apply_settings(linked: dict) -> None:
-    """Make a link's data, cleaning and task current and put its model and settings on the Train page.
-    UserError (a sentence) when they cannot be used here; the session's data is then left as it was."""
+def apply_settings(linked: dict, origin: str = "link") -> None:
+    """Make a link's (or a run's: `origin` "run") data, cleaning and task current and put its model and settings
+    on the Train page. UserError (a sentence) when they cannot be used here; the session's data is then left as
+    it was."""
     family = FAMILIES.get(linked.get("family"))
     if family is None:
         raise LinkError("This link names a model this server does not have.")
     source = dict(linked.get("data") or {})
-    raw = read_source(source)
+    # The data already loaded is not read again (and opens even where the workspace keeps no files).
+    raw = session.raw_dataset() if source and source_digest(source) == session.raw_digest() else read_source(source)
     target = linked.get("target")
     if target not in raw.frame.columns:
         raise LinkError(f"The target {target} this link trains on is not a column of {raw.name}.")
@@ -179,11 +255,11 @@ def apply_settings(linked: dict) -> None:
     settings.put_on_train(family.key, linked.get("params") or {}, linked.get("preprocessing") or {}, validation,
                           keep_model=validation["scheme"] in ("holdout", "supplied"))
     st.session_state.pop(keys.STEP_APPLIED, None)
-    st.session_state[keys.SHARE_APPLIED] = (linked.get("title") or "shared settings", dataset.name)
+    st.session_state[keys.SHARE_APPLIED] = (linked.get("title") or "shared settings", dataset.name, origin)
 
 
-def shared_settings_applied() -> tuple[str, str] | None:
-    """(title, dataset name) of the shared settings the Train page was set up with, if any."""
+def shared_settings_applied() -> tuple[str, str, str] | None:
+    """(title, dataset name, "link" or "run") of the settings the Train page was set up with, if any."""
     return st.session_state.get(keys.SHARE_APPLIED)
 
 
@@ -191,8 +267,22 @@ def forget_shared_settings() -> None:
     st.session_state.pop(keys.SHARE_APPLIED, None)
 
 
+def run_settings(run: Run) -> dict:
+    """A run's data, cleaning, target, task, model and settings, as a settings link holds them."""
+    return {"title": f"{run.name}: {run.family_label} on {run.dataset_name}", "data": dict(run.data_source),
+            "target": run.target, "task": run.task, "redshift": bool(run.redshift),
+            "cleaning": dict(run.cleaning) or None, "family": run.family, "params": dict(run.params),
+            "preprocessing": dict(run.preprocessing), "validation": dict(run.validation or {})}
+
+
 def load_run_settings(run: Run) -> None:
-    """Put a run's task, model, hyperparameters, preprocessing and validation back on the Train page."""
+    """Reopen a run whole: its data (read again from the workspace's kept file, the built-in set or the server's
+    folder), cleaning, target and task made current, its model and settings on the Train page — the path a
+    settings link takes. A run that does not say where its data came from (recorded before runs did) brings back
+    its task and settings only. UserError (a sentence) when its data cannot be opened; nothing changes then."""
+    if run.data_source:
+        apply_settings(run_settings(run), origin="run")
+        return
     session.set_task(run.dataset_name, run.target, run.task, run.redshift)
     settings.put_on_train(run.family, run.params, run.preprocessing, run.validation or ValidationConfig().as_dict())
 
