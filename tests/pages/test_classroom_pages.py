@@ -229,7 +229,7 @@ def test_the_lecturers_address_loses_the_secrets_and_the_join_address_and_push_a
     # The hall reads the address bar: neither the room's secret nor the workspace token is in it.
     assert "room_admin" not in lecturer.query_params and "ws" not in lecturer.query_params
     address = next(m.value for m in lecturer.markdown if m.value.startswith("#### "))
-    assert address.replace("\\", "").endswith(f"/Classroom?join={code}")
+    assert address.endswith(f"/Classroom?join={code}`")
     assert [i.captions for i in lecturer.get("image")] == [["Scan to join"]]  # its QR code (the browser reads it)
     lecturer.switch_page("views/data.py").run()
     assert "ws" not in lecturer.query_params  # nor after moving between pages

@@ -242,7 +242,8 @@ def _join_panel(lectured) -> None:
     words, picture = st.columns([3, 1], vertical_alignment="center", gap="medium")
     with words:
         st.markdown("Students open this address (or scan the square) and join with the code:")
-        st.markdown(f"#### {markdown_escape(address)}", help=None)
+        # Inline code: shown as typed, never a link or markup (the host comes from the browser's request).
+        st.markdown(f"#### `{address.replace('`', '')}`")
         if normalise_code(lectured.code) == lectured.code:  # a word, a hyphen, two digits: drawn by the store
             st.markdown(f"<div style='font-size:4.5rem;font-weight:700;letter-spacing:0.08em;line-height:1.1'>"
                         f"{lectured.code}</div>", unsafe_allow_html=True)
@@ -354,8 +355,8 @@ def _board(secret: str) -> None:
             st.subheader(f"The class ({len(rows)} joined)", anchor=False)
             if rows:
                 with st.container(key="room-class"):
-                    for line in _class_lines(rows):
-                        st.markdown(line)
+                    for line in _class_lines(rows):  # small type: the leaderboard is what the hall reads
+                        st.caption(line)
                 st.caption("Grouped by their latest run on the step pushed last; ·2 is a student's number of runs.")
             else:
                 st.caption("Nobody has joined yet: show the code above.")
