@@ -18,6 +18,7 @@ from ui.panels.validation import live_fold_scores, supplied_parts, validation_se
 from ui.panels.verdict import boundary_settings, live_boundary_panel
 from ui.panels.workflow import applied_step_note
 from ui.state import jobs, session, settings, transactions, widget_keys, workspace
+from ui.widgets.device import device_choice
 from ui.widgets.live import follow
 from ui.widgets.params import render_schema
 from ui.widgets.task import dataset_target_and_task_or_stop, hidden_settings_note
@@ -80,27 +81,7 @@ with controls:
     keep_model = keep_model and not kfold
     boundary = boundary_settings(dataset, target, task, kfold)
 
-    devices = engine.devices()
-    if family.deep:
-        if devices is None:
-            reason = engine.device_error or "Asking the training workers which devices TensorFlow finds…"
-        elif engine.gpu_available():
-            reason = None
-        else:
-            reason = "TensorFlow found no GPU on the training workers (see the README for GPU set-up)."
-        device = st.radio("Device", ["CPU", "GPU"], horizontal=True, key="device",
-                          disabled=reason is not None, help=reason)
-        if reason is not None:
-            device = "CPU"
-            st.caption(f"GPU unavailable: {reason}")
-        mixed_precision = st.checkbox(
-            "Mixed precision (float16 on the GPU)", key="mixed-precision", disabled=device != "GPU",
-            help="Computes in 16-bit floats on the GPU: faster and lighter on modern GPUs, same model. "
-                 "Offered on a GPU only; on a CPU it would be slower.")
-        mixed_precision = mixed_precision and device == "GPU"
-    else:
-        device, mixed_precision = "CPU", False
-        st.caption("Device: CPU (scikit-learn models run on the CPU).")
+    device, mixed_precision = device_choice(engine, family.deep)
 
     train_col, stop_col = st.columns(2)
     train_clicked = train_col.button("Train", type="primary",

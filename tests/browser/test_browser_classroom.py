@@ -4,11 +4,17 @@ page within 5 s without a reload, the lecturer's hidden controls, and a frozen r
 
 from __future__ import annotations
 
+import io
 import re
 import time
-from urllib.parse import parse_qs, urlparse
+from urllib.parse import parse_qs, urljoin, urlparse
 
+import qrcode
+from PIL import Image
 from playwright.sync_api import expect
+
+from mllab.store import Store
+from mllab.store.rooms import join_room
 
 from browser_support import ROOT, choose, go_to, metric_value, open_in_new_context, press, wait_idle, widget
 ARTIFACTS = ROOT / "artifacts"
@@ -75,7 +81,8 @@ def test_push_apply_hidden_controls_and_a_frozen_room(page, browser, server):
     code_box = lecturer.get_by_text(re.compile(r"^[A-Z]+-[2-9]{2}$"))
     expect(code_box).to_be_visible()
     code = code_box.inner_text().strip()
-    secret = parse_qs(urlparse(lecturer.url).query)["room_admin"][0]
+    lecturer.get_by_text("Your lecturer link").click()  # the link to copy, in its fold: the address has none
+    secret = parse_qs(urlparse(_link(lecturer, "room_admin")).query)["room_admin"][0]
 
     student_context, student = open_in_new_context(browser, f"{server}/Classroom")
     student.get_by_role("textbox", name="Room code").fill(code.lower().replace("-", " "))
@@ -135,3 +142,75 @@ def test_push_apply_hidden_controls_and_a_frozen_room(page, browser, server):
     _shot(student, "classroom-student-frozen")
     assert secret not in student.url
     student_context.close()
+
+
+def _qr_matches(png: bytes, text: str) -> bool:
+    """Whether the picture is `text`'s QR code: each module's centre read from the PNG against the symbol
+    qrcode draws for `text` (no QR reader is installed; this reads the picture, not the page's word for it)."""
+    symbol = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=0)
+    symbol.add_data(text)
+    symbol.make(fit=True)
+    modules = symbol.get_matrix()
+    picture = Image.open(io.BytesIO(png)).convert("L")
+    side = picture.size[0] / (len(modules) + 4)  # a border of two modules each side
+    return all((picture.getpixel((int((2 + x + 0.5) * side), int((2 + y + 0.5) * side))) < 128) == dark
+               for y, row in enumerate(modules) for x, dark in enumerate(row))
+
+
+def test_a_lecturers_address_holds_no_secret_the_join_screen_a_qr_code_and_the_class_fits_at_720p(page, server):
+    lecturer = page
+    go_to(lecturer, "Classroom")
+    press(lecturer, "Create a room")
+    wait_idle(lecturer)
+    code = lecturer.get_by_text(re.compile(r"^[A-Z]+-[2-9]{2}$")).inner_text().strip()
+    query = parse_qs(urlparse(lecturer.url).query)
+    assert "room_admin" not in query and "ws" not in query, lecturer.url  # the hall reads this bar
+
+    address = lecturer.locator("h4", has_text="/Classroom?join=")
+    assert address.inner_text().strip() == f"{server}/Classroom?join={code}"
+    picture = lecturer.locator('[data-testid="stImage"] img').first
+    expect(picture).to_be_visible()
+    png = lecturer.request.get(urljoin(lecturer.url, picture.get_attribute("src"))).body()
+    assert _qr_matches(png, f"{server}/Classroom?join={code}")
+
+    # A refresh keeps the lecturer in the room: the browser's cookie, not the address, holds the secrets.
+    lecturer.reload()
+    wait_idle(lecturer)
+    expect(lecturer.get_by_text(code, exact=True)).to_be_visible()
+    expect(lecturer.get_by_role("button", name="Push to the class")).to_be_visible()
+    assert "ws=" not in lecturer.url and "room_admin=" not in lecturer.url
+
+    step_box = widget(lecturer, "stSelectbox", "Step").locator('[role="combobox"]').first
+    step_box.click()
+    lecturer.keyboard.type("Forest on all 30 features")
+    lecturer.keyboard.press("Enter")
+    wait_idle(lecturer)
+    press(lecturer, "Push to the class")  # the board starts: the baseline's row
+    wait_idle(lecturer)
+    # A class of forty (joined through the store, as forty browsers would) and the board, at 720p on a projector.
+    store = Store()
+    for number in range(40):
+        join_room(store, code, store.open_workspace(store.new_workspace()), f"Student {number + 1:02d}")
+    store.close()
+    lecturer.set_viewport_size({"width": 1280, "height": 720})
+    lecturer.goto(f"{lecturer.url.split('?')[0]}?present=1")
+    wait_idle(lecturer)
+    expect(lecturer.get_by_text(code, exact=True)).to_be_in_viewport()
+    expect(lecturer.locator('[data-testid="stImage"] img').first).to_be_in_viewport()
+    _shot_viewport(lecturer, "classroom-join-720-presenter")
+    heading = lecturer.get_by_role("heading", name="The class (40 joined)")
+    expect(heading).to_be_visible(timeout=10_000)
+    heading.evaluate("element => element.scrollIntoView({block: 'start'})")
+    top = heading.bounding_box()["y"]
+    # The board: no run has finished yet (its table is at most ten rows high, the top first: ROW_PX * 11).
+    for part in (lecturer.locator(".st-key-room-class"), lecturer.get_by_role("heading", name="Leaderboard"),
+                 lecturer.get_by_text("No finished run on the pushed step yet.")):
+        box = part.bounding_box()
+        assert box["y"] >= top - 1 and box["y"] + box["height"] <= 720, (box, top)
+    expect(lecturer.get_by_text("Student 40")).to_be_in_viewport()
+    _shot_viewport(lecturer, "classroom-board-720-presenter")
+
+
+def _shot_viewport(page, name: str) -> None:
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"{name}.png"))

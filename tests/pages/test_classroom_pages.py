@@ -94,9 +94,12 @@ def test_a_run_link_shows_one_run_read_only_and_its_settings_can_be_used():
 def _create_room(lecturer: AppTest) -> tuple[str, str]:
     lecturer.switch_page("views/classroom.py").run()
     lecturer.button(key="room-create").click().run()
-    secret = lecturer.query_params["room_admin"]
-    code = next(m.value for m in lecturer.markdown if "font-size:5rem" in m.value).split(">")[1].split("<")[0]
-    return code, secret
+    secret = _link_param(lecturer, "room_admin")  # the lecturer link to copy: the address bar no longer has it
+    return _room_code(lecturer), secret
+
+
+def _room_code(at: AppTest) -> str:
+    return next(m.value for m in at.markdown if "font-size:4.5rem" in m.value).split(">")[1].split("<")[0]
 
 
 def _join(code: str, nickname: str) -> AppTest:
@@ -197,7 +200,7 @@ def test_hostile_room_cases_are_sentences():
         guessed = _open("views/classroom.py", room_admin=guess)
         assert not guessed.exception
         assert any("opens no room" in e.value for e in guessed.error)
-        assert not any("font-size:5rem" in m.value for m in guessed.markdown)  # no room code shown
+        assert not any("font-size:4.5rem" in m.value for m in guessed.markdown)  # no room code shown
     stranger = _open("views/classroom.py")
     for typed in ("NOPE-99", "<img src=x onerror=alert(1)>"):
         stranger.text_input(key="room-code").input(typed)
@@ -217,3 +220,54 @@ def test_hostile_room_cases_are_sentences():
     assert any("No open room has the code" in e.value for e in late.error)
     student.run()
     assert "has closed" in texts(student)
+
+
+def test_the_lecturers_address_loses_the_secrets_and_the_join_address_and_push_are_kept():
+    lecturer = new_app()
+    token = lecturer.query_params["ws"]
+    code, secret = _create_room(lecturer)
+    # The hall reads the address bar: neither the room's secret nor the workspace token is in it.
+    assert "room_admin" not in lecturer.query_params and "ws" not in lecturer.query_params
+    address = next(m.value for m in lecturer.markdown if m.value.startswith("#### "))
+    assert address.endswith(f"/Classroom?join={code}`")
+    assert [i.captions for i in lecturer.get("image")] == [["Scan to join"]]  # its QR code (the browser reads it)
+    lecturer.switch_page("views/data.py").run()
+    assert "ws" not in lecturer.query_params  # nor after moving between pages
+    lecturer.switch_page("views/classroom.py").run()
+    assert _room_code(lecturer) == code
+
+    # The join address fills the code in for a student.
+    student = _open("views/classroom.py", join=code)
+    assert student.text_input(key="room-code").value == code
+
+    lecturer.selectbox(key="room-step").set_value("forest/train").run()
+    lecturer.multiselect(key="room-visible").set_value(["hp:n_estimators"]).run()
+    lecturer.button(key="room-push").click().run()
+    # A refresh: a new session with what the browser's lecture cookie holds (the browser test refreshes for real).
+    again = _open("views/classroom.py", ws=token, room_admin=secret)
+    assert _room_code(again) == code and "room_admin" not in again.query_params and "ws" not in again.query_params
+    assert again.selectbox(key="room-step").value == "forest/train"  # what was pushed last, chosen again
+    assert again.multiselect(key="room-visible").value == ["hp:n_estimators"]
+
+
+def test_a_fix_the_lecturer_hid_has_no_button_and_no_gpu_means_no_device_control():
+    lecturer = new_app()
+    lecturer.selectbox(key="builtin-choice").set_value("breast_cancer").run()
+    lecturer.switch_page("views/train.py").run()
+    lecturer.selectbox(key="family").set_value("logistic_regression").run()
+    lecturer.selectbox(key="pp-scaling").set_value("none").run()
+    code, _ = _create_room(lecturer)
+    student = _join(code, "Ada")
+    _push_and_apply(lecturer, student, "current", ["hp:C"])  # scaling stays the lecturer's (hidden)
+    student.switch_page("views/train.py").run()
+    student.button(key="train-button").click().run()
+    train_until_done(student)
+    assert "Unscaled features" in "\n".join(w.value for w in student.warning)  # the verdict suggests scaling...
+    assert not any(b.label == "Turn on standard scaling" for b in student.button)  # ...but offers no button
+    assert "Your lecturer set this" in texts(student)
+
+    # This machine has no GPU: a network's page offers no device to choose, and says where it trains.
+    lecturer.switch_page("views/train.py").run()
+    lecturer.selectbox(key="family").set_value("mlp").run()
+    assert not any(r.key == "device" for r in lecturer.radio) and "Device: CPU" in texts(lecturer)
+    assert not any(c.key == "mixed-precision" for c in lecturer.checkbox)

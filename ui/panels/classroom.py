@@ -7,7 +7,11 @@ Nicknames and typed codes are user text: shown in tables or escaped markdown, ne
 
 from __future__ import annotations
 
+import io
+from urllib.parse import urlparse
+
 import pandas as pd
+import qrcode
 import streamlit as st
 
 from mllab.datasets import markdown_escape
@@ -24,6 +28,8 @@ from ui.pages import CLASSROOM, TRAIN
 from ui.state import navigation, room, transactions, widget_keys, workspace
 from ui.state.room import ADMIN_PARAM, OTHER_DATA, RoomMode
 
+JOIN_PARAM = "join"  # the join address's room code, filled into the join form
+LOCAL_HOSTS = ("localhost", "0.0.0.0", "::1", "[::1]")
 POLL_S = 1.5  # a student's page asks for a new push this often: one row read by its key
 BOARD_POLL_S = 3.0
 STATUS_WORDS = {None: "Not started", "queued": "Queued", "running": "Training", "completed": "Done",
@@ -126,14 +132,13 @@ def classroom_page() -> None:
         if lectured is None:
             st.error(LECTURER_LINK_NOTHING)
         else:
-            room.set_lecturer_secret(secret)
+            room.set_lecturer_secret(secret)  # read once: the address bar loses it
             _lecturer_view(lectured, secret)
             return
     elif room.lecturer_secret():
         secret = room.lecturer_secret()
         lectured = room_for_lecturer(workspace.store(), secret)
         if lectured is not None:
-            room.set_lecturer_secret(secret)
             _lecturer_view(lectured, secret)
             return
     member = room.my_membership()
@@ -147,6 +152,9 @@ def _join_or_create() -> None:
     join, create = st.columns(2, gap="large")
     with join:
         st.subheader("Join your lecture's room", anchor=False)
+        typed = normalise_code(st.query_params.get(JOIN_PARAM))
+        if typed:  # the join address (the lecturer's QR code) names the room: the code is filled in
+            widget_keys.start("room-code", typed)
         with st.form("room-join", border=False):
             code = st.text_input("Room code", key="room-code", max_chars=30, placeholder="ASTRO-42",
                                  help="The word and two digits on the lecturer's screen.")
@@ -160,6 +168,7 @@ def _join_or_create() -> None:
                 st.error(markdown_escape(str(err)))  # it quotes the code as typed
             else:
                 room.joined(found.room.id, found.room.code, found.nickname)
+                st.query_params.pop(JOIN_PARAM, None)
                 st.rerun()
     with create:
         st.subheader("Run a room (lecturers)", anchor=False)
@@ -211,22 +220,65 @@ def _control_options(family_key: str, task: str) -> dict[str, str]:
     return options
 
 
+def _qr_png(text: str) -> bytes:
+    """`text` as a QR code (PNG): medium error correction survives a projector's glare and a phone at an angle."""
+    cache = widget_keys.session_cache("room-qr")
+    if text not in cache:
+        code = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, box_size=10, border=2)
+        code.add_data(text)
+        code.make(fit=True)
+        buffer = io.BytesIO()
+        code.make_image().save(buffer, format="PNG")
+        cache.clear()
+        cache[text] = buffer.getvalue()
+    return cache[text]
+
+
+def join_address(code: str) -> str:
+    """The address students open: the Classroom page with the room's code filled in."""
+    return navigation.app_url(CLASSROOM, **{JOIN_PARAM: code})
+
+
+def _join_panel(lectured) -> None:
+    """What the hall reads: the address and its QR code beside the room's code, as Kahoot and Mentimeter show."""
+    address = join_address(lectured.code)
+    words, picture = st.columns([3, 1], vertical_alignment="center", gap="medium")
+    with words:
+        st.markdown("Students open this address (or scan the square) and join with the code:")
+        # Inline code: shown as typed, never a link or markup (the host comes from the browser's request).
+        st.markdown(f"#### `{address.replace('`', '')}`")
+        if normalise_code(lectured.code) == lectured.code:  # a word, a hyphen, two digits: drawn by the store
+            st.markdown(f"<div style='font-size:4.5rem;font-weight:700;letter-spacing:0.08em;line-height:1.1'>"
+                        f"{lectured.code}</div>", unsafe_allow_html=True)
+        else:
+            st.title(lectured.code)
+        host = (urlparse(address).hostname or "").lower()
+        if host in LOCAL_HOSTS or host.startswith("127."):
+            st.caption(f"{host} is this computer only: for students' phones, open mllab here by the address they can "
+                       "reach (the server's network name or IP address), and this one follows.")
+    picture.image(_qr_png(address), width="stretch", caption="Scan to join")
+
+
 def _lecturer_view(lectured, secret: str) -> None:
     status_words = {"open": "open", "frozen": "frozen: new runs refused", "closed": "closed"}
-    st.markdown(f"Students join on the **Classroom** page with the code · room {status_words[lectured.status]}")
-    if normalise_code(lectured.code) == lectured.code:  # letters, a hyphen, two digits: drawn by the store, never typed
-        st.markdown(f"<div style='font-size:5rem;font-weight:700;letter-spacing:0.08em;line-height:1.1'>{lectured.code}"
-                    "</div>", unsafe_allow_html=True)
-    else:
-        st.title(lectured.code)
+    st.caption(f"Room {status_words[lectured.status]}. Your lecturer rights stay in this browser, not in the "
+               "address, which the hall can read.")
+    _join_panel(lectured)
     with st.expander("Your lecturer link (keep it private: it runs this room)"):
         st.code(navigation.app_url(CLASSROOM, **{ADMIN_PARAM: secret}), language=None, wrap_lines=True)
+        st.caption("Copy it (the button at its right) to run this room from another browser or device.")
     if lectured.status == "closed":
+        _keep_lecture(None)
+        room.stop_lecturing()
         st.info("This room is closed: its code is free again. Create a new room for the next lecture.")
         _board(secret)
         return
+    _keep_lecture(lectured.expires_at, secret)
     push_col, control_col = st.columns([3, 2], gap="large")
     choices = _step_choices()
+    last = room.last_pushed_choice()
+    if last in choices:  # what was pushed last is the form's choice again, after a refresh or another page
+        widget_keys.start("room-step", last)
     with push_col:
         st.subheader("Push a step", anchor=False)
         choice = st.selectbox("Step", list(choices), format_func=choices.get, key="room-step")
@@ -241,6 +293,7 @@ def _lecturer_view(lectured, secret: str) -> None:
         st.subheader("Controls students see", anchor=False)
         if settings is not None:
             options = _control_options(settings["family"], settings.get("task") or "classification")
+            widget_keys.start("room-visible", [v for v in lectured.visible if v in options])
             st.multiselect("Shown on their Train page", list(options), format_func=options.get, key="room-visible",
                            help="Everything else is set by the step and hidden. Validation, test fraction and seed "
                                 "are always fixed, so every run is scored on the same test rows.")
@@ -254,6 +307,7 @@ def _lecturer_view(lectured, secret: str) -> None:
         except (UserError, StoreError) as err:
             st.error(str(err))
         else:
+            room.pushed_choice(choice)
             st.success(f"Pushed “{markdown_escape(settings['title'])}” (push {seq}): it shows on every student's "
                        "page within a few seconds.")
     if buttons[1].button("Update the controls", key="room-controls", disabled=settings is None,
@@ -271,6 +325,30 @@ def _lecturer_view(lectured, secret: str) -> None:
     _board(secret)
 
 
+def _keep_lecture(expires_at: float | None, secret: str | None = None) -> None:
+    """The browser keeps the lecture (the token and secret the address no longer shows) for a refresh, or
+    forgets it once the room is closed. The script holds only store-made tokens (ui.state.room checks them)."""
+    script = room.lecture_cookie_script(workspace.token(), secret, expires_at)
+    if script is not None:
+        st.html(script, unsafe_allow_javascript=True, width=1)
+
+
+BOARD_ROWS = 10  # the leaderboard's visible rows: with the class beside it, one 1280x720 screen in presenter mode
+ROW_PX = 35  # a table row's height in Streamlit's data grid (pixels, whatever the page's font size)
+
+
+def _class_lines(rows) -> list[str]:
+    """The class grouped by what their latest run is doing, the names of a group on one line: forty students
+    take a few lines instead of a forty-row table."""
+    groups: dict[str, list] = {}
+    for r in rows:
+        groups.setdefault(STATUS_WORDS.get(r.latest_status, r.latest_status), []).append(r)
+    order = [w for w in STATUS_WORDS.values() if w in groups] + [w for w in groups if w not in STATUS_WORDS.values()]
+    return [f"**{markdown_escape(word)} ({len(groups[word])})**: " +
+            ", ".join(markdown_escape(r.nickname) + (f" ·{r.runs}" if r.runs > 1 else "") for r in groups[word])
+            for word in order]
+
+
 def _board(secret: str) -> None:
     @st.fragment(run_every=BOARD_POLL_S)
     def board():
@@ -279,9 +357,10 @@ def _board(secret: str) -> None:
         with watch:
             st.subheader(f"The class ({len(rows)} joined)", anchor=False)
             if rows:
-                st.dataframe(pd.DataFrame([{"Nickname": r.nickname, "Runs": r.runs,
-                                            "Latest run": STATUS_WORDS.get(r.latest_status, r.latest_status)}
-                                           for r in rows]), hide_index=True, width="stretch", key="room-class")
+                with st.container(key="room-class"):
+                    for line in _class_lines(rows):  # small type: the leaderboard is what the hall reads
+                        st.caption(line)
+                st.caption("Grouped by their latest run on the step pushed last; ·2 is a student's number of runs.")
             else:
                 st.caption("Nobody has joined yet: show the code above.")
         entries, label = leaderboard(workspace.store(), secret)
@@ -289,11 +368,15 @@ def _board(secret: str) -> None:
             st.subheader("Leaderboard", anchor=False)
             if entries:
                 ranks = iter(range(1, len(entries) + 1))
+                shown = min(len(entries), BOARD_ROWS)
                 st.dataframe(pd.DataFrame([{"Rank": "" if e.is_baseline else str(next(ranks)), "Nickname": e.nickname,
                                             label: round(e.score, 4), "Runs": "" if e.is_baseline else str(e.runs)}
                                            for e in entries]),
-                             hide_index=True, width="stretch", key="room-board")
-                st.caption("Each student's best finished run on the step pushed last, scored on its fixed test split.")
+                             hide_index=True, width="stretch", key="room-board", height=ROW_PX * (shown + 1) + 3)
+                more = f" The top {BOARD_ROWS} of {len(entries)} show; scroll the table for the rest." \
+                    if len(entries) > BOARD_ROWS else ""
+                st.caption("Each student's best finished run on the step pushed last, scored on its fixed test "
+                           "split." + more)
             else:
                 st.caption("No finished run on the pushed step yet.")
 

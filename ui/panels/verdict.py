@@ -22,7 +22,7 @@ from mllab.training import VALIDATION_SCHEMA, Run
 from ui.panels.cleaning import MARKER_PREFIX
 from ui.prebuilt import prebuilt_dict
 from ui.pages import TRAIN
-from ui.state import navigation, session, settings, transactions, widget_keys
+from ui.state import navigation, room, session, settings, transactions, widget_keys
 from ui.widgets import presenter
 
 MESSAGE_KEY = "verdict-message"  # (level, text) left by a button for the Train page to show
@@ -82,6 +82,7 @@ def verdict_panel(run: Run, key: str, switch: bool = False) -> None:
     verdict = getattr(run.result, "verdict", None)
     if verdict is None:
         return
+    step = room.step_in_force()  # a room's member: a fix may not change what the lecturer set
     with st.container(border=True, key=f"{key}-verdict"):
         st.markdown("**Verdict**")
         for index, finding in enumerate(verdict.findings):
@@ -92,7 +93,10 @@ def verdict_panel(run: Run, key: str, switch: bool = False) -> None:
                 st.success(text, icon=ICONS["success"])
             else:
                 st.info(text, icon=ICONS["info"])
-            if finding.action is not None and run.finished:
+            if finding.action is not None and run.finished and room.fixed_by_lecturer(step, run.family,
+                                                                                         finding.action):
+                st.caption("Your lecturer set this for the room's step, so there is no button to change it here.")
+            elif finding.action is not None and run.finished:
                 st.button(finding.action.label, key=f"{key}-fix-{index}", on_click=apply_action,
                           args=(run, finding.action, switch), icon=":material/build:")
 

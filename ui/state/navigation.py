@@ -30,9 +30,15 @@ def token() -> str | None:
     return state[0] if state else None
 
 
+def lecturing() -> bool:
+    """This session runs a classroom room (ui.state.room): the hall sees its address bar, so neither its links
+    nor its address carry the workspace token; the browser keeps it in a cookie instead (ui.state.opening)."""
+    return bool(st.session_state.get(keys.ROOM_ADMIN))
+
+
 def link_params() -> dict:
     """Query parameters every link between pages carries, so the workspace and presenter mode stay in the URL."""
-    current = token()
+    current = None if lecturing() else token()
     return {**({TOKEN_PARAM: current} if current else {}), **({PRESENT_PARAM: "1"} if presenting() else {})}
 
 

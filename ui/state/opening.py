@@ -13,8 +13,9 @@ import streamlit as st
 from mllab.errors import DataError, UserError
 from mllab.prepare import CleaningChoices
 from mllab.store import Store, StoreError, load_runs, workspace_id_of
+from mllab.store.rooms import room_for_lecturer
 from mllab.store.shares import open_settings
-from ui.state import keys, navigation, session, settings, transactions, workspace
+from ui.state import keys, navigation, room, session, settings, transactions, workspace
 
 SETTINGS_PARAM, RUN_PARAM = "cfg", "run"
 
@@ -24,13 +25,17 @@ def open_workspace() -> None:
     state = st.session_state.get(keys.WORKSPACE)
     wanted = st.query_params.get(navigation.TOKEN_PARAM)
     if state is not None and (wanted is None or wanted == state[0]):
-        if wanted is None and state[0]:  # a link without the token (switch_page, a typed address): put it back
+        # A link without the token (switch_page, a typed address): put it back, unless the hall sees this address.
+        if wanted is None and state[0] and not navigation.lecturing():
             st.query_params[navigation.TOKEN_PARAM] = state[0]
         return
     the_store = workspace.store()
     if the_store is None:
         st.session_state[keys.WORKSPACE] = (None, None)
         return
+    lecture = _kept_lecture(the_store) if state is None and wanted is None else None
+    if lecture is not None:
+        wanted = lecture[0]
     try:
         opened = the_store.open_workspace(wanted) if wanted is not None else None
         if opened is None and wanted is not None and workspace.made_during_fault(wanted):
@@ -50,9 +55,25 @@ def open_workspace() -> None:
         _reset_session()
         st.session_state[keys.WORKSPACE] = (wanted, opened)
         _restore(the_store, opened)
+        if lecture is not None:
+            room.set_lecturer_secret(lecture[1])
     except StoreError as err:
         st.session_state[keys.WORKSPACE] = (None, None)
         st.session_state[keys.NOTICE] = f"{err} Your work is kept in this browser tab only."
+
+
+def _kept_lecture(the_store: Store) -> tuple[str, str] | None:
+    """A refresh of a lecturer's page: the address carries no token (ui.state.room keeps it off the hall's
+    screen), the browser's lecture cookie does. Used only while its room is open and no lecturer link is in
+    the address; otherwise the visitor gets a workspace as usual."""
+    kept = room.lecture_from_cookie()
+    if kept is None or st.query_params.get(room.ADMIN_PARAM) is not None:
+        return None
+    try:
+        lectured = room_for_lecturer(the_store, kept[1])
+    except StoreError:
+        return None
+    return kept if lectured is not None and lectured.usable else None
 
 
 def _reset_session() -> None:

@@ -7,6 +7,7 @@ The rooms themselves live in the store (mllab/store/rooms.py).
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 
 import streamlit as st
@@ -15,10 +16,11 @@ from mllab.errors import UserError
 from mllab.models import FAMILIES
 from mllab.params import defaults
 from mllab.prepare import PREPROCESSING_SCHEMA
-from mllab.store import StoreError
+from mllab.store import StoreError, valid_token
 from mllab.store.rooms import FIXED_PREPROCESSING, membership, pushed_step, room_signal
 from mllab.training import VALIDATION_SCHEMA
 from ui.state import keys, session, settings, transactions, workspace
+from ui.state.navigation import TOKEN_PARAM, lecturing  # noqa: F401 - lecturing: the pages ask here
 
 ADMIN_PARAM = "room_admin"
 
@@ -132,8 +134,56 @@ def lecturer_secret() -> str | None:
 
 
 def set_lecturer_secret(secret: str) -> None:
+    """The lecturer's rights, held by the session only: the address bar, on the hall's screen, loses both
+    secrets (this one and the workspace token, see navigation.lecturing); `lecture_cookie` lets a refresh find them."""
     st.session_state[keys.ROOM_ADMIN] = secret
-    st.query_params[ADMIN_PARAM] = secret
+    st.query_params.pop(ADMIN_PARAM, None)
+    st.query_params.pop(TOKEN_PARAM, None)
+
+
+# A refresh opens a new session with nothing in it, and a script cannot set a cookie (NOTES.md), so the page sets
+# this one in the browser with a line of script; ui.state.opening reads it back through st.context.cookies.
+LECTURE_COOKIE = "mllab_lecture"
+
+
+def lecture_cookie_script(workspace_token: str | None, secret: str | None, expires_at: float | None) -> str | None:
+    """The script that keeps this browser's lecture ("<token>.<secret>") until the room expires, or forgets it
+    (`expires_at` None). Both are store-made tokens checked against their pattern, never user text; None when
+    they are not. The expiry is a date, not a count of seconds, so the script is the same on every rerun."""
+    if expires_at is None:
+        return f"<script>document.cookie = '{LECTURE_COOKIE}=; path=/; max-age=0; samesite=strict';</script>"
+    if not (valid_token(workspace_token) and valid_token(secret)):
+        return None
+    when = time.strftime("%a, %d %b %Y %H:%M:%S GMT", time.gmtime(expires_at))
+    return (f"<script>document.cookie = '{LECTURE_COOKIE}={workspace_token}.{secret}; path=/; expires={when}; "
+            "samesite=strict';</script>")
+
+
+LAST_STEP = "room-last-step"  # the workspace's value: the lecturer's push form choice pushed last
+
+
+def last_pushed_choice() -> str | None:
+    return (st.session_state.get(keys.SAVED) or {}).get(LAST_STEP)
+
+
+def pushed_choice(choice: str) -> None:
+    workspace.remember(LAST_STEP, choice)
+
+
+def stop_lecturing() -> None:
+    """The room closed: its secret opens nothing more, so the workspace token goes back into the address."""
+    st.session_state.pop(keys.ROOM_ADMIN, None)
+    if workspace.token():
+        st.query_params[TOKEN_PARAM] = workspace.token()
+
+
+def lecture_from_cookie() -> tuple[str, str] | None:
+    """(workspace token, lecturer secret) this browser kept for its room, or None."""
+    value = st.context.cookies.get(LECTURE_COOKIE)
+    if not isinstance(value, str):  # none kept (AppTest's sessions have no browser, nor cookies)
+        return None
+    token, _, secret = value.partition(".")
+    return (token, secret) if valid_token(token) and valid_token(secret) else None
 
 
 # -- the Train and Search pages of a room's member -------------------------------------------------------
@@ -178,6 +228,30 @@ OTHER_DATA = "other data"
 def room_mode() -> RoomMode | str | None:
     """The room step the Train and Search pages use; OTHER_DATA when the member loaded other data since applying
     it; None otherwise (not in a room, the step not applied). Puts the step's model on the Train page."""
+    mode = _applied_step()
+    if isinstance(mode, RoomMode):
+        settings.put("family", mode.family)
+    return mode
+
+
+def fixed_by_lecturer(mode: RoomMode | str | None, run_family: str, action) -> bool:
+    """Whether a verdict's fix (`action`: params, preprocessing, validation, columns left out, markers made
+    missing) would change what the lecturer set for the room's step: a hidden control, the fixed split, the
+    step's data or model. `mode` is `step_in_force()`, asked once per panel."""
+    if not isinstance(mode, RoomMode):
+        return False
+    if run_family != mode.family or action.validation or action.exclude or action.missing:
+        return True
+    return any(f"hp:{name}" not in mode.visible for name in dict(action.params or {})) or any(
+        name in FIXED_PREPROCESSING or f"pp:{name}" not in mode.visible for name in dict(action.preprocessing or {}))
+
+
+def step_in_force() -> RoomMode | str | None:
+    """`room_mode` without putting the step's model on the Train page (for panels that only ask)."""
+    return _applied_step()
+
+
+def _applied_step() -> RoomMode | str | None:
     member, applied = my_membership(), applied_push()
     if member is None or not applied or applied[0] != member["room"]:
         return None
@@ -194,6 +268,5 @@ def room_mode() -> RoomMode | str | None:
         else [f.get("sha256") for f in source.get("files", [])] == [f.get("sha256") for f in data.get("files", [])])
     if not same_data or session.current_target() != pushed.get("target"):
         return OTHER_DATA
-    settings.put("family", pushed["family"])
     return RoomMode(found.room.id, found.room.code, found.room.push_seq, pushed, frozenset(found.room.visible),
                     found.room.status == "frozen")
