@@ -4,7 +4,7 @@ import streamlit as st
 
 from mllab.datasets import markdown_escape
 from mllab.errors import UserError
-from mllab.models import FAMILIES, families_for
+from mllab.models import FAMILIES, DataShape, families_for
 from mllab.params import applicable
 from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
 from mllab.training import TrainingSpec, ValidationConfig, get_engine, new_run
@@ -46,6 +46,7 @@ with controls:
     family_key = st.selectbox("Model", [f.key for f in families], format_func=lambda k: FAMILIES[k].label,
                               key="family", disabled=room is not None)
     family = FAMILIES[family_key]
+    settings.fit_to_data(family, DataShape.of(dataset, target, task))  # starting values that fit this data
     st.caption(family.description)
     with st.expander("Hyperparameters", expanded=True):
         raw_params = render_schema(applicable(family.params, task), prefix=f"{settings.HYPERPARAMETERS}-{family_key}",
