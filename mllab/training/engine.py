@@ -22,6 +22,7 @@ from mllab.models import FAMILIES
 from mllab.training.holdout import run_training
 from mllab.training.jobs import JobObserver, JobState, _plain_failure, _tell  # noqa: F401 (JobObserver: re-exported)
 from mllab.training.jobs import UserMistake
+from mllab.training.boundary_job import BoundarySpec, run_boundary, validate_boundary
 from mllab.training.learning_curve import LearningCurveSpec, run_learning_curve_job, validate_learning_curve
 from mllab.training.pausing import PAUSE_EVENTS, PauseControls, note_pause_event, with_pausing
 from mllab.training.prediction import PredictionSpec, run_prediction, validate_prediction
@@ -131,6 +132,8 @@ def _runner(spec):
         return run_learning_curve_job
     if isinstance(spec, PredictionSpec):
         return run_prediction
+    if isinstance(spec, BoundarySpec):
+        return run_boundary
     return run_search if isinstance(spec, SearchSpec) else run_training
 
 
@@ -139,6 +142,8 @@ def _validator(spec):
         return validate_learning_curve
     if isinstance(spec, PredictionSpec):
         return validate_prediction
+    if isinstance(spec, BoundarySpec):
+        return validate_boundary
     return validate_search if isinstance(spec, SearchSpec) else validate_spec
 
 
