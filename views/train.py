@@ -8,6 +8,7 @@ from mllab.models import FAMILIES, DataShape, families_for
 from mllab.params import applicable
 from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
 from mllab.training import TrainingSpec, ValidationConfig, get_engine, new_run
+from ui.panels.boundary import live_boundary_panel
 from ui.panels.classroom import put_on_board, refuse_if_frozen, room_mode, room_train_note
 from ui.panels.inspection_model import learning_curve_panel
 from ui.panels.model_summary import layer_summary_panel
@@ -15,7 +16,7 @@ from ui.panels.pause import pause_controls
 from ui.panels.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
 from ui.panels.share import applied_note, share_settings_button
 from ui.panels.validation import live_fold_scores, supplied_parts, validation_settings
-from ui.panels.verdict import boundary_settings, live_boundary_panel
+from ui.panels.verdict import boundary_settings
 from ui.panels.workflow import applied_step_note
 from ui.state import jobs, session, settings, transactions, widget_keys, workspace
 from ui.widgets.live import follow

@@ -190,7 +190,7 @@ def class_pair_boundary(predictor, x_train: np.ndarray, x_test: np.ndarray, y_tr
     test_rows = _sample(len(test_2d), MAX_TEST_POINTS, seed)
     a, b = class_names[first], class_names[second]
     return BoundaryMap(
-        x_label=f"from {a} to {b} (their mean rows)", y_label="their rows' widest other spread",
+        x_label=f"from {a} to {b}", y_label="their widest other spread",
         x=xs.tolist(), y=ys.tolist(), predicted=predicted, probability=probability, class_names=list(class_names),
         note=(f"A slice through the data: the plane through the mean rows of {a} and {b} (the model's "
               f"{np.asarray(x_train).shape[1]} inputs, after preprocessing), every other direction held at their "

@@ -53,7 +53,7 @@ def test_a_slice_through_two_chosen_classes_shows_the_model_right_on_their_rows(
     assert set(np.unique(boundary.test_points["label"])) == {3, 8}
     assert _agreement(boundary) > 0.9
     assert "mean rows of 3 and 8" in boundary.note and not boundary.caution
-    assert boundary.x_label == "from 3 to 8 (their mean rows)"
+    assert boundary.x_label == "from 3 to 8"
 
 
 def test_over_two_features_the_map_names_how_many_others_sit_at_their_medians():
