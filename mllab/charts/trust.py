@@ -104,7 +104,7 @@ def _boundary_parts(boundary) -> tuple[list[dict], dict, str | None]:
                                       color=np.where(wrong, MACRO_COLOUR, "white").tolist())),
                 customdata=[names[p] for p in np.asarray(test["predicted"])[rows]],
                 hovertemplate=f"{points} row, true {shorten(name)}<br>predicted %{{customdata}}<extra></extra>"))
-    layout = _layout("Decision boundary: predicted class (paler where less sure)", HEIGHT + 180, legend_on_top=False)
+    layout = _layout("Decision boundary (paler: less sure)", HEIGHT + 180, legend_on_top=False)
     # The plot itself says what it holds fixed (the page's caption says it at length).
     held = getattr(boundary, "held", "") or (  # maps stored before `held` was a field
         "the model uses these two features only" if "only" in boundary.note else

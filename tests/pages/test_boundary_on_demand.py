@@ -43,4 +43,4 @@ def test_a_kept_model_has_its_map_drawn_on_demand_over_two_chosen_classes_and_ke
     captions = "\n".join(c.value for c in at.caption).replace("\\", "")
     assert "A slice through the data" in captions and "Drawn after training from the kept model" in captions
     assert at.session_state.runs[0].result.boundary is not None  # kept with the run
-    assert at.button(key=f"{key}-boundary-draw").label == "Draw it again"
+    assert at.button(key=f"{key}-boundary-draw").label == "Draw again"

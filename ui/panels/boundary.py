@@ -41,8 +41,9 @@ def _run_data(run: Run):
     return current if current is not None and current.name == run.dataset_name else None
 
 
-def _choice(run: Run, key: str, info: dict, data):
-    """The selectboxes: what to draw the map over; the choice as BoundarySpec takes it (None until valid)."""
+def _choice(run: Run, key: str, info: dict, data, picks):
+    """The selectboxes: what to draw the map over, then (in `picks`, two columns) the two classes or features;
+    the choice as BoundarySpec takes it (None until valid)."""
     names = [str(c) for c in info.get("class_names") or []]
     inputs = [str(c) for c in info.get("input_columns") or []]
     numeric = []
@@ -50,13 +51,13 @@ def _choice(run: Run, key: str, info: dict, data):
         numeric = [c for c in data.frame.columns if str(c) in inputs and pd.api.types.is_numeric_dtype(data.frame[c])
                    and not pd.api.types.is_bool_dtype(data.frame[c])]
     options = ([OVER_CLASSES] if len(names) > 2 else []) + [OVER_PCA] + ([OVER_FEATURES] if len(numeric) >= 2 else [])
-    over = st.selectbox("Draw the predicted class over", options, key=f"{key}-boundary-over",
+    over = st.selectbox("Draw the map over", options, key=f"{key}-boundary-over",
                         help="Every choice is a slice through the data: the model sees all its inputs, the map two "
                              "directions. Two classes: the plane through both classes' mean rows, where both lie.")
     if over == OVER_PCA:
         return PCA
     values = names if over == OVER_CLASSES else numeric
-    left, right = st.columns(2)
+    left, right = picks
     first = left.selectbox("Across" if over == OVER_FEATURES else "One class", values, index=0,
                            key=f"{key}-boundary-{over[4:9]}-a", format_func=str)
     second = right.selectbox("Up" if over == OVER_FEATURES else "The other", values, index=min(1, len(values) - 1),
@@ -124,11 +125,14 @@ def boundary_tab(run: Run, key: str, opened: bool | None = None) -> None:
     else:
         data = _run_data(run)
         info = model_info(model_zip)
-        with st.container(horizontal=True, vertical_alignment="bottom", key=f"{key}-boundary-controls"):
-            choice = _choice(run, key, info, data)
-            press = st.button("Draw the map" if boundary is None else "Draw it again", key=f"{key}-boundary-draw",
+        # The choice, then its two picks beside the button: full names, and the button where the eye ends.
+        over_row = st.container()
+        left, right, button = st.columns(3, vertical_alignment="bottom")
+        with over_row:
+            choice = _choice(run, key, info, data, (left, right))
+        press = button.button("Draw the map" if boundary is None else "Draw again", key=f"{key}-boundary-draw",
                               type="primary" if boundary is None else "secondary", icon=":material/map:",
-                              disabled=job is not None or choice is None or data is None)
+                              disabled=job is not None or choice is None or data is None, width="stretch")
         if data is None:
             st.caption(f"Load {markdown_escape(run.dataset_name)}, the data this run trained on, on the Data page to "
                        "draw its map.")
@@ -146,8 +150,10 @@ def _draw(boundary, key: str) -> None:
     caution = getattr(boundary, "caution", "")
     if caution:
         st.warning(markdown_escape(caution), icon=":material/warning:")
-    st.caption(markdown_escape(boundary.note) + " Misclassified rows are ringed in black.")
+    # The map right under its controls; what it holds fixed is its subtitle, and at length under it.
     presenter.plotly_chart(charts.boundary_figure(boundary), key=f"{key}-boundary", width="stretch")
+    ringed = "" if "ringed in black" in boundary.note else " Misclassified test rows are ringed in black."
+    st.caption(markdown_escape(boundary.note) + ringed)
 
 
 def live_boundary_panel(run: Run, key: str) -> None:
