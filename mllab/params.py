@@ -55,6 +55,9 @@ class Param:
         return self.applies_when.reason
     # Keyword-only so that every subclass keeps its positional fields.
     tasks: tuple[str, ...] = field(default=TASKS, kw_only=True)
+    # Where a search starts for a number, (low, high), when half to double the default would not do: a
+    # default of 0 that means "none" (a tree's depth), or values that differ in effect only past it.
+    search_range: tuple[float, float] | None = field(default=None, kw_only=True)
 
     def applies_to(self, task: str) -> bool:
         return task in self.tasks

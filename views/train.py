@@ -4,10 +4,11 @@ import streamlit as st
 
 from mllab.datasets import markdown_escape
 from mllab.errors import UserError
-from mllab.models import FAMILIES, families_for
+from mllab.models import FAMILIES, DataShape, families_for
 from mllab.params import applicable
 from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
 from mllab.training import TrainingSpec, ValidationConfig, get_engine, new_run
+from ui.panels.boundary import live_boundary_panel
 from ui.panels.classroom import put_on_board, refuse_if_frozen, room_mode, room_train_note
 from ui.panels.inspection_model import learning_curve_panel
 from ui.panels.model_summary import layer_summary_panel
@@ -15,7 +16,7 @@ from ui.panels.pause import pause_controls
 from ui.panels.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
 from ui.panels.share import applied_note, share_settings_button
 from ui.panels.validation import live_fold_scores, supplied_parts, validation_settings
-from ui.panels.verdict import boundary_settings, live_boundary_panel
+from ui.panels.verdict import boundary_settings
 from ui.panels.workflow import applied_step_note
 from ui.state import jobs, session, settings, transactions, widget_keys, workspace
 from ui.widgets.device import device_choice
@@ -47,6 +48,7 @@ with controls:
     family_key = st.selectbox("Model", [f.key for f in families], format_func=lambda k: FAMILIES[k].label,
                               key="family", disabled=room is not None)
     family = FAMILIES[family_key]
+    settings.fit_to_data(family, DataShape.of(dataset, target, task))  # starting values that fit this data
     st.caption(family.description)
     with st.expander("Hyperparameters", expanded=True):
         raw_params = render_schema(applicable(family.params, task), prefix=f"{settings.HYPERPARAMETERS}-{family_key}",

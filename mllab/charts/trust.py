@@ -84,6 +84,7 @@ def _boundary_parts(boundary) -> tuple[list[dict], dict, str | None]:
                            f"{shorten(name)}, probability %{{z:.0%}}<extra></extra>"),
         ))
     train, test = boundary.train_points, boundary.test_points
+    points = getattr(boundary, "points_name", "test") or "test"  # "test" rows, or a "data" row of the whole table
     for index, (name, colour) in enumerate(zip(names, colours)):
         rows = np.asarray(train.get("label", [])) == index
         if rows.any():
@@ -97,17 +98,18 @@ def _boundary_parts(boundary) -> tuple[list[dict], dict, str | None]:
             wrong = np.asarray(test["predicted"])[rows] != index
             traces.append(dict(
                 type="scatter", x=np.asarray(test["x"])[rows], y=np.asarray(test["y"])[rows], mode="markers",
-                name=f"{shorten(name)} (test)", legendgroup=name,
+                name=f"{shorten(name)} ({points})", legendgroup=name,
                 marker=dict(size=np.where(wrong, 13, 10), symbol="diamond", color=colour,
                             line=dict(width=np.where(wrong, 3, 1),
                                       color=np.where(wrong, MACRO_COLOUR, "white").tolist())),
                 customdata=[names[p] for p in np.asarray(test["predicted"])[rows]],
-                hovertemplate=f"test row, true {shorten(name)}<br>predicted %{{customdata}}<extra></extra>"))
-    layout = _layout("Decision boundary: predicted class (paler where less sure)", HEIGHT + 180, legend_on_top=False)
+                hovertemplate=f"{points} row, true {shorten(name)}<br>predicted %{{customdata}}<extra></extra>"))
+    layout = _layout("Decision boundary (paler: less sure)", HEIGHT + 180, legend_on_top=False)
     # The plot itself says what it holds fixed (the page's caption says it at length).
-    held = ("the model uses these two features only" if "only" in boundary.note else
-            "other components at 0, the training mean" if "principal components" in boundary.note else
-            "every other feature at its training median")
+    held = getattr(boundary, "held", "") or (  # maps stored before `held` was a field
+        "the model uses these two features only" if "only" in boundary.note else
+        "a slice: other components at 0, the training mean" if "principal components" in boundary.note else
+        "a slice: every other feature at its training median")
     layout["title"]["subtitle"] = dict(text=held, font=dict(size=BASE_FONT - 1))
     layout["margin"]["t"] = 95
     xaxis = dict(_AXIS, title=dict(_AXIS["title"], text=shorten(boundary.x_label, 40)),

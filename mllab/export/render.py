@@ -147,11 +147,17 @@ def render_notebook(steps: list[Step]) -> str:
     return nbformat.writes(notebook)
 
 
+# The notebook's own packages, pinned where the app's environment lacks them (scripts/app.sh installs only
+# requirements.txt, not the notebook's tools): matplotlib and ipykernel as in requirements-dev.txt (a test
+# keeps them equal), JupyterLab at the release the README's `jupyter lab` was written for.
+NOTEBOOK_PINS = {"matplotlib": "3.11.2", "ipykernel": "7.4.0", "jupyterlab": "4.6.6"}
+
+
 def _version(package: str) -> str | None:
     try:
         return metadata.version(package)
     except metadata.PackageNotFoundError:
-        return None
+        return NOTEBOOK_PINS.get(package)
 
 
 def requirements_text(steps: list[Step], data_files: dict[str, bytes], deep: bool) -> str:
@@ -168,8 +174,8 @@ def requirements_text(steps: list[Step], data_files: dict[str, bytes], deep: boo
         wanted += ["tensorflow", "keras"]
     lines = ["# The versions that trained this run."]
     lines += [f"{name}=={version}" if (version := _version(name)) else name for name in wanted]
-    lines.append("# For the notebook only: drawing the learning curve, and running it.")
-    lines += [f"{name}=={version}" if (version := _version(name)) else name for name in ("matplotlib", "ipykernel")]
+    lines.append("# For the notebook only: drawing the learning curve, and running it in JupyterLab.")
+    lines += [f"{name}=={_version(name)}" for name in NOTEBOOK_PINS]
     return "\n".join(lines) + "\n"
 
 

@@ -6,7 +6,7 @@ May import: mllab.prepare (the prepared data a family trains on), mllab.params, 
 """
 
 from mllab.models import cnn, linear_regression, logistic_regression, mlp, random_forest
-from mllab.models.base import DataInfo, FitOutcome, ModelFamily, Reporter
+from mllab.models.base import DataInfo, DataShape, FitOutcome, ModelFamily, Reporter
 
 FAMILIES: dict[str, ModelFamily] = {
     family.key: family
@@ -20,4 +20,4 @@ def families_for(kind: str, task: str = "classification") -> list[ModelFamily]:
     return [f for f in FAMILIES.values() if kind in f.data_kinds and task in f.tasks]
 
 
-__all__ = ["FAMILIES", "DataInfo", "FitOutcome", "ModelFamily", "Reporter", "families_for"]
+__all__ = ["FAMILIES", "DataInfo", "DataShape", "FitOutcome", "ModelFamily", "Reporter", "families_for"]

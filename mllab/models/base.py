@@ -103,6 +103,22 @@ TrainFunction = Callable[[dict, PreparedData, DataInfo, Reporter, Device, int], 
 
 
 @dataclass(frozen=True)
+class DataShape:
+    """What a family's defaults may depend on, known on the Train page before anything is prepared."""
+
+    rows: int
+    features: int  # input columns (pixels for an image)
+    classes: int  # 0 for a regression
+    kind: str = "table"
+
+    @classmethod
+    def of(cls, dataset, target: str, task: str) -> "DataShape":
+        """The shape of a Dataset (mllab.datasets) for this target and task."""
+        classes = int(dataset.frame[target].nunique(dropna=True)) if task == "classification" else 0
+        return cls(len(dataset.frame), len(dataset.feature_columns(target)), classes, dataset.kind)
+
+
+@dataclass(frozen=True)
 class Remedy:
     """A fix the verdict suggests (mllab.evaluation.verdict): words, and a button that changes one setting.
 
@@ -180,6 +196,9 @@ class ModelFamily:
     export: Callable[[dict, DataInfo], str] | None = None
     # What it can tell about its own fit (see Abilities); keyword-only and required, so no family forgets it.
     abilities: Abilities = field(kw_only=True)
+    # Starting values that fit the data (a network's width and batch by the columns and rows), over the
+    # schema's defaults; what it returns is clamped to the schema's bounds (`defaults_for`).
+    data_defaults: Callable[[DataShape], dict[str, Any]] | None = field(default=None, kw_only=True)
 
     def curves_for(self, task: str) -> tuple[tuple[str, str], ...]:
         """(history key, chart title) of each learning curve the page draws for this task."""
@@ -187,6 +206,25 @@ class ModelFamily:
 
     def defaults(self) -> dict[str, Any]:
         return defaults(self.params)
+
+    def defaults_for(self, shape: DataShape | None) -> dict[str, Any]:
+        """The starting values for this data: the schema's, with the family's data-fitted ones over them."""
+        values = self.defaults()
+        if shape is None or self.data_defaults is None:
+            return values
+        by_name = {param.name: param for param in self.params}
+        for name, value in self.data_defaults(shape).items():
+            param = by_name[name]
+            if isinstance(param, (IntParam, FloatParam)):
+                value = type(param.default)(min(max(value, param.low), param.high))
+            values[name] = param.validate(value)
+        return values
+
+    def params_for(self, shape: DataShape | None) -> tuple[Param, ...]:
+        """The schema with its defaults fitted to this data (what the Train page draws)."""
+        fitted = self.defaults_for(shape)
+        return tuple(param if fitted[param.name] == param.default else replace(param, default=fitted[param.name])
+                     for param in self.params)
 
     def validate(self, values: dict, info: DataInfo | None = None) -> dict[str, Any]:
         checked = validate_values(self.params, values)

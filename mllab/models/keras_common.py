@@ -12,6 +12,7 @@ import ast
 import gc
 import inspect
 import math
+import os
 import pprint
 import threading
 from typing import Callable
@@ -35,9 +36,26 @@ from mllab.prepare import PreparedData
 _IMPORT_LOCK = threading.Lock()
 
 
+def gpu_driver_present() -> bool:
+    """Whether this machine has an NVIDIA driver loaded (its control device or its /proc entry)."""
+    return os.path.exists("/dev/nvidiactl") or os.path.exists("/proc/driver/nvidia/version")
+
+
+def quiet_tensorflow_logs() -> None:
+    """Before TensorFlow's first import: its C++ logs at warnings and up only, and, on a machine with no NVIDIA
+    driver, at fatal errors only. Without a driver TensorFlow still calls cuInit and logs "failed call to
+    cuInit ... (303)" as an error in every worker, which reads as a fault on an ordinary laptop; hiding CUDA
+    devices (CUDA_VISIBLE_DEVICES=-1) does not stop that call (checked with TensorFlow 2.21), the log level does.
+    Where a driver is present, errors stay visible: a GPU that fails to start must be seen. A level the user
+    set is kept."""
+    if "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+        os.environ["TF_CPP_MIN_LOG_LEVEL"] = "2" if gpu_driver_present() else "3"
+
+
 def import_tensorflow():
     """Import TensorFlow and Keras once per process, safely from any thread; returns (tf, keras)."""
     with _IMPORT_LOCK:
+        quiet_tensorflow_logs()
         import keras
         import tensorflow as tf
     return tf, keras

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 
 import numpy as np
 
 from mllab.models.base import (BATCH_NORM, DROPOUT, INITIALISER, L1, L2, NETWORK_OVERFIT_REMEDY,
-                               NETWORK_UNDERFIT_REMEDY, Abilities, DataInfo, Device, FitOutcome, ModelFamily, Reporter,
-                               fitting_params, optimiser_params)
+                               NETWORK_UNDERFIT_REMEDY, Abilities, DataInfo, DataShape, Device, FitOutcome, ModelFamily,
+                               Reporter, fitting_params, optimiser_params)
 from mllab.models.summary import LayerSpec, output_layer
 from mllab.params import ChoiceParam, IntListParam
 from mllab.prepare import PreparedData
@@ -32,6 +33,28 @@ PARAMS = (
     *optimiser_params(),
     *fitting_params(batch_size=10, epochs=150, validation_split=0.2),
 )
+
+
+# The schema's defaults above are the Keras tutorial's Pima network, which its Workflows step sets itself
+# (mllab.presets.PIMA_MLP); on the Train page a network starts from values that fit the data instead.
+UPDATES_PER_RUN = 3_000  # weight updates the default epochs aim at: Pima's tutorial made about 7,000
+
+
+def _power_of_two(value: float) -> int:
+    return 2 ** max(0, round(math.log2(max(value, 1.0))))
+
+
+def data_defaults(shape: DataShape) -> dict:
+    """Two hidden layers about twice as wide as the inputs (or the classes), the second half the first;
+    batches of about a hundredth of the rows (16 to 256); enough epochs for about UPDATES_PER_RUN updates
+    over the training part (10 to 200). Pima (768 x 8, two classes): 16-8, batch 16, 100 epochs; the digits
+    (1,797 x 64, ten): 128-64, batch 16, 40 epochs; Fashion-MNIST (70,000 x 784): 256-128, batch 256, 15."""
+    first = min(256, max(8, _power_of_two(2 * max(shape.features, shape.classes))))
+    second = min(128, max(4, shape.classes, first // 2))
+    batch = min(256, max(16, _power_of_two(shape.rows / 100)))
+    updates_per_epoch = max(1.0, 0.8 * 0.8 * shape.rows / batch)  # the test share and the validation split out
+    epochs = min(200, max(10, 5 * round(UPDATES_PER_RUN / updates_per_epoch / 5)))
+    return {"hidden_layers": (first, second), "batch_size": batch, "epochs": epochs}
 
 
 def architecture(values: dict, info: DataInfo) -> tuple[tuple[int, ...], list[LayerSpec]]:
@@ -129,6 +152,7 @@ FAMILY = ModelFamily(
     architecture=architecture,
     tasks=frozenset({"classification", "regression"}),
     export=export,
+    data_defaults=data_defaults,
     abilities=Abilities(scale_sensitive=True, validation_loss_curve=True, train_gap_tells=True,
                         training_score_in_history=False, live_boundary_map=True,
                         overfit_remedy=NETWORK_OVERFIT_REMEDY, underfit_evidence="loss_still_falling",

@@ -151,6 +151,18 @@ def finish_run(store: Store, workspace: str, run_id: str, status: str, history: 
         raise full
 
 
+def put_run_result(store: Store, workspace: str, run_id: str, kind: str, value) -> None:
+    """One part of a finished run's results written afterwards, over the same part if there was one (a
+    decision-boundary map drawn from the kept model); read back with the run's other results."""
+    payload = encode(value)
+    store.check_room(workspace, len(payload))
+    with writing(store.engine) as conn:
+        if conn.execute(select(runs.c.id).where(runs.c.id == run_id, runs.c.workspace_id == workspace)).first() is None:
+            raise StoreError("That run is not in this workspace.")
+        conn.execute(delete(run_results).where(run_results.c.run_id == run_id, run_results.c.kind == kind))
+        conn.execute(run_results.insert(), [{"run_id": run_id, "kind": kind, "payload": payload}])
+
+
 def update_run_meta(store: Store, workspace: str, run_id: str, *, title: str | None = None, note: str | None = None,
                     tags: list[str] | None = None) -> None:
     values = {"updated_at": time.time()}

@@ -21,6 +21,8 @@ from mllab.errors import UserError
 from mllab.models import FAMILIES
 from mllab.training.holdout import run_training
 from mllab.training.jobs import JobObserver, JobState, _plain_failure, _tell  # noqa: F401 (JobObserver: re-exported)
+from mllab.training.jobs import UserMistake
+from mllab.training.boundary_job import BoundarySpec, run_boundary, validate_boundary
 from mllab.training.learning_curve import LearningCurveSpec, run_learning_curve_job, validate_learning_curve
 from mllab.training.pausing import PAUSE_EVENTS, PauseControls, note_pause_event, with_pausing
 from mllab.training.prediction import PredictionSpec, run_prediction, validate_prediction
@@ -113,6 +115,8 @@ def run_job(spec: TrainingSpec, job_id: str) -> TrainingResult:
     reporter.report({"type": "started", "worker": os.getpid()})
     try:
         return _runner(spec)(spec, reporter)
+    except UserError as err:  # a sentence for the page, not a traceback for the terminal (see UserMistake)
+        return UserMistake(str(err))
     finally:
         if FAMILIES.get(spec.family) is not None and FAMILIES[spec.family].deep:  # a prediction may load a network
             _deep_runs_here += 1
@@ -128,6 +132,8 @@ def _runner(spec):
         return run_learning_curve_job
     if isinstance(spec, PredictionSpec):
         return run_prediction
+    if isinstance(spec, BoundarySpec):
+        return run_boundary
     return run_search if isinstance(spec, SearchSpec) else run_training
 
 
@@ -136,6 +142,8 @@ def _validator(spec):
         return validate_learning_curve
     if isinstance(spec, PredictionSpec):
         return validate_prediction
+    if isinstance(spec, BoundarySpec):
+        return validate_boundary
     return validate_search if isinstance(spec, SearchSpec) else validate_spec
 
 
@@ -489,7 +497,9 @@ class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausi
             self._finish(state, "stopped", message="Stopped.")
             return
         exc = future.exception()
-        if exc is None:
+        if exc is None and isinstance(future.result(), UserMistake):
+            self._finish(state, "failed", error=future.result().message)
+        elif exc is None:
             result: TrainingResult = future.result()
             state.result = result
             state.history = result.history

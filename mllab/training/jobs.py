@@ -59,6 +59,15 @@ class JobState:
         return min(1.0, self.history[-1]["step"] / self.total_steps)
 
 
+@dataclass(frozen=True)
+class UserMistake:
+    """What a job returns, rather than raises, when it ends on a user's mistake (a UserError): distributed
+    logs every exception a task raises as "Compute Failed" with its traceback, on the worker's terminal,
+    which is for bugs. The page shows `message`."""
+
+    message: str
+
+
 def _plain_failure(exc: BaseException) -> str:
     if isinstance(exc, UserError):
         return str(exc)

@@ -256,7 +256,12 @@ def _carried_columns(frame: pd.DataFrame, rows: Dataset, inputs: list[str]) -> l
 
 # -- the job -------------------------------------------------------------------------------------
 def _predict_chunk(kept: KeptModel, frame: pd.DataFrame) -> np.ndarray:
-    x = np.asarray(kept.preprocessor.transform(frame[kept.input_columns]), dtype=np.float32)
+    return predict_inputs(kept, np.asarray(kept.preprocessor.transform(frame[kept.input_columns]), dtype=np.float32))
+
+
+def predict_inputs(kept: KeptModel, x: np.ndarray) -> np.ndarray:
+    """The kept model's output for rows already through its preprocessing: class probabilities (rows x
+    classes) or predicted values (the boundary map's grid is made in that space too)."""
     if kept.keras:
         from mllab.models.keras_files import keras_output
 

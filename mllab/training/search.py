@@ -121,6 +121,21 @@ def dimension_for(param: Param, chosen: Any, n_values: int = 3) -> Dimension:
                      integer=isinstance(param, IntParam), step=step, allowed=tuple(param.grid()) if log else ())
 
 
+def suggested_range(param: IntParam | FloatParam, default: float | None = None) -> tuple:
+    """Where a search of a number starts: the family's own `search_range` when it declares one, else half to
+    double the default (`default`, the value on the Train page, or the schema's), within the bounds; the
+    whole range when that leaves a single value (a default of 0)."""
+    if param.search_range is not None:
+        return tuple(param.search_range)
+    default = param.default if default is None else default
+    if isinstance(param, IntParam):
+        step = param.step
+        low = max(param.low, (default // 2) // step * step)
+        high = min(param.high, default * 2)
+        return (low, high) if low < high else (param.low, param.high)
+    return float(param.low), float(param.high)
+
+
 @dataclass
 class SearchSpec(BuiltOnRun):
     base: TrainingSpec  # data, preprocessing, family and the values of every hyperparameter not searched

@@ -3,7 +3,6 @@ does not import Dask distributed before the page has drawn anything."""
 
 from __future__ import annotations
 
-import os
 import threading
 
 from distributed import WorkerPlugin
@@ -34,7 +33,6 @@ class WarmImports(WorkerPlugin):
 
             for module in WORKER_SKLEARN_MODULES:
                 importlib.import_module(module)
-            os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
             from mllab.models.keras_common import import_tensorflow
 
             import_tensorflow()

@@ -70,12 +70,12 @@ def test_moving_a_slider_does_not_stop_training_but_stop_does(page: Page):
     choose(page, "Model", "MLP (neural network)")
     press(page, "Train")
     progress = page.locator('[data-testid="stProgress"]')
-    expect(progress).to_contain_text(re.compile(r"epoch \d+ of 150"))
+    expect(progress).to_contain_text(re.compile(r"epoch \d+ of 100"))
     # A student moves a slider mid-run: the script reruns, the run goes on.
     page.get_by_role("slider", name=re.compile(r"^Epochs\b")).focus()  # not "Patience (epochs)"
     page.keyboard.press("ArrowLeft")
     wait_idle(page)
-    expect(progress).to_contain_text(re.compile(r"Training .* epoch \d+ of 150"))
+    expect(progress).to_contain_text(re.compile(r"Training .* epoch \d+ of 100"))
     first = int(re.search(r"epoch (\d+) of", progress.inner_text()).group(1))
     expect(progress).not_to_contain_text(f"epoch {first} of", timeout=30_000)
     press(page, "Stop")
@@ -87,7 +87,7 @@ def test_moving_a_slider_does_not_stop_training_but_stop_does(page: Page):
 
 
 @pytest.mark.parametrize("dataset,model,bar", [
-    # Pima's MLP defaults are the tutorial's 12-8-1: checked through its workflow (test_browser_workflows.py).
+    # The tutorial's 12-8-1 on Pima is checked through its workflow (test_browser_workflows.py).
     ("Handwritten digits (8×8 images)", "CNN (convolutional network)", 0.95),
     ("Handwritten digits (8×8 images)", "Logistic regression", 0.94),
     ("Variable stars (OGLE-III)", "Random forest", 0.95),

@@ -49,7 +49,7 @@ def test_boundary_figure_paints_each_predicted_class_and_rings_misclassified_tes
     heatmaps = [t for t in fig.data if t.type == "heatmap"]
     assert [t.name for t in heatmaps] == ["Predicted galaxy", "Predicted star"]
     assert np.isnan(np.asarray(heatmaps[0].z, dtype=float)[:, -1]).all()  # the star half is not painted galaxy
-    assert fig.layout.title.subtitle.text == "every other feature at its training median"
+    assert fig.layout.title.subtitle.text == "a slice: every other feature at its training median"
     star_test = next(t for t in fig.data if t.name == "star (test)")
     assert list(star_test.marker.line.width) == [1, 3]  # the star predicted as a galaxy is ringed
 

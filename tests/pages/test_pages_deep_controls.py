@@ -32,9 +32,10 @@ def test_mlp_layer_summary_appears_before_training_and_follows_the_hidden_layers
     table = _layer_table(at)
     assert list(table.columns) == ["Layer", "Type", "Output shape", "Parameters"]
     assert list(table["Layer"]) == ["dense_1", "dense_2", "output"]
-    assert list(table["Parameters"]) == [108, 104, 9]
-    assert any(c.startswith("Input 8 · **221 parameters**, 221 trained.") for c in _captions(at))
-    assert [e.label for e in at.expander if e.label.startswith("Network layers")] == ["Network layers · 221 parameters"]
+    # The network fitted to Pima's 8 columns (mllab.models.mlp.data_defaults): 16-8-1.
+    assert list(table["Parameters"]) == [144, 136, 9]
+    assert any(c.startswith("Input 8 · **289 parameters**, 289 trained.") for c in _captions(at))
+    assert [e.label for e in at.expander if e.label.startswith("Network layers")] == ["Network layers · 289 parameters"]
 
     at.text_input(key="hp-mlp-hidden_layers").set_value("32, 16, 8").run()
     table = _layer_table(at)

@@ -39,7 +39,7 @@ def _paused_after(at):
 
 
 def test_pause_one_epoch_and_resume_on_the_train_page():
-    at = _train_page("mlp")  # its default, 150 epochs: many seconds to press Pause in, and it then trains to the end
+    at = _train_page("mlp")  # its default for iris, 200 epochs: many seconds to press Pause in, then trains to the end
     at.button(key="train-button").click().run()
     _until(at, lambda at: "pause-1" in _keys(at))
     at.button(key="pause-1").click().run()

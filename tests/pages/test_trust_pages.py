@@ -78,7 +78,9 @@ def test_pima_with_the_tutorial_network_shows_the_majority_share_of_its_test_spl
     at.selectbox(key="builtin-choice").set_value("pima").run()
     at.switch_page("views/train.py").run()
     at.selectbox(key="family").set_value("mlp").run()
-    assert at.text_input(key="hp-mlp-hidden_layers").value == "12, 8"
+    assert at.text_input(key="hp-mlp-hidden_layers").value == "16, 8"  # fitted to Pima's 8 columns
+    at.text_input(key="hp-mlp-hidden_layers").set_value("12, 8").run()  # the tutorial's network
+    at.slider(key="hp-mlp-batch_size").set_value(10).run()
     at.slider(key="hp-mlp-epochs").set_value(40).run()  # the tutorial's 150 epochs cost minutes on two cores
     assert at.radio(key="boundary-choice").value == "First two principal components"
     at.button(key="train-button").click().run()

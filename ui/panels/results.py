@@ -9,12 +9,13 @@ from mllab.datasets import markdown_escape
 from mllab.models import FAMILIES
 from mllab.training import Run, describe_params
 from ui.pages import PREDICT
+from ui.panels.boundary import boundary_tab
 from ui.panels.export import code_download
 from ui.panels.inspection import confusion_panel, misclassified_panel, samples_panel
 from ui.panels.inspection_model import importance_tab
 from ui.panels.share import share_run_button
 from ui.panels.validation import cross_validation_panel
-from ui.panels.verdict import (baseline_delta, baseline_help, boundary_tab, calibration_tab, show_message,
+from ui.panels.verdict import (baseline_delta, baseline_help, calibration_tab, show_message,
                                verdict_panel)
 from ui.prebuilt import prebuilt, prebuilt_dict
 from ui.state import navigation, prediction, widget_keys

@@ -16,7 +16,7 @@ import streamlit as st
 from mllab.charts import validation as validation_charts
 from mllab.models import ModelFamily
 from mllab.params import BoolParam, ChoiceParam, FloatParam, IntListParam, IntParam, Param, applicable, format_int_list
-from mllab.training import Dimension, SearchRecord, dimension_for, shown_value
+from mllab.training import Dimension, SearchRecord, dimension_for, shown_value, suggested_range
 from ui.state import jobs, settings
 from ui.state.settings import widget_value
 from ui.widgets.params import _format_float, render_param
@@ -31,12 +31,7 @@ def _default_range(param: Param) -> tuple:
         default = widget_value(param, param.default)
         i = grid.index(default)
         return grid[max(0, i - 4)], grid[min(len(grid) - 1, i + 4)]  # a decade either side
-    if isinstance(param, IntParam):
-        step = param.step
-        low = max(param.low, (param.default // 2) // step * step)
-        high = min(param.high, param.default * 2)
-        return (low, high) if low < high else (param.low, param.high)
-    return float(param.low), float(param.high)
+    return suggested_range(param)
 
 
 def _range_widgets(param: Param, key: str, show_count: bool, planned: tuple | None = None) -> tuple[tuple, int]:

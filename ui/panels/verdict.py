@@ -1,6 +1,6 @@
-"""The verdict after a run, with a button for each fix that is a setting; the calibration and
-decision-boundary tabs, and the MLP's map as it trains; the Train page's choice of what the
-boundary map is drawn over.
+"""The verdict after a run, with a button for each fix that is a setting; the calibration tab; the Train
+page's choice of what the boundary map is drawn over (the boundary tab and the MLP's live map are in
+ui.panels.boundary).
 
 A button loads the run's own settings back onto the Train page and changes the one the verdict
 names, so the next run is one click away. Buttons act in callbacks, which run before the page draws
@@ -20,7 +20,6 @@ from mllab.models import FAMILIES
 from mllab.prepare import PREPROCESSING_SCHEMA, split_columns
 from mllab.training import VALIDATION_SCHEMA, Run
 from ui.panels.cleaning import MARKER_PREFIX
-from ui.prebuilt import prebuilt_dict
 from ui.pages import TRAIN
 from ui.state import navigation, room, session, settings, transactions, widget_keys
 from ui.widgets import presenter
@@ -114,36 +113,6 @@ def calibration_tab(evaluation, key: str) -> None:
                "bins); each point is one bin, its size and hover say how many rows it holds. On the dotted line the "
                "model's probabilities mean what they say.")
     presenter.plotly_chart(charts.reliability_figure(calibration), key=f"{key}-reliability", width="stretch")
-
-
-def boundary_tab(run: Run, key: str) -> None:
-    boundary = getattr(run.result, "boundary", None)
-    if boundary is None:
-        if run.result.cross_validation is not None:
-            st.caption("K-fold trains one model per fold, so there is no single boundary to draw: choose hold-out "
-                       "on the Train page.")
-        else:
-            st.caption("No map for this run. Choose what to draw it over under 'Decision-boundary map' on the Train "
-                       "page before training.")
-        return
-    st.caption(markdown_escape(boundary.note) + " Misclassified test rows are ringed in black.")
-    presenter.plotly_chart(charts.boundary_figure(boundary), key=f"{key}-boundary", width="stretch")
-
-
-def live_boundary_panel(run: Run, key: str) -> None:
-    """The MLP's boundary map as it trains, redrawn when a newer epoch's map has arrived."""
-    live = run.live_boundary
-    if not live:
-        return
-    cache = widget_keys.session_cache("live-boundary-figures")
-    cached = cache.get(run.job_id)
-    if cached is None or cached[0] != live["epoch"]:
-        # Drawn again by every poll until a newer map arrives: converted for Streamlit once.
-        cached = (live["epoch"], prebuilt_dict(charts.boundary_dict(live["map"])))
-        cache.clear()  # one run trains at a time: older runs' maps are done with
-        cache[run.job_id] = cached
-    st.caption(f"Decision boundary after epoch {live['epoch']}: " + markdown_escape(live["map"].note))
-    st.plotly_chart(cached[1], key=f"{key}-live-boundary", width="stretch")
 
 
 BOUNDARY_OFF, BOUNDARY_PCA, BOUNDARY_FEATURES = "Off", "First two principal components", "Two features I choose"

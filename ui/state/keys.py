@@ -66,4 +66,10 @@ CACHES = "caches"  # {name: dict}
 PREDICT_JOB = "predict-job"
 PREDICT_RESULT = "predict-result"
 
+# -- decision-boundary maps drawn after training (ui.state.boundary) --
+BOUNDARY_JOBS = "boundary-jobs"  # {run's key: {"job_id", "choice"}} of maps being drawn
+
+# -- the Train page's starting values fitted to the data (ui.state.settings.fit_to_data) --
+FITTED_DEFAULTS = "fitted-defaults"  # {widget key: the data-fitted value last put there}
+
 NAMED = frozenset(v for k, v in dict(globals()).items() if k.isupper() and isinstance(v, str))

@@ -154,6 +154,24 @@ def put_on_train(family: str, params: dict, preprocessing: dict, validation: dic
     put_values(VALIDATION_SCHEMA, VALIDATION, validation)
 
 
+def fit_to_data(family, shape) -> None:
+    """Start a family's settings from values that fit the data (`ModelFamily.defaults_for`): a widget that
+    holds no value yet, or still the one fitted to the data before, follows the data; one the user, a link
+    or a workflow step set keeps its value."""
+    if family.data_defaults is None:
+        return
+    fitted_before = st.session_state.setdefault(keys.FITTED_DEFAULTS, {})
+    fitted = family.defaults_for(shape)
+    for param in (p for p in family.params if p.name in family.data_defaults(shape)):
+        key = widget_key(f"{HYPERPARAMETERS}-{family.key}", param)
+        new = widget_value(param, fitted[param.name])
+        current = value(key)
+        if current != new and (current is None or current == fitted_before.get(key)):
+            put(key, new)
+        if current is None or current == fitted_before.get(key) or current == new:
+            fitted_before[key] = new
+
+
 def train_settings() -> dict:
     """The Train page's model and settings as they stand, drawn or not (what a settings link holds)."""
     family = chosen_family()
