@@ -2,7 +2,6 @@
 exactly its samples, precision-recall curves agree with scikit-learn, and the page shows one sample
 with its class probabilities."""
 
-import json
 import re
 
 import numpy as np

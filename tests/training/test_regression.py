@@ -9,7 +9,6 @@ import pytest
 
 from mllab import charts
 from mllab.datasets.builtin import load_builtin
-from mllab.datasets.model import Dataset
 from mllab.datasets.targets import check_target, looks_like_redshift, suggest_task
 from mllab.errors import DataError, ParamError, UserError
 from mllab.evaluation.metrics import evaluate_regression, photo_z_metrics

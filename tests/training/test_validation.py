@@ -2,7 +2,6 @@
 reproducible per-fold scores, Stop keeping the finished folds, and Pima's classic 10-fold figure."""
 
 import dataclasses
-import threading
 
 import numpy as np
 import pandas as pd

@@ -146,17 +146,17 @@ def _write(call, kind: str = "change", replaces: tuple | None = None, run=None) 
 def new_workspace() -> str | None:
     """A new workspace's token; made while the store cannot write, the workspace is written back with the rest.
     None (and the page's sentence) when the store refused it."""
-    token = new_token()
-    st.session_state[keys.WORKSPACE] = (token, workspace_id_of(token))  # _write writes for the session's workspace
-    if _write(lambda s, _w: s.new_workspace(token), "workspace"):
-        return token
+    made = new_token()
+    st.session_state[keys.WORKSPACE] = (made, workspace_id_of(made))  # _write writes for the session's workspace
+    if _write(lambda s, _w: s.new_workspace(made), "workspace"):
+        return made
     return None
 
 
-def made_during_fault(token: str) -> bool:
-    """Whether the token's workspace was made while the store could not write and waits to be written."""
+def made_during_fault(wanted: str) -> bool:
+    """Whether a token's workspace was made while the store could not write and waits to be written."""
     the_writer = writer()
-    return the_writer is not None and valid_token(token) and the_writer.pending_workspace(workspace_id_of(token))
+    return the_writer is not None and valid_token(wanted) and the_writer.pending_workspace(workspace_id_of(wanted))
 
 
 def pending_runs(workspace: str) -> list:
