@@ -58,6 +58,7 @@ def test_a_run_is_recorded_step_by_step_and_at_its_end(engine, store):
     assert run.status == "completed" == state.status
     assert [h["step"] for h in run.history] == [h["step"] for h in state.history] and len(run.history) > 1
     assert run.result.evaluation.accuracy == state.result.evaluation.accuracy >= 0.85
+    writer.close()
 
 
 def test_forty_workspaces_with_three_runs_each_are_all_stored_and_never_mixed(store, trained_states):
@@ -98,6 +99,7 @@ def test_forty_workspaces_with_three_runs_each_are_all_stored_and_never_mixed(st
         for run, state in zip(stored, trained_states):
             assert run.result.evaluation.accuracy == state.result.evaluation.accuracy
             assert [h["step"] for h in run.history] == [h["step"] for h in state.history]
+    writer.close()
     from sqlalchemy import func, select
 
     from mllab.store.schema import runs
