@@ -86,6 +86,7 @@ class StoreWriter:
         with self._lock:
             self._faulted(err)
             self._keep([pending])
+        self._queue.put(Pending("wake", None))  # the thread may be asleep for a heartbeat: it checks again soon
 
     def pending_runs(self, workspace: str) -> list:
         """Runs made in this workspace while the store was down, not yet written: other tabs show them too."""
@@ -122,7 +123,8 @@ class StoreWriter:
         last_check = 0.0
         while True:
             try:
-                first = self._queue.get(timeout=RETRY_S if self.fault else HEARTBEAT_S)
+                wait = max(0.05, last_check + RETRY_S - time.monotonic()) if self.fault else HEARTBEAT_S
+                first = self._queue.get(timeout=wait)
             except queue.Empty:
                 first = None
             if first is not None:
@@ -132,7 +134,7 @@ class StoreWriter:
                         batch.append(self._queue.get_nowait())
                     except queue.Empty:
                         break
-                work = [p for p in batch if p.kind not in ("flush", "stop")]
+                work = [p for p in batch if p.kind not in ("flush", "stop", "wake")]
                 if self.fault:
                     with self._lock:
                         self._keep(work)
