@@ -1,4 +1,6 @@
-"""Train page: preprocessing, model, hyperparameters, device; Train and Stop; live curves; evaluation."""
+"""Train page, laid out as a workbench: the settings (grouped, folded) on the left; on the right, the actions
+(Train, Stop; Pause, One epoch and Resume while a run trains), the progress and the live curve at the top, in
+view without scrolling, and under them the result."""
 
 import streamlit as st
 
@@ -11,8 +13,8 @@ from mllab.training import TrainingSpec, ValidationConfig, get_engine, new_run
 from ui.panels.classroom import put_on_board, refuse_if_frozen, room_mode, room_train_note
 from ui.panels.inspection_model import learning_curve_panel
 from ui.panels.model_summary import layer_summary_panel
-from ui.panels.pause import pause_controls
-from ui.panels.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
+from ui.panels.pause import live_progress_text, pause_controls
+from ui.panels.results import evaluation_panel, learning_curves, run_header
 from ui.panels.share import applied_note, share_settings_button
 from ui.panels.validation import live_fold_scores, supplied_parts, validation_settings
 from ui.panels.verdict import boundary_settings, live_boundary_panel
@@ -23,6 +25,33 @@ from ui.widgets.params import render_schema
 from ui.widgets.task import dataset_target_and_task_or_stop, hidden_settings_note
 
 engine = get_engine()
+
+
+def _device_choice(family) -> tuple[str, bool]:
+    """The device a deep model trains on, and whether in mixed precision; scikit-learn models use the CPU."""
+    if not family.deep:
+        st.caption("Device: CPU (scikit-learn models run on the CPU).")
+        return "CPU", False
+    with st.expander("Device", expanded=False):
+        devices = engine.devices()
+        if devices is None:
+            reason = engine.device_error or "Asking the training workers which devices TensorFlow finds…"
+        elif engine.gpu_available():
+            reason = None
+        else:
+            reason = "TensorFlow found no GPU on the training workers (see the README for GPU set-up)."
+        device = st.radio("Device", ["CPU", "GPU"], horizontal=True, key="device",
+                          disabled=reason is not None, help=reason)
+        if reason is not None:
+            device = "CPU"
+            st.caption(f"GPU unavailable: {reason}")
+        mixed_precision = st.checkbox(
+            "Mixed precision (float16 on the GPU)", key="mixed-precision", disabled=device != "GPU",
+            help="Computes in 16-bit floats on the GPU: faster and lighter on modern GPUs, same model. "
+                 "Offered on a GPU only; on a CPU it would be slower.")
+    return device, mixed_precision and device == "GPU"
+
+
 owner = session.owner_id()
 dataset, target, task, redshift = dataset_target_and_task_or_stop()
 
@@ -38,6 +67,10 @@ active = session.active_run()
 # A learning curve is a job too: one job per session, so Train waits for it.
 measuring = session.active_learning_curve() is not None
 controls, output = st.columns([1, 2], gap="large")
+with output:
+    # The actions first, then the run: what a click starts is drawn right under it (TensorFlow Playground
+    # keeps play, pause and step on one line above its picture). Filled in below, once the settings are read.
+    actions = st.container(key="train-actions")
 
 with controls:
     families = families_for(dataset.kind, task)
@@ -64,44 +97,29 @@ with controls:
         raw_preprocessing = render_schema(applicable(PREPROCESSING_SCHEMA, task), prefix=settings.PREPROCESSING,
                                           fixed=room.fixed_preprocessing() if room is not None else None)
         hidden_settings_note(PREPROCESSING_SCHEMA, task)
-    if room is not None:
-        raw_validation = room.validation
-        st.caption("Validation: hold-out, set by your lecturer.")
-    else:
-        raw_validation = validation_settings(task=task, parts=supplied_parts(dataset, target, task))
-    kfold = raw_validation["scheme"] not in ("holdout", "supplied")
-    widget_keys.start("keep-model", True)  # kept by default: the Predict page uses it
-    keep_model = st.checkbox(
-        "Keep the trained model (to download, and to predict with)", key="keep-model", disabled=kfold,
-        help="Packs the fitted preprocessing and model (scikit-learn models with skops, networks in Keras's "
-             "format) into a zip offered under 'Model & settings' once the run ends, and offered on the Predict "
-             "page. "
-             + ("K-fold trains one model per fold: choose hold-out to keep one." if kfold else ""))
-    keep_model = keep_model and not kfold
-    boundary = boundary_settings(dataset, target, task, kfold)
-
-    devices = engine.devices()
-    if family.deep:
-        if devices is None:
-            reason = engine.device_error or "Asking the training workers which devices TensorFlow finds…"
-        elif engine.gpu_available():
-            reason = None
+    # Folded: the page stays short, and its title says the scheme, so nothing is hidden that matters.
+    with st.expander("Validation and what to keep", expanded=False):
+        if room is not None:
+            raw_validation = room.validation
+            st.caption("Validation: hold-out, set by your lecturer.")
         else:
-            reason = "TensorFlow found no GPU on the training workers (see the README for GPU set-up)."
-        device = st.radio("Device", ["CPU", "GPU"], horizontal=True, key="device",
-                          disabled=reason is not None, help=reason)
-        if reason is not None:
-            device = "CPU"
-            st.caption(f"GPU unavailable: {reason}")
-        mixed_precision = st.checkbox(
-            "Mixed precision (float16 on the GPU)", key="mixed-precision", disabled=device != "GPU",
-            help="Computes in 16-bit floats on the GPU: faster and lighter on modern GPUs, same model. "
-                 "Offered on a GPU only; on a CPU it would be slower.")
-        mixed_precision = mixed_precision and device == "GPU"
-    else:
-        device, mixed_precision = "CPU", False
-        st.caption("Device: CPU (scikit-learn models run on the CPU).")
+            raw_validation = validation_settings(task=task, parts=supplied_parts(dataset, target, task))
+        kfold = raw_validation["scheme"] not in ("holdout", "supplied")
+        widget_keys.start("keep-model", True)  # kept by default: the Predict page uses it
+        keep_model = st.checkbox(
+            "Keep the trained model", key="keep-model", disabled=kfold,
+            help="To download it and to predict with it: packs the fitted preprocessing and model (scikit-learn "
+                 "models with skops, networks in Keras's format) into a zip offered under the result once the run "
+                 "ends, and offered on the Predict page. "
+                 + ("K-fold trains one model per fold: choose hold-out to keep one." if kfold else ""))
+        keep_model = keep_model and not kfold
+        boundary = boundary_settings(dataset, target, task, kfold)
+    device, mixed_precision = _device_choice(family)
+    # Folded: its title still shows the parameter count change.
+    layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target, task, expanded=False)
+    share_settings_button(transactions.link_settings, key="share-train")
 
+with actions:
     train_col, stop_col = st.columns(2)
     train_clicked = train_col.button("Train", type="primary",
                                      disabled=active is not None or measuring or (room is not None and room.frozen),
@@ -109,7 +127,6 @@ with controls:
                                      help="A learning curve is being measured; Train is offered again when it "
                                           "finishes or is stopped." if measuring else None)
     stop_clicked = stop_col.button("Stop", disabled=active is None, width="stretch", key="stop-button")
-    share_settings_button(transactions.link_settings, key="share-train")
 
 if engine.start_error:
     st.error(engine.start_error)
@@ -135,6 +152,7 @@ if train_clicked and active is None and not measuring:
         number = max((r.number for r in session.runs()), default=0) + 1
         run = new_run(number, job_id, spec, session.data_source(), choices.as_dict() if choices is not None else {})
         session.runs().append(run)
+        jobs.note_run_step(run.number, transactions.applied_step())
         workspace.record_run(run, engine)
         put_on_board(room, run)
         st.rerun()  # redraw with Train disabled and Stop enabled for the new run
@@ -153,11 +171,7 @@ def draw_live_run(run_number: int) -> bool:
         jobs.sync_runs(engine, owner)
         return next(r for r in session.runs() if r.number == run_number).finished
     jobs.sync_runs(engine, owner)
-    run_header(run)
-    label = f"{STATUS_TEXT[run.status]} · " + jobs.progress_text(state.message, state.queue_position, idle="")
-    if run.history and state.total_steps:
-        label += f" · {FAMILIES[run.family].step_label.lower()} {run.history[-1]['step']} of {state.total_steps}"
-    st.progress(state.progress, text=label)
+    st.progress(state.progress, text=f"{run.name} · " + live_progress_text(run, state))
     pause_controls(engine, run, state, owner)
     live_fold_scores(state.parts_done)
     learning_curves(run, key=f"live-{run.number}")
@@ -165,16 +179,36 @@ def draw_live_run(run_number: int) -> bool:
     return run.finished  # a full rerun then draws the evaluation and re-enables Train
 
 
+def trained_elsewhere(run) -> str | None:
+    """Why `run` is not the result of what this page is set up for now (other data, target or task, or a
+    workflow step applied since it was started); None when it is."""
+    if (run.dataset_name != dataset.name or run.target != target or run.task != task
+            or (run.data_source and session.data_source() and run.data_source != session.data_source())):
+        return (f"was trained on {markdown_escape(run.dataset_name)} (target {markdown_escape(run.target)}, "
+                f"{run.task}), not on the data loaded now")
+    if jobs.step_changed_since(run.number, transactions.applied_step()):
+        return "was trained before the workflow step that set this page up"
+    return None
+
+
 with output:
-    # Folded once there are runs to look at; its title still shows the parameter count change.
-    layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target, task, expanded=not session.runs())
     if active is not None:
         follow(lambda: draw_live_run(active.number))
     elif session.runs():
         latest = session.runs()[-1]
-        run_header(latest)
-        evaluation_panel(latest, key=f"train-{latest.number}")
-        learning_curve_panel(latest, dataset, target, task, engine, owner)
+        elsewhere = trained_elsewhere(latest)
+        if elsewhere is None:
+            run_header(latest)
+            evaluation_panel(latest, key=f"train-{latest.number}")
+            learning_curve_panel(latest, dataset, target, task, engine, owner)
+        else:
+            # Not this step's result: said so, and folded away rather than shown under the new step's banner.
+            st.info(f"No result for these settings yet: press Train. The last run, **{markdown_escape(latest.name)}** "
+                    f"({latest.family_label}), {elsewhere}.", icon=":material/history:")
+            with st.expander(f"{markdown_escape(latest.name)} as it was: {latest.family_label} on "
+                             f"{markdown_escape(latest.dataset_name)}",
+                             expanded=False):
+                run_header(latest)
+                evaluation_panel(latest, key=f"train-{latest.number}")
     else:
         st.info("Set the hyperparameters and press Train. Curves appear here as the model learns.")
-

@@ -6,6 +6,7 @@ from __future__ import annotations
 import streamlit as st
 
 from mllab.models import FAMILIES
+from ui.state import jobs
 
 
 def paused_sentence(unit: str, step: int, slots: int) -> str:
@@ -13,9 +14,26 @@ def paused_sentence(unit: str, step: int, slots: int) -> str:
     return f"Paused after {unit} {step} — this run holds {held}."
 
 
+def live_progress_text(run, state) -> str:
+    """The progress bar's sentence: what the run is doing ("Paused", "Stopping", the worker's own words, which
+    already say "Training …"), its place in the queue, and the step it has reached."""
+    unit = FAMILIES[run.family].step_label.lower()
+    if state.stop_requested_at is not None and not state.finished:
+        # The model is evaluated as it is after Stop (test figures, importance, the verdict's checks): seconds.
+        text = "Stopping: evaluating the model as it is"
+    elif state.pause_requested and state.paused_at is not None:
+        text = f"Paused after {unit} {state.paused_at}"
+    else:
+        text = jobs.progress_text(state.message, state.queue_position, idle="Starting")
+    if run.history and state.total_steps:
+        text += f" · {unit} {run.history[-1]['step']} of {state.total_steps}"
+    return text
+
+
 def pause_controls(engine, run, state, owner: str) -> None:
-    """The buttons for the state the run is in; nothing for a family that cannot pause."""
-    if state.finished or not engine.can_pause(run.job_id, owner):
+    """The buttons for the state the run is in; nothing for a family that cannot pause, nor once Stop was pressed
+    (the run is then being evaluated: "Pausing at the end of this epoch" there read as a run that would not stop)."""
+    if state.finished or state.stop_requested_at is not None or not engine.can_pause(run.job_id, owner):
         return
     unit = FAMILIES[run.family].step_label.lower()
     one_label = "One epoch" if unit == "epoch" else "One step"
