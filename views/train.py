@@ -173,8 +173,10 @@ def draw_live_run(run_number: int) -> bool:
     jobs.sync_runs(engine, owner)
     st.progress(state.progress, text=f"{run.name} · " + live_progress_text(run, state))
     pause_controls(engine, run, state, owner)
-    live_fold_scores(state.parts_done)
+    # The curves before anything that appears during the run (fold scores, the live map): drawn above them, a new
+    # element moved the curves down and had them drawn afresh, blank for a moment.
     learning_curves(run, key=f"live-{run.number}")
+    live_fold_scores(state.parts_done)
     live_boundary_panel(run, key=f"live-{run.number}")
     return run.finished  # a full rerun then draws the evaluation and re-enables Train
 
