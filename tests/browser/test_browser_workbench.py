@@ -15,7 +15,10 @@ from browser_support import TIMEOUT_MS, chart_with_title, choose, go_to, press, 
 def _inside_viewport(page: Page, locator, what: str) -> None:
     """`locator`'s whole box lies in the window as it opened: nothing scrolled, nothing cut."""
     expect(locator).to_be_visible()
-    box = locator.bounding_box()
+    # Read in the page, which waits for the element: a chart's title is redrawn with each new epoch, and
+    # bounding_box() between two draws found no element (None) though the chart stood where it was.
+    box = locator.evaluate("e => { const r = e.getBoundingClientRect(); "
+                           "return {x: r.x, y: r.y, width: r.width, height: r.height}; }")
     view = page.viewport_size
     scrolled = page.evaluate("() => [window.scrollX, window.scrollY]")
     assert scrolled == [0, 0], f"the page scrolled by itself to {scrolled}"
