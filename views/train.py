@@ -175,7 +175,7 @@ def draw_live_run(run_number: int) -> bool:
     pause_controls(engine, run, state, owner)
     # The curves before anything that appears during the run (fold scores, the live map): drawn above them, a new
     # element moved the curves down and had them drawn afresh, blank for a moment.
-    learning_curves(run, key=f"live-{run.number}")
+    learning_curves(run, key=f"live-{run.number}", live=True)
     live_fold_scores(state.parts_done)
     live_boundary_panel(run, key=f"live-{run.number}")
     return run.finished  # a full rerun then draws the evaluation and re-enables Train

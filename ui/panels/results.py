@@ -26,15 +26,20 @@ STATUS_TEXT = {"queued": "Queued", "running": "Training", "completed": "Finished
                "failed": "Failed", "interrupted": "Interrupted"}
 
 
-def learning_curves(run: Run, key: str) -> None:
+# A live curve in presenter mode: shorter than the projector's 640 px, so that at 1280x720 the curve starts on the
+# first screen under the actions and the progress (the presenter's title and page links take the top 340 px).
+LIVE_PRESENTER_HEIGHT = 380
+
+
+def learning_curves(run: Run, key: str, live: bool = False) -> None:
     family = FAMILIES[run.family]
     for column, (metric, title) in zip(st.columns(2), family.curves_for(run.task)):
         with column:
-            st.plotly_chart(_curve_figure(run, metric, title, family.step_label, presenter.presenting()),
+            st.plotly_chart(_curve_figure(run, metric, title, family.step_label, presenter.presenting(), live),
                             key=f"{key}-{metric}", width="stretch")
 
 
-def _curve_figure(run: Run, metric: str, title: str, step_label: str, projector: bool = False):
+def _curve_figure(run: Run, metric: str, title: str, step_label: str, projector: bool = False, live: bool = False):
     """The curve figure, rebuilt only when the run has reported a new step.
 
     The live panel redraws twice a second in every watching browser, and building a Plotly figure
@@ -45,12 +50,15 @@ def _curve_figure(run: Run, metric: str, title: str, step_label: str, projector:
     last = run.history[-1] if run.history else None
     baseline = getattr(run.result, "baseline", None) if run.result is not None else None
     reference = None if baseline is None else baseline.curve_reference(metric)
-    signature = (len(run.history), tuple(sorted(last.items())) if last else (), reference, projector)
+    signature = (len(run.history), tuple(sorted(last.items())) if last else (), reference, projector, live)
     cached = cache.get((run.job_id, metric))
     if cached is None or cached[0] != signature:
         if projector:  # presenter mode (one browser, the lecturer's): larger, made from a go.Figure
-            figure = prebuilt(charts.for_projector(charts.learning_curves(
-                run.history, metric, title, x_label=step_label, baseline=reference), copy=False))
+            big = charts.for_projector(charts.learning_curves(
+                run.history, metric, title, x_label=step_label, baseline=reference), copy=False)
+            if live:
+                big.update_layout(height=LIVE_PRESENTER_HEIGHT)
+            figure = prebuilt(big)
         else:
             figure = prebuilt_dict(charts.learning_curves_dict(run.history, metric, title, x_label=step_label,
                                                                baseline=reference))
