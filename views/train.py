@@ -1,4 +1,6 @@
-"""Train page: preprocessing, model, hyperparameters, device; Train and Stop; live curves; evaluation."""
+"""Train page, laid out as a workbench: the settings (grouped, folded) on the left; on the right, the actions
+(Train, Stop; Pause, One epoch and Resume while a run trains), the progress and the live curve at the top, in
+view without scrolling, and under them the result."""
 
 import streamlit as st
 
@@ -12,8 +14,8 @@ from ui.panels.boundary import live_boundary_panel
 from ui.panels.classroom import put_on_board, refuse_if_frozen, room_mode, room_train_note
 from ui.panels.inspection_model import learning_curve_panel
 from ui.panels.model_summary import layer_summary_panel
-from ui.panels.pause import pause_controls
-from ui.panels.results import STATUS_TEXT, evaluation_panel, learning_curves, run_header
+from ui.panels.pause import live_progress_text, pause_controls
+from ui.panels.results import evaluation_panel, learning_curves, run_header
 from ui.panels.share import applied_note, share_settings_button
 from ui.panels.validation import live_fold_scores, supplied_parts, validation_settings
 from ui.panels.verdict import boundary_settings
@@ -40,6 +42,10 @@ active = session.active_run()
 # A learning curve is a job too: one job per session, so Train waits for it.
 measuring = session.active_learning_curve() is not None
 controls, output = st.columns([1, 2], gap="large")
+with output:
+    # The actions first, then the run: what a click starts is drawn right under it (TensorFlow Playground
+    # keeps play, pause and step on one line above its picture). Filled in below, once the settings are read.
+    actions = st.container(key="train-actions")
 
 with controls:
     families = families_for(dataset.kind, task)
@@ -67,24 +73,29 @@ with controls:
         raw_preprocessing = render_schema(applicable(PREPROCESSING_SCHEMA, task), prefix=settings.PREPROCESSING,
                                           fixed=room.fixed_preprocessing() if room is not None else None)
         hidden_settings_note(PREPROCESSING_SCHEMA, task)
-    if room is not None:
-        raw_validation = room.validation
-        st.caption("Validation: hold-out, set by your lecturer.")
-    else:
-        raw_validation = validation_settings(task=task, parts=supplied_parts(dataset, target, task))
-    kfold = raw_validation["scheme"] not in ("holdout", "supplied")
-    widget_keys.start("keep-model", True)  # kept by default: the Predict page uses it
-    keep_model = st.checkbox(
-        "Keep the trained model (to download, and to predict with)", key="keep-model", disabled=kfold,
-        help="Packs the fitted preprocessing and model (scikit-learn models with skops, networks in Keras's "
-             "format) into a zip offered under 'Model & settings' once the run ends, and offered on the Predict "
-             "page. "
-             + ("K-fold trains one model per fold: choose hold-out to keep one." if kfold else ""))
-    keep_model = keep_model and not kfold
-    boundary = boundary_settings(dataset, target, task, kfold)
-
+    # Folded: the page stays short, and its title says the scheme, so nothing is hidden that matters.
+    with st.expander("Validation and what to keep", expanded=False):
+        if room is not None:
+            raw_validation = room.validation
+            st.caption("Validation: hold-out, set by your lecturer.")
+        else:
+            raw_validation = validation_settings(task=task, parts=supplied_parts(dataset, target, task))
+        kfold = raw_validation["scheme"] not in ("holdout", "supplied")
+        widget_keys.start("keep-model", True)  # kept by default: the Predict page uses it
+        keep_model = st.checkbox(
+            "Keep the trained model", key="keep-model", disabled=kfold,
+            help="To download it and to predict with it: packs the fitted preprocessing and model (scikit-learn "
+                 "models with skops, networks in Keras's format) into a zip offered under the result once the run "
+                 "ends, and offered on the Predict page. "
+                 + ("K-fold trains one model per fold: choose hold-out to keep one." if kfold else ""))
+        keep_model = keep_model and not kfold
+        boundary = boundary_settings(dataset, target, task, kfold)
     device, mixed_precision = device_choice(engine, family.deep)
+    # Folded: its title still shows the parameter count change.
+    layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target, task, expanded=False)
+    share_settings_button(transactions.link_settings, key="share-train")
 
+with actions:
     train_col, stop_col = st.columns(2)
     train_clicked = train_col.button("Train", type="primary",
                                      disabled=active is not None or measuring or (room is not None and room.frozen),
@@ -92,7 +103,6 @@ with controls:
                                      help="A learning curve is being measured; Train is offered again when it "
                                           "finishes or is stopped." if measuring else None)
     stop_clicked = stop_col.button("Stop", disabled=active is None, width="stretch", key="stop-button")
-    share_settings_button(transactions.link_settings, key="share-train")
 
 if engine.start_error:
     st.error(engine.start_error)
@@ -118,6 +128,7 @@ if train_clicked and active is None and not measuring:
         number = max((r.number for r in session.runs()), default=0) + 1
         run = new_run(number, job_id, spec, session.data_source(), choices.as_dict() if choices is not None else {})
         session.runs().append(run)
+        jobs.note_run_step(run.number, transactions.applied_step())
         workspace.record_run(run, engine)
         put_on_board(room, run)
         st.rerun()  # redraw with Train disabled and Stop enabled for the new run
@@ -136,28 +147,46 @@ def draw_live_run(run_number: int) -> bool:
         jobs.sync_runs(engine, owner)
         return next(r for r in session.runs() if r.number == run_number).finished
     jobs.sync_runs(engine, owner)
-    run_header(run)
-    label = f"{STATUS_TEXT[run.status]} · " + jobs.progress_text(state.message, state.queue_position, idle="")
-    if run.history and state.total_steps:
-        label += f" · {FAMILIES[run.family].step_label.lower()} {run.history[-1]['step']} of {state.total_steps}"
-    st.progress(state.progress, text=label)
+    st.progress(state.progress, text=f"{run.name} · " + live_progress_text(run, state))
     pause_controls(engine, run, state, owner)
+    # The curves before anything that appears during the run (fold scores, the live map): drawn above them, a new
+    # element moved the curves down and had them drawn afresh, blank for a moment.
+    learning_curves(run, key=f"live-{run.number}", live=True)
     live_fold_scores(state.parts_done)
-    learning_curves(run, key=f"live-{run.number}")
     live_boundary_panel(run, key=f"live-{run.number}")
     return run.finished  # a full rerun then draws the evaluation and re-enables Train
 
 
+def trained_elsewhere(run) -> str | None:
+    """Why `run` is not the result of what this page is set up for now (other data, target or task, or a
+    workflow step applied since it was started); None when it is."""
+    if (run.dataset_name != dataset.name or run.target != target or run.task != task
+            or (run.data_source and session.data_source() and run.data_source != session.data_source())):
+        return (f"was trained on {markdown_escape(run.dataset_name)} (target {markdown_escape(run.target)}, "
+                f"{run.task}), not on the data loaded now")
+    if jobs.step_changed_since(run.number, transactions.applied_step()):
+        return "was trained before the workflow step that set this page up"
+    return None
+
+
 with output:
-    # Folded once there are runs to look at; its title still shows the parameter count change.
-    layer_summary_panel(family, raw_params, raw_preprocessing, dataset, target, task, expanded=not session.runs())
     if active is not None:
         follow(lambda: draw_live_run(active.number))
     elif session.runs():
         latest = session.runs()[-1]
-        run_header(latest)
-        evaluation_panel(latest, key=f"train-{latest.number}")
-        learning_curve_panel(latest, dataset, target, task, engine, owner)
+        elsewhere = trained_elsewhere(latest)
+        if elsewhere is None:
+            run_header(latest)
+            evaluation_panel(latest, key=f"train-{latest.number}")
+            learning_curve_panel(latest, dataset, target, task, engine, owner)
+        else:
+            # Not this step's result: said so, and folded away rather than shown under the new step's banner.
+            st.info(f"No result for these settings yet: press Train. The last run, **{markdown_escape(latest.name)}** "
+                    f"({latest.family_label}), {elsewhere}.", icon=":material/history:")
+            with st.expander(f"{markdown_escape(latest.name)} as it was: {latest.family_label} on "
+                             f"{markdown_escape(latest.dataset_name)}",
+                             expanded=False):
+                run_header(latest)
+                evaluation_panel(latest, key=f"train-{latest.number}")
     else:
         st.info("Set the hyperparameters and press Train. Curves appear here as the model learns.")
-

@@ -12,6 +12,9 @@ from mllab.charts.style import (HEIGHT, LINE_WIDTH, MARKER_LIMIT, TRAINING_COLOU
 
 BASELINE_LABEL = "Baseline (no feature used)"
 BASELINE_COLOUR = "#7F7F7F"
+# Below this many steps between the first and the last, the x axis is ticked at every step; past it Plotly's
+# automatic ticks are whole numbers anyway (2, 5, 10 apart).
+SMALL_STEP_RANGE = 10
 
 
 def learning_curves(history: list[dict], metric: str, title: str, x_label: str = "Epoch",
@@ -70,6 +73,9 @@ def _curve_parts(history: list[dict], metric: str, title: str, x_label: str,
     layout["legend"].update(orientation="h", x=0, xanchor="left", y=-0.2, yanchor="top")
     layout["margin"].update(t=60, b=40)
     xaxis = dict(_AXIS, title=dict(_AXIS["title"], text=x_label))
+    if steps and max(steps) - min(steps) < SMALL_STEP_RANGE:
+        # Steps are whole numbers: over a short range Plotly's own ticks fall on halves (1, 1.5, 2).
+        xaxis["dtick"] = 1
     yaxis = dict(_AXIS, title=dict(_AXIS["title"], text=title))
     if is_share:
         yaxis["range"] = [0, 1.02]

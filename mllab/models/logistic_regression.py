@@ -9,7 +9,7 @@ import numpy as np
 
 from mllab.models.base import (CLASS_WEIGHT, Abilities, DataInfo, Device, FitOutcome, ModelFamily, Remedy, Reporter,
                                ThrottledStop)
-from mllab.params import ChoiceParam, FloatParam, IntParam
+from mllab.params import AppliesWhen, ChoiceParam, FloatParam, IntParam
 from mllab.prepare import PreparedData
 
 # Iterations per step: small enough for a smooth curve; each step restarts the solver from
@@ -32,8 +32,10 @@ PARAMS = (
     ChoiceParam("penalty", "Penalty", "The regularisation term added to the loss.", "l2",
                 ("l2", "l1", "elasticnet", "none"),
                 {"l2": "L2 (ridge)", "l1": "L1 (lasso)", "elasticnet": "Elastic net", "none": "None"}),
-    FloatParam("l1_ratio", "L1 ratio (elastic net only)", "Mix of L1 in the elastic-net penalty.", 0.5, 0.0, 1.0,
-               step=0.05),
+    FloatParam("l1_ratio", "L1 ratio", "Mix of L1 in the elastic-net penalty: 0 is all L2, 1 all L1.", 0.5, 0.0, 1.0,
+               step=0.05, applies_when=AppliesWhen("penalty", ("elasticnet",),
+                                                   "L1 ratio: used by the elastic-net penalty only; choose it as the "
+                                                   "penalty to change it.")),
     ChoiceParam("solver", "Solver", "The optimisation algorithm.", "lbfgs", tuple(SOLVER_PENALTIES)),
     IntParam("max_iter", "Max iterations", "Upper bound on solver iterations.", 500, 10, 5000, step=10),
     # The verdict's answer to a rare class (mllab.evaluation.verdict): scikit-learn's class_weight="balanced".

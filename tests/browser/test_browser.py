@@ -22,10 +22,12 @@ def test_built_in_dataset_train_and_see_curve_confusion_matrix_and_roc(page: Pag
     accuracy = float(page.locator('[data-testid="stMetric"]').filter(has_text="Test accuracy")
                      .locator('[data-testid="stMetricValue"]').inner_text())
     assert accuracy >= 0.95
+    page.get_by_role("tab", name="Errors", exact=True).click()  # the group holding it
     page.get_by_role("tab", name="Confusion matrix").click()
     confusion = chart_with_title(page, "Confusion")
     expect(confusion.first).to_be_visible()
     expect(confusion.first.locator(".xtick").first).to_be_visible()
+    page.get_by_role("tab", name="Scores", exact=True).click()  # the group holding it
     page.get_by_role("tab", name="ROC curves").click()
     roc = chart_with_title(page, "ROC")
     expect(roc.first.locator(".legendtext", has_text="AUC").first).to_be_visible()
@@ -49,6 +51,7 @@ def test_upload_csv_choose_target_and_train(page: Page, tmp_path):
     choose(page, "Model", "Logistic regression")
     press(page, "Train")
     expect(page.get_by_text("Test accuracy", exact=True)).to_be_visible()  # the tile; the verdict says it too
+    page.get_by_role("tab", name="Scores", exact=True).click()  # the group holding it
     page.get_by_role("tab", name="ROC curves").click()
     expect(chart_with_title(page, "ROC").first.locator(".legendtext", has_text="AUC").first).to_be_visible()
 
@@ -82,7 +85,7 @@ def test_moving_a_slider_does_not_stop_training_but_stop_does(page: Page):
     expect(page.get_by_text(re.compile(r"Stopped at epoch \d+; the model as it was then is evaluated"))).to_be_visible(
         timeout=20_000)
     expect(page.get_by_text("Test accuracy", exact=True)).to_be_visible()  # the tile; the verdict says it too
-    page.get_by_role("tab", name="Learning curves").click()
+    page.get_by_role("tab", name="Curves", exact=True).click()
     expect(chart_with_title(page, "Loss").first.locator(".legendtext", has_text="Validation")).to_be_visible()
 
 
@@ -206,6 +209,7 @@ def test_photo_z_regression_from_data_page_to_runs(page: Page):
     nmad = float(page.locator('[data-testid="stMetric"]').filter(has_text="NMAD")
                  .locator('[data-testid="stMetricValue"]').inner_text())
     assert nmad <= 0.015
+    page.get_by_role("tab", name="Errors", exact=True).click()  # the group holding it
     page.get_by_role("tab", name="Predicted vs true").click()
     scatter = chart_with_title(page, "Predicted against true redshift").first
     expect(scatter.locator(".legendtext", has_text="Perfect prediction")).to_be_visible()

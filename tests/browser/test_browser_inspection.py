@@ -15,6 +15,7 @@ def test_clicking_a_confusion_cell_shows_its_test_samples(page):
     press(page, "Train")
     expect(page.get_by_text("Test accuracy", exact=True)).to_be_visible()  # the tile; the verdict says it too
     wait_idle(page)
+    page.get_by_role("tab", name="Errors", exact=True).click()  # the group holding it
     page.get_by_role("tab", name="Confusion matrix").click()
     chart = page.locator('[data-testid="stPlotlyChart"]').filter(
         has=page.locator(".gtitle", has_text="Confusion matrix")).first

@@ -90,6 +90,7 @@ def test_refresh_a_second_browser_and_kill_9_lose_nothing(browser, tmp_path):
         # The finished one is intact, with its figures.
         _open_run(page, "Run 1")
         assert metric_value(page, "Test accuracy") == accuracy
+        page.get_by_role("tab", name="Errors", exact=True).click()  # the group holding it
         page.get_by_role("tab", name="Confusion matrix").click()
         expect(chart_with_title(page, "Confusion").first).to_be_visible()
         context.close()

@@ -57,6 +57,14 @@ def test_learning_curves_show_the_history(metric, keys):
     _check_readable(fig)
 
 
+def test_a_short_run_is_ticked_at_whole_steps_not_halves():
+    # Plotly's own ticks over steps 1..3 fall on 1, 1.5, 2, 2.5, 3: an epoch 1.5 that never happened.
+    assert charts.learning_curves(HISTORY, "loss", "Loss").layout.xaxis.dtick == 1
+    assert charts.learning_curves_dict(HISTORY, "loss", "Loss")["layout"]["xaxis"]["dtick"] == 1
+    long = [{"step": i, "loss": 1 / i} for i in range(1, 151)]
+    assert charts.learning_curves(long, "loss", "Loss").layout.xaxis.dtick is None  # Plotly's whole-number ticks
+
+
 def test_learning_curves_with_training_only_and_partial_validation():
     history = [{"step": s, "loss": 1 / s} for s in range(1, 41)]
     fig = charts.learning_curves(history, "loss", "Loss", x_label="Iteration")

@@ -34,6 +34,11 @@ def _keys(at) -> set[str]:
     return {b.key for b in at.button}
 
 
+def _pause_offered(at) -> bool:
+    """Pause is on the page from the start, greyed out until the run trains."""
+    return any(b.key == "pause-1" and not b.disabled for b in at.button)
+
+
 def _paused_after(at):
     return re.search(r"Paused after epoch (\d+) — this run holds one of the 2 training workers\.", texts(at))
 
@@ -41,7 +46,7 @@ def _paused_after(at):
 def test_pause_one_epoch_and_resume_on_the_train_page():
     at = _train_page("mlp")  # its default for iris, 200 epochs: many seconds to press Pause in, then trains to the end
     at.button(key="train-button").click().run()
-    _until(at, lambda at: "pause-1" in _keys(at))
+    _until(at, _pause_offered)
     at.button(key="pause-1").click().run()
     paused = _until(at, _paused_after)
     epoch = int(paused.group(1))
@@ -58,7 +63,7 @@ def test_stop_while_paused_evaluates_the_model_at_that_epoch():
     at = _train_page("mlp")
     at.slider(key="hp-mlp-epochs").set_value(300).run()
     at.button(key="train-button").click().run()
-    _until(at, lambda at: "pause-1" in _keys(at))
+    _until(at, _pause_offered)
     at.button(key="pause-1").click().run()
     epoch = int(_until(at, _paused_after).group(1))
     at.button(key="stop-button").click().run()

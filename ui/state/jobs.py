@@ -3,7 +3,10 @@ the one sentence a progress bar says about a job."""
 
 from __future__ import annotations
 
-from ui.state import session, workspace
+from ui.state import session, widget_keys, workspace
+
+# Per session: the workflow step (ui.state.transactions.applied_step) in force when each run was started.
+_RUN_STEPS = "run-steps"
 
 
 def sync_records(engine, owner: str, records) -> None:
@@ -71,3 +74,14 @@ def progress_text(message: str | None, queue_position: int | None, idle: str = "
     if queue_position:
         text += f" · number {queue_position} in the queue"
     return text
+
+
+def note_run_step(run_number: int, step) -> None:
+    """Remember the workflow step that set the Train page up when run `run_number` was started (None: none)."""
+    widget_keys.session_cache(_RUN_STEPS)[run_number] = step
+
+
+def step_changed_since(run_number: int, step) -> bool:
+    """Whether a workflow step has been applied since run `run_number` was started: its result is then not the
+    new step's. A run of an earlier browser session (restored from the store) counts as started before any step."""
+    return step is not None and widget_keys.session_cache(_RUN_STEPS).get(run_number) != step
