@@ -32,6 +32,10 @@ def test_built_in_dataset_train_and_see_curve_confusion_matrix_and_roc(page: Pag
     roc = chart_with_title(page, "ROC")
     expect(roc.first.locator(".legendtext", has_text="AUC").first).to_be_visible()
     expect(roc.first.locator(".legendtext", has_text="macro average")).to_have_count(1)
+    # No map was asked for before training (the digits are images): opening the tab draws one from the kept model.
+    page.get_by_role("tab", name="Boundary", exact=True).click()
+    expect(chart_with_title(page, "Decision boundary").first).to_be_visible()
+    expect(page.get_by_text("A slice through the data").first).to_be_visible()
 
 
 def test_upload_csv_choose_target_and_train(page: Page, tmp_path):
