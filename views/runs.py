@@ -61,6 +61,7 @@ st.dataframe(
         "MAE": st.column_config.NumberColumn(format="%.4g"),
         "NMAD": st.column_config.NumberColumn(format="%.4f"),
         "Outliers": st.column_config.NumberColumn(format="percent", help="Share of |Δz|/(1+z) > 0.15"),
+        "Duration (s)": st.column_config.NumberColumn(format="%.1f"),
         "Settings": st.column_config.TextColumn(width="large"),
         "Validation": st.column_config.TextColumn(width="medium"),
     },

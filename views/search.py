@@ -17,6 +17,16 @@ from ui.state import jobs, navigation, session, settings, transactions
 from ui.widgets.live import follow
 from ui.widgets.task import dataset_target_and_task_or_stop
 
+SCORE_HELP = {
+    "classification": "What the candidates are ranked by, higher is better: accuracy (the share right), macro F1 and "
+                      "balanced accuracy (every class counts the same, for rare classes), MCC and Cohen's kappa "
+                      "(agreement beyond chance).",
+    "regression": "What the candidates are ranked by: R² (higher is better) or an error in the target's units "
+                  "(RMSE, MAE; lower is better).",
+    "redshift": "What the candidates are ranked by: NMAD of Δz/(1+z) (lower is better), R², or an error in the "
+                "target's units (RMSE, MAE; lower is better).",
+}
+
 engine = get_engine()
 owner = session.owner_id()
 dataset, target, task, redshift = dataset_target_and_task_or_stop()
@@ -82,9 +92,7 @@ with controls:
             settings.forget("search-metric")  # a score of the other task: back to this task's first
         metric = st.selectbox("Score", [s.name for s in scorers], key="search-metric",
                               format_func={s.name: s.label for s in scorers}.get,
-                              help="What the candidates are ranked by. R² (higher is better) or an error in the "
-                                   "target's units (RMSE, MAE; lower is better) for a regression; NMAD of "
-                                   "Δz/(1+z) for a redshift.")
+                              help=SCORE_HELP[task if not redshift else "redshift"])
     validation = ValidationConfig.from_values(raw_validation)
     if dimensions:
         count = grid_size(dimensions) if strategy == "grid" else budget

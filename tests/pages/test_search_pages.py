@@ -191,3 +191,14 @@ def test_search_page_on_a_photo_z_regression_ranks_by_r2_and_trains_the_best_as_
     assert at.slider(key="hp-random_forest-max_depth").value == 12
     assert at.slider(key="hp-random_forest-n_estimators").value == 20
     assert any("task **regression** (a redshift)" in c.value for c in at.caption)
+
+
+def test_the_score_help_speaks_of_the_task_at_hand():
+    at = _app_on("iris")
+    at.switch_page("views/search.py").run()
+    help_text = at.selectbox(key="search-metric").help
+    assert "accuracy" in help_text and "R²" not in help_text  # a classification: no regression score named
+    at.switch_page("views/data.py").run()
+    at.selectbox(key="builtin-choice").set_value("sdss_mgs").run()
+    at.switch_page("views/search.py").run()
+    assert "NMAD" in at.selectbox(key="search-metric").help  # a redshift

@@ -107,7 +107,8 @@ def search_space(family: ModelFamily, show_counts: bool, initial: dict | None = 
 
 def _styled(table: pd.DataFrame, number_format: str = ".3f"):
     return table.style.apply(lambda row: [BEST_ROW_STYLE if row["Best"] else ""] * len(row), axis=1).format(
-        {c: f"{{:{number_format}}}" for c in table.columns if c.startswith("Mean") or c == "Std"})
+        {**{c: f"{{:{number_format}}}" for c in table.columns if c.startswith("Mean") or c == "Std"},
+         **({"Duration (s)": "{:.1f}"} if "Duration (s)" in table.columns else {})})
 
 
 def live_progress(record: SearchRecord, family: ModelFamily) -> None:

@@ -76,6 +76,7 @@ def cross_validation_panel(summary, key: str) -> None:
             column.metric(label, value)
     figure = validation_charts.fold_scores_figure(summary)
     scores = {s.label: st.column_config.NumberColumn(format=f"%{s.number_format}") for s in summary.scorers}
+    scores["Duration (s)"] = st.column_config.NumberColumn(format="%.1f")
     if len(summary.scorers) > 2:  # a regression's four or five score columns need the full width
         st.plotly_chart(figure, key=f"{key}-folds", width="stretch")
         st.dataframe(summary.table(), hide_index=True, width="stretch", column_config=scores, key=f"{key}-fold-table")
