@@ -36,8 +36,8 @@ def test_a_run_trained_while_the_database_is_down_is_saved_when_it_answers_and_t
 
             database.start()
             # The page looks again every few seconds: the warning goes and the note comes without a reload.
-            expect(page.get_by_text("1 run made while the store could not be written is now saved.").first).to_be_visible(
-                timeout=60_000)
+            saved = page.get_by_text("1 run made while the store could not be written is now saved.")
+            expect(saved.first).to_be_visible(timeout=60_000)
             expect(page.get_by_text(FAULT)).to_have_count(0)
             assert float(metric_value(page, "Test accuracy")) == accuracy
 

@@ -34,10 +34,10 @@ def _top_inside_viewport(page: Page, locator, what: str, visible_px: int) -> Non
 
 
 def _train_a_long_mlp_and_check_the_first_screen(page: Page, whole_curve: bool = True) -> None:
-    choose(page, "Model", "MLP (neural network)")  # its default, 150 epochs: seconds to look while it trains
+    choose(page, "Model", "MLP (neural network)")  # 200 epochs on iris: seconds to look at it
     press(page, "Train")
     progress = page.locator('[data-testid="stProgress"]')
-    expect(progress).to_contain_text(re.compile(r"epoch \d+ of 150"))
+    expect(progress).to_contain_text(re.compile(r"epoch \d+ of 200"))
     _inside_viewport(page, progress, "the progress bar")
     curve = chart_with_title(page, "Loss").first
     if whole_curve:
