@@ -30,9 +30,6 @@ engine = get_engine()
 owner = session.owner_id()
 dataset, target, task, redshift = dataset_target_and_task_or_stop()
 
-st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
-           f"{len(dataset.frame):,} rows · task **{task}**{' (a redshift)' if redshift else ''}, "
-           "chosen on the Data page")
 applied_step_note("train")
 applied_note()
 room = room_mode()  # a classroom's member on the step their lecturer pushed: some controls are the lecturer's
@@ -48,6 +45,10 @@ with output:
     actions = st.container(key="train-actions")
 
 with controls:
+    # With the settings, not above both columns: the actions and the live curve start a line higher (720p).
+    st.caption(f"Dataset: **{markdown_escape(dataset.name)}** · target **{markdown_escape(target)}** · "
+               f"{len(dataset.frame):,} rows · task **{task}**{' (a redshift)' if redshift else ''}, "
+               "chosen on the Data page")
     families = families_for(dataset.kind, task)
     if settings.value("family") not in [f.key for f in families]:
         settings.forget("family")  # a model of another task or data kind: back to the first

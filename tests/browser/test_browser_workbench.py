@@ -25,25 +25,14 @@ def _inside_viewport(page: Page, locator, what: str) -> None:
         f"{what} at {box}, outside the {view['width']}x{view['height']} window"
 
 
-def _top_inside_viewport(page: Page, locator, what: str, visible_px: int) -> None:
-    """At least the top `visible_px` of `locator` (a chart's title and the start of its plot) lies in the window."""
-    expect(locator).to_be_visible()
-    box = locator.evaluate("e => { const r = e.getBoundingClientRect(); return {x: r.x, y: r.y, height: r.height}; }")
-    assert 0 <= box["y"] and box["y"] + min(visible_px, box["height"]) <= page.viewport_size["height"], \
-        f"{what} at {box}: its top {visible_px} px are not on the first screen"
-
-
-def _train_a_long_mlp_and_check_the_first_screen(page: Page, whole_curve: bool = True) -> None:
+def _train_a_long_mlp_and_check_the_first_screen(page: Page) -> None:
     choose(page, "Model", "MLP (neural network)")  # 200 epochs on iris: seconds to look at it
     press(page, "Train")
     progress = page.locator('[data-testid="stProgress"]')
     expect(progress).to_contain_text(re.compile(r"epoch \d+ of 200"))
     _inside_viewport(page, progress, "the progress bar")
     curve = chart_with_title(page, "Loss").first
-    if whole_curve:
-        _inside_viewport(page, curve, "the live loss curve")
-    else:  # 1280x720 in presenter mode: the frame's title and page links take the top 340 px
-        _top_inside_viewport(page, curve, "the live loss curve", visible_px=200)
+    _inside_viewport(page, curve, "the live loss curve")
     stop = page.get_by_role("button", name="Stop", exact=True)
     expect(stop).to_be_enabled()
     _inside_viewport(page, stop, "Stop")
@@ -68,7 +57,7 @@ def test_in_presenter_mode_at_1280x720_the_curve_and_its_controls_are_on_the_fir
     page.locator('[data-testid="stMain"]').get_by_role("link", name=re.compile(r"Train$")).click()
     page.wait_for_url(lambda url: urlparse(url).path == "/Train")
     wait_idle(page)
-    _train_a_long_mlp_and_check_the_first_screen(page, whole_curve=False)
+    _train_a_long_mlp_and_check_the_first_screen(page)
 
 
 def _result_shown(page: Page) -> None:

@@ -27,9 +27,9 @@ STATUS_TEXT = {"queued": "Queued", "running": "Training", "completed": "Finished
                "failed": "Failed", "interrupted": "Interrupted"}
 
 
-# A live curve in presenter mode: shorter than the projector's 640 px, so that at 1280x720 the curve starts on the
-# first screen under the actions and the progress (the presenter's title and page links take the top 340 px).
-LIVE_PRESENTER_HEIGHT = 380
+# A live curve in presenter mode: shorter than the projector's 640 px, so that at 1280x720 the whole curve is on
+# the first screen under the title, the page links, the actions, the progress and Pause (it ends near 710 px).
+LIVE_PRESENTER_HEIGHT = 280
 
 
 def learning_curves(run: Run, key: str, live: bool = False) -> None:
@@ -57,8 +57,12 @@ def _curve_figure(run: Run, metric: str, title: str, step_label: str, projector:
         if projector:  # presenter mode (one browser, the lecturer's): larger, made from a go.Figure
             big = charts.for_projector(charts.learning_curves(
                 run.history, metric, title, x_label=step_label, baseline=reference), copy=False)
-            if live:
-                big.update_layout(height=LIVE_PRESENTER_HEIGHT)
+            if live:  # short: the legend in one row under the plot, in place of the step axis's title (the
+                # progress above says "epoch 37 of 200"), so neither covers the other
+                big.update_layout(height=LIVE_PRESENTER_HEIGHT, margin=dict(b=60), legend=dict(
+                    orientation="h", x=0.5, xanchor="center", y=0, yref="container", yanchor="bottom",
+                    title_text="", font=dict(size=20)))
+                big.update_xaxes(title_text="")
             figure = prebuilt(big)
         else:
             figure = prebuilt_dict(charts.learning_curves_dict(run.history, metric, title, x_label=step_label,

@@ -22,8 +22,9 @@ html { font-size: 24px; }
 [data-testid="stSidebar"], [data-testid="stSidebarCollapsedControl"], [data-testid="stExpandSidebarButton"],
 [data-testid="stSidebarCollapseButton"] { display: none !important; }
 [data-testid="stPlotlyChart"] .modebar-container { display: none !important; }
-[data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding: 1.2rem 2rem 2rem !important; }
-h1 { font-size: 2.2rem !important; }
+[data-testid="stMainBlockContainer"], .block-container { max-width: 100% !important; padding: 0.5rem 2rem 2rem !important; }
+h1 { font-size: 1.7rem !important; padding: 0.3rem 0 0.2rem !important; }
+.st-key-presenter-top-bar { gap: 0.4rem !important; }
 .st-key-presenter-top-bar [data-testid="stPageLink"] p, .st-key-presenter-top-bar button p { font-size: 0.8rem; }
 [data-testid="stProgress"] p, [data-testid="stAlert"] p { font-size: 1.05rem; }
 </style>
