@@ -27,13 +27,17 @@ if not runs:
     navigation.page_link(TRAIN, label="Go to the Train page", icon=":material/arrow_forward:")
     st.stop()
 
-numbers = [r.number for r in runs]
-if widget_keys.get(prediction.RUN_WIDGET) not in numbers:
-    widget_keys.forget(prediction.RUN_WIDGET)
-number = st.selectbox("Trained model", numbers, key=prediction.RUN_WIDGET,
-                      format_func=lambda n: predict_panel.run_label(next(r for r in runs if r.number == n)))
-run = next(r for r in runs if r.number == number)
-rows, rows_label = predict_panel.rows_choice(run)
+# A workbench, as on the Train page: the choices and the action on the left, the answer beside them (at 1280x720
+# the predictions were below the first screen under the choices).
+controls, output = st.columns([1, 2], gap="large")
+with controls:
+    numbers = [r.number for r in runs]
+    if widget_keys.get(prediction.RUN_WIDGET) not in numbers:
+        widget_keys.forget(prediction.RUN_WIDGET)
+    number = st.selectbox("Trained model", numbers, key=prediction.RUN_WIDGET,
+                          format_func=lambda n: predict_panel.run_label(next(r for r in runs if r.number == n)))
+    run = next(r for r in runs if r.number == number)
+    rows, rows_label = predict_panel.rows_choice(run)
 job = prediction.job()
 state = None
 if job is not None:
@@ -43,12 +47,13 @@ if job is not None:
         prediction.job_gone()
         job = None
 
-predict_col, stop_col, _ = st.columns([1, 1, 3])
-busy = state is not None and not state.finished
-predict_clicked = predict_col.button("Predict", type="primary", disabled=busy or rows is None, width="stretch",
-                                     key="predict-button")
-stop_clicked = stop_col.button("Stop", disabled=not busy, width="stretch", key="predict-stop")
-widget_keys.show_flash(ERROR_KEY)
+with controls:
+    predict_col, stop_col = st.columns(2)
+    busy = state is not None and not state.finished
+    predict_clicked = predict_col.button("Predict", type="primary", disabled=busy or rows is None, width="stretch",
+                                         key="predict-button")
+    stop_clicked = stop_col.button("Stop", disabled=not busy, width="stretch", key="predict-stop")
+    widget_keys.show_flash(ERROR_KEY)
 
 if stop_clicked and busy:
     engine.stop(job["job_id"], owner)
@@ -91,12 +96,16 @@ def draw_live_prediction(job: dict) -> bool:
     return state.finished
 
 
-if job is not None and state is not None:
-    if state.finished:
-        finish(job, state)
-        st.rerun()
-    follow(lambda: draw_live_prediction(job))
-else:
-    record = prediction.restored()
-    if record is not None:
-        predict_panel.result_panel(record)
+with output:
+    if job is not None and state is not None:
+        if state.finished:
+            finish(job, state)
+            st.rerun()
+        follow(lambda: draw_live_prediction(job))
+    else:
+        record = prediction.restored()
+        if record is not None:
+            predict_panel.result_panel(record)
+        else:
+            st.info("Choose the model and the rows, and press Predict: the rows come back here with the predicted "
+                    "class first, and how sure the model is.")

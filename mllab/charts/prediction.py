@@ -42,7 +42,7 @@ def top_probability_figure(top: np.ndarray, n_classes: int, title: str = "How su
         hovertemplate="%{x}: %{y:,} rows<extra></extra>"))
     _base_layout(fig, title, height=420, legend_on_top=False)
     fig.update_layout(showlegend=False, bargap=0.05)
-    fig.update_xaxes(title_text="Each row's highest class probability", range=[chance, 1.0], tickformat=".0%")
+    fig.update_xaxes(title_text="Highest class probability", range=[chance, 1.0], tickformat=".0%")
     fig.update_yaxes(title_text="Rows")
     return fig
 

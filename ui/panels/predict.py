@@ -183,22 +183,30 @@ def result_panel(record: dict) -> None:
         return
     if result.n_rows == 1:
         _single_row(result)
-    elif result.task == "classification":
-        counts, sure = st.columns(2)
-        counts.plotly_chart(wrap_title(charts.predicted_counts_figure(result.counts)), key="predict-counts",
-                            width="stretch")
-        sure.plotly_chart(wrap_title(charts.top_probability_figure(result.top_probability(), len(result.class_names))),
-                          key="predict-top-probability", width="stretch")
-    else:
-        values = result.table[result.prediction_column]
-        cols = st.columns(3)
-        cols[0].metric(f"Mean predicted {result.target}", f"{values.mean():.4g}")
-        cols[1].metric("Lowest", f"{values.min():.4g}")
-        cols[2].metric("Highest", f"{values.max():.4g}")
+    # The answer first: the rows with their predictions, then the files, then how the predictions spread.
     rows_table(result)
     downloads(result, record["run"], record.get("provenance"))
+    if result.n_rows > 1:
+        _summary(result)
     if result.evaluation is not None:
         _evaluation(result)
+
+
+def _summary(result: PredictionResult) -> None:
+    """How the predictions spread: the classes' counts and how sure the model was, or a regression's range."""
+    if result.task == "classification":
+        counts, sure = st.columns(2)
+        # Half of the page's answer column: titles wrapped at 30 characters (Plotly cuts a longer one).
+        counts.plotly_chart(wrap_title(charts.predicted_counts_figure(result.counts), chars=30),
+                            key="predict-counts", width="stretch")
+        sure.plotly_chart(wrap_title(charts.top_probability_figure(result.top_probability(), len(result.class_names)),
+                                     chars=30), key="predict-top-probability", width="stretch")
+        return
+    values = result.table[result.prediction_column]
+    cols = st.columns(3)
+    cols[0].metric(f"Mean predicted {result.target}", f"{values.mean():.4g}")
+    cols[1].metric("Lowest", f"{values.min():.4g}")
+    cols[2].metric("Highest", f"{values.max():.4g}")
 
 
 def answer_first(result: PredictionResult) -> tuple[pd.DataFrame, str | None]:
@@ -221,7 +229,6 @@ def answer_first(result: PredictionResult) -> tuple[pd.DataFrame, str | None]:
 def rows_table(result: PredictionResult) -> None:
     """The rows, the answer in the first columns; ordered by how sure the model is, for checking by hand."""
     table, sure = answer_first(result)
-    st.subheader("The rows with their predictions")
     if sure is not None:
         order = st.radio("Order", list(ORDERS), format_func=ORDERS.get, horizontal=True, key="predict-order",
                          label_visibility="collapsed")
@@ -275,9 +282,10 @@ def downloads(result: PredictionResult, run_name: str, provenance: dict | None =
         written_by = Provenance(**{**{k: v for k, v in provenance.items() if k in known},
                                    "class_labels": tuple(map(tuple, provenance.get("class_labels", ()))),
                                    "columns": tuple(map(tuple, provenance.get("columns", ())))})
-    cols = st.columns(len(TABLE_FORMATS))
-    for column, (fmt, (label, extension, mime)) in zip(cols, TABLE_FORMATS.items()):
-        # Written only when clicked: a 400,000-row FITS file takes seconds to build.
-        column.download_button(f"Predictions as {label}", lambda fmt=fmt: table_bytes(table, fmt, written_by),
+    # Each as wide as its label, onto a second row if need be: equal columns cut "Predictions as FITS binary table".
+    with st.container(horizontal=True):
+        for fmt, (label, extension, mime) in TABLE_FORMATS.items():
+            # Written only when clicked: a 400,000-row FITS file takes seconds to build.
+            st.download_button(f"Predictions as {label}", lambda fmt=fmt: table_bytes(table, fmt, written_by),
                                file_name=f"{stem}.{extension}", mime=mime, key=f"predict-download-{fmt}",
-                               width="stretch", on_click="ignore")
+                               width="content", on_click="ignore")
