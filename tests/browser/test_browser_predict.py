@@ -74,9 +74,12 @@ def test_unknown_stars_are_classified_on_the_predict_page_and_downloaded_as_csv_
     expect(headers.first).to_have_text("predicted_Type")
     assert headers.all_inner_texts()[:2] == ["predicted_Type", "sure"]
     grid = page.locator('[data-testid="stDataFrame"]').filter(has=page.locator('[role="columnheader"]'))
-    grid.scroll_into_view_if_needed()  # the grid's first columns are drawn at its left edge, inside the page
-    box = grid.bounding_box()
-    assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= page.viewport_size["width"]
+    # The action and its answer in view together, without scrolling: Predict, and the table's header and first rows.
+    view = page.viewport_size
+    for what, locator in (("Predict", page.get_by_role("button", name="Predict", exact=True)), ("the table", grid)):
+        box = locator.bounding_box()
+        assert box is not None and 0 <= box["x"] and box["x"] + box["width"] <= view["width"], f"{what} at {box}"
+        assert 0 <= box["y"] and box["y"] + min(box["height"], 200) <= view["height"], f"{what} at {box}"
 
     csv = pd.read_csv(_download(page, "Predictions as CSV", tmp_path))
     fits = Table.read(_download(page, "Predictions as FITS binary table", tmp_path), format="fits").to_pandas()
