@@ -55,7 +55,7 @@ def apply_action(run: Run, action, switch: bool) -> None:
         if problem:
             widget_keys.flash(MESSAGE_KEY, problem, "error")
             return
-    transactions.load_run_settings(run)
+    transactions.put_run_settings_on_train(run)
     if action.params:
         settings.put_values(FAMILIES[run.family].params, f"{settings.HYPERPARAMETERS}-{run.family}",
                             dict(action.params))

@@ -283,6 +283,12 @@ def load_run_settings(run: Run) -> None:
     if run.data_source:
         apply_settings(run_settings(run), origin="run")
         return
+    put_run_settings_on_train(run)
+
+
+def put_run_settings_on_train(run: Run) -> None:
+    """A run's task, model and settings on the Train page, the data left as it is loaded: a verdict's fix starts
+    from them (reopening the run whole would put back the cleaning the fix has just changed)."""
     session.set_task(run.dataset_name, run.target, run.task, run.redshift)
     settings.put_on_train(run.family, run.params, run.preprocessing, run.validation or ValidationConfig().as_dict())
 
