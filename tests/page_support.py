@@ -68,3 +68,15 @@ def plotly_array(values) -> np.ndarray:
 
 def regression_done(at, timeout=300):
     return train_until_done(at, timeout, finished_metric="R²")
+
+
+def predict_until_done(at: AppTest, timeout: float = 240) -> AppTest:
+    """Rerun the Predict page until its prediction has ended (its result's heading, or an error, is drawn)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        at.run()
+        assert not at.exception, at.exception
+        if any("rows with" in s.value for s in at.subheader) or at.error:
+            return at
+        time.sleep(0.3)
+    raise AssertionError("the prediction did not finish")

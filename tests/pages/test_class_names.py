@@ -3,21 +3,8 @@ record kept before classes could be named still loads."""
 
 from __future__ import annotations
 
-import time
-
 from mllab.prepare.cleaning import CleaningChoices
-from page_support import new_app, plotly_specs, train_until_done
-
-
-def _predicted(at, timeout: float = 240):
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception
-        if any("rows with" in s.value for s in at.subheader) or at.error:
-            return at
-        time.sleep(0.3)
-    raise AssertionError("the prediction did not finish")
+from page_support import new_app, plotly_specs, predict_until_done, train_until_done
 
 
 def test_a_class_named_on_the_data_page_names_it_in_the_confusion_matrix_and_the_predict_table():
@@ -39,7 +26,7 @@ def test_a_class_named_on_the_data_page_names_it_in_the_confusion_matrix_and_the
     at.switch_page("views/predict.py").run()
     at.radio(key="predict-source").set_value("loaded").run()
     at.button(key="predict-button").click().run()
-    _predicted(at)
+    predict_until_done(at)
     assert not at.error, [e.value for e in at.error]
     table = at.dataframe[0].value
     # The answer first: the class as the data holds it, the name given to it, how sure the model is.

@@ -4,23 +4,11 @@ rows the model cannot read get a sentence."""
 
 from __future__ import annotations
 
-import time
 
 from streamlit.testing.v1 import AppTest
 
 from conftest import ROOT
-from page_support import TIMEOUT, new_app, plotly_specs, texts, train_until_done
-
-
-def _predict_until_done(at: AppTest, timeout: float = 240) -> AppTest:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        at.run()
-        assert not at.exception, at.exception
-        if any("rows with" in s.value for s in at.subheader) or at.error:
-            return at
-        time.sleep(0.3)
-    raise AssertionError("the prediction did not finish")
+from page_support import TIMEOUT, new_app, plotly_specs, predict_until_done, texts, train_until_done
 
 
 def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_the_workspace(tmp_path, monkeypatch):
@@ -53,7 +41,7 @@ def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_
     assert source.value == "not-known"
     assert f"The {not_known:,} rows of" in source.format_func("not-known")
     at.button(key="predict-button").click().run()
-    _predict_until_done(at)
+    predict_until_done(at)
     assert not at.error, [e.value for e in at.error]
     assert f"Predicted {not_known:,} rows with Run 1" in texts(at)
     specs = plotly_specs(at)
@@ -77,14 +65,14 @@ def test_rows_whose_class_is_not_known_are_left_out_then_classified_and_kept_in_
     at.radio(key="predict-source").set_value("server").run()
     assert at.selectbox(key="predict-server-file").value == "new_stars.csv"
     at.button(key="predict-button").click().run()
-    _predict_until_done(at)
+    predict_until_done(at)
     assert "Predicted 50 rows with Run 1" in texts(at) and not at.error
 
     # Rows without the model's columns: a sentence, and the prediction shown before stays.
     at.radio(key="predict-source").set_value("builtin").run()
     at.selectbox(key="predict-builtin").set_value("iris").run()
     at.button(key="predict-button").click().run()
-    _predict_until_done(at)
+    predict_until_done(at)
     assert any("lack 4 columns the model was trained on" in e.value for e in at.error)
     assert "Predicted 50 rows with Run 1" in texts(at)
 
@@ -136,7 +124,7 @@ def test_image_files_are_read_at_the_models_size_and_scale_and_classified():
     at.file_uploader[0].set_value(("scanned_digits.zip", data, "application/zip")).run()
     assert not at.error, [e.value for e in at.error]
     at.button(key="predict-button").click().run()
-    _predict_until_done(at)
+    predict_until_done(at)
     assert not at.error, [e.value for e in at.error]
     assert "Predicted 60 rows with Run 1" in texts(at)
     assert any("scaled from 0–255 to the 0–16" in i.value for i in at.info)
