@@ -23,7 +23,7 @@ import logging
 import queue
 import threading
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 from mllab.store import run_records
 from mllab.store.database import StoreError, StoreFault
@@ -44,7 +44,6 @@ class Pending:
     run_id: str | None = None
     replaces: tuple | None = None  # a newer write of the same thing (a setting) makes the older one moot
     run: object = None             # the run a "create" stores: shown to the workspace's other tabs meanwhile
-    label: str = field(default="")
 
 
 class StoreWriter:
