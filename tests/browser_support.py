@@ -78,12 +78,38 @@ def widget(page, kind: str, label: str):
         has=page.locator('[data-testid="stWidgetLabel"]', has_text=re.compile(f"^{re.escape(label)}$")))
 
 
+# Counts the script runs the page starts from now on. Streamlit marks a run only when the server's answer
+# arrives, so a wait for "notRunning" right after a click can pass before the click's run has begun.
+_COUNT_RUNS = """() => {
+    const app = document.querySelector('[data-testid="stApp"]');
+    window.mllabRunsSeen = 0;
+    if (window.mllabRunWatch === app) return;
+    window.mllabRunWatch = app;
+    new MutationObserver(() => {
+        if (app.getAttribute('data-test-script-state') !== 'notRunning') window.mllabRunsSeen += 1;
+    }).observe(app, {attributes: true, attributeFilter: ['data-test-script-state']});
+}"""
+RUN_START_WAIT_MS = 5_000  # choosing the option already chosen starts no run: this is all it costs
+
+
+def wait_for_run_after(page, action) -> None:
+    """Do `action` (a click that changes a widget) and wait until the script run it caused has finished."""
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
+    page.evaluate(_COUNT_RUNS)
+    action()
+    try:
+        page.wait_for_function("window.mllabRunsSeen > 0", timeout=RUN_START_WAIT_MS)
+    except PlaywrightTimeout:
+        pass
+    wait_idle(page)
+
+
 def choose(page, label: str, option: str) -> None:
-    """Pick an option of the selectbox with this label."""
+    """Pick an option of the selectbox with this label, and wait for the page to have run with it."""
     box = widget(page, "stSelectbox", label)
     box.locator('[role="combobox"]').first.click()
-    page.get_by_role("option", name=option, exact=True).click()
-    wait_idle(page)
+    wait_for_run_after(page, page.get_by_role("option", name=option, exact=True).click)
 
 
 def go_to(page, name: str) -> None:

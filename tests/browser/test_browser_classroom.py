@@ -35,6 +35,7 @@ def _shot(page, name: str) -> None:
 
 def test_a_settings_link_in_a_fresh_browser_and_a_run_link_read_only(page, browser, server):
     choose(page, "Dataset", "Iris flowers")
+    expect(page.get_by_text("Data: Iris flowers").first).to_be_visible()  # the sidebar: the choice is the workspace's
     go_to(page, "Train")
     choose(page, "Model", "Random forest")
     press(page, "Share these settings")
