@@ -6,12 +6,14 @@ May import: mllab.prepare (the prepared data a family trains on), mllab.params, 
 """
 
 from mllab.models import cnn, linear_regression, logistic_regression, mlp, random_forest
+from mllab.models import naive_bayes, nearest_neighbours, svm
 from mllab.models.base import DataInfo, DataShape, FitOutcome, ModelFamily, Reporter
 
 FAMILIES: dict[str, ModelFamily] = {
     family.key: family
     for family in (random_forest.FAMILY, logistic_regression.FAMILY, linear_regression.FAMILY, mlp.FAMILY,
-                   cnn.FAMILY)
+                   cnn.FAMILY,
+                   nearest_neighbours.FAMILY, svm.FAMILY, naive_bayes.FAMILY)
 }
 
 

@@ -63,6 +63,9 @@ class DataInfo:
     image_shape: tuple[int, int, int] | None = None
     pca_components: int = 0
     task: str = "classification"  # or "regression"
+    # Rows the model trains on (about: the rows with a target less the test part); 0 where not known. A kernel
+    # SVM's cost grows with its square, so its rules refuse too many.
+    n_train_rows: int = 0
 
 
 @dataclass

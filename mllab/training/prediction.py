@@ -32,7 +32,15 @@ CHUNK_ROWS = 50_000
 MAX_PREDICTED_ROWS = 5_000_000
 # Every type a kept model's skops files hold beyond what skops trusts by itself (found with
 # skops.io.get_untrusted_types on each family's files; tests/training/test_prediction.py checks them).
-TRUSTED_SKOPS_TYPES = frozenset({"numpy.dtype", "sklearn.tree._tree.Tree"})
+TRUSTED_SKOPS_TYPES = frozenset({"numpy.dtype", "sklearn.tree._tree.Tree",
+                                 # k-nearest neighbours: its search tree and distance
+                                 "sklearn.neighbors._kd_tree.KDTree", "sklearn.neighbors._ball_tree.BallTree",
+                                 "sklearn.metrics._dist_metrics.EuclideanDistance64",
+                                 "sklearn.metrics._dist_metrics.ManhattanDistance64",
+                                 "sklearn.metrics._dist_metrics.MinkowskiDistance64",
+                                 # SVM: Platt scaling's calibrated classifier
+                                 "sklearn.calibration._CalibratedClassifier",
+                                 "sklearn.calibration._SigmoidCalibration"})
 MAX_MODEL_MEMBER_BYTES = 512 * 1024 ** 2  # a member of the zip, unpacked: kept models are refused past 200 MB
 
 

@@ -121,10 +121,12 @@ def data_info(spec: TrainingSpec) -> DataInfo:
     features = spec.feature_columns()
     numeric, categorical = split_columns(frame[features])
     n_features = len(numeric) + (len(categorical) if spec.preprocessing.one_hot else 0)
+    rows = int(frame[spec.target].notna().sum())
     return DataInfo(
         kind=spec.dataset.kind, n_features=n_features,
         n_classes=0 if spec.task == "regression" else int(frame[spec.target].nunique(dropna=True)),
         image_shape=spec.dataset.image_shape, pca_components=spec.preprocessing.pca_components, task=spec.task,
+        n_train_rows=rows - int(np.ceil(rows * spec.preprocessing.test_fraction)),
     )
 
 

@@ -63,8 +63,9 @@ def test_the_abilities_agree_with_the_family(key):
 def test_the_declared_abilities_are_the_ones_the_verdict_used_to_hard_code():
     # The verdict and judging branched on these keys before the abilities existed; the same families keep them.
     declared = {key: family.abilities for key, family in FAMILIES.items()}
-    assert {k for k, a in declared.items() if a.scale_sensitive} == {"mlp", "logistic_regression"}
+    assert {k for k, a in declared.items() if a.scale_sensitive} == {"mlp", "logistic_regression", "knn", "svm"}
     assert {k for k, a in declared.items() if a.validation_loss_curve} == {"mlp", "cnn"}
     assert {k for k, a in declared.items() if not a.train_gap_tells} == {"random_forest"}
-    assert {k for k, a in declared.items() if a.training_score_in_history} == {"random_forest"}
+    assert {k for k, a in declared.items() if a.training_score_in_history} == {"random_forest", "knn", "svm",
+                                                                              "naive_bayes"}
     assert {k for k, a in declared.items() if a.live_boundary_map} == {"mlp"}
