@@ -10,8 +10,8 @@ import math
 import os
 
 import pytest
-from bench import (app_start, classroom, concurrency, engine_latency, first_page, memory, ogle_full, overhead,
-                   predict_full, run_all, watching)
+from bench import (app_start, classroom, concurrency, engine_latency, families, first_page, memory, ogle_full,
+                   overhead, predict_full, run_all, watching)
 
 
 def _check(figures: dict, bench: str, keys: tuple[str, ...]) -> None:
@@ -51,6 +51,14 @@ def test_concurrency(engine):
     figures = concurrency.run(quick=True)
     _check(figures, "concurrency", ("sequential_s", "concurrent_s", "idle_rerun_s", "busy_rerun_s"))
     assert figures["jobs_completed"] == figures["jobs_run"]
+
+
+def test_families():
+    figures = families.run(quick=True)
+    for key in figures["families"]:
+        prefix = f"{key}_digits"
+        _check(figures, "families", (f"{prefix}_ratio", f"{prefix}_with_score_ratio", f"{prefix}_mllab_accuracy"))
+        assert figures[f"{prefix}_mllab_accuracy"] == figures[f"{prefix}_plain_accuracy"]  # the same model
 
 
 def test_ogle_full():
