@@ -361,8 +361,8 @@ def _unscaled(facts: VerdictFacts) -> list[Finding]:
     spread = (f"the columns' spreads differ {ratio:,.0f}-fold" if np.isfinite(ratio) and ratio > UNSCALED_RATIO
               else f"values reach {magnitude:,.4g}")
     return [Finding("unscaled", "warning", (
-        f"Unscaled features: scaling is off and {spread}. A {facts.family_label.split(' (')[0].lower()} then "
-        "learns slowly and leans on the widest columns. Turn on standard scaling."),
+        f"Unscaled features: scaling is off and {spread}, so {facts.abilities.unscaled_effect}. Turn on standard "
+        "scaling."),
         Action("Turn on standard scaling", preprocessing=(("scaling", "standard"),)))]
 
 

@@ -162,6 +162,8 @@ class Abilities:
     # `underfit_remedy.setting`, a limit on how closely it can fit: lift it), or "none" (nothing to say).
     underfit_evidence: str
     underfit_remedy: Remedy | None
+    # Why unscaled columns hurt it, as the verdict says it after "scaling is off and …, so" (scale-sensitive only).
+    unscaled_effect: str = "the model learns slowly and leans on the widest columns"
 
 
 UNDERFIT_EVIDENCE = ("loss_still_falling", "capacity_limit", "none")

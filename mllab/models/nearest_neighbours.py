@@ -108,5 +108,6 @@ FAMILY = ModelFamily(
         overfit_remedy=Remedy(" Average over more neighbours: raise k to {value}.", "n_neighbors",
                               lambda values: None if int(values.get("n_neighbors", 5)) >= MAX_K
                               else min(MAX_K, 2 * int(values.get("n_neighbors", 5)) + 1), "Set k to {value}"),
-        underfit_evidence="none", underfit_remedy=None),
+        underfit_evidence="none", underfit_remedy=None,
+        unscaled_effect="the distances that pick the neighbours are measured almost only along the widest columns"),
 )

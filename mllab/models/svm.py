@@ -178,5 +178,6 @@ FAMILY = ModelFamily(
         overfit_remedy=Remedy(" Smooth the boundary: lower C to {value:g}.", "C",
                               lambda values: None if float(values.get("C", 1.0)) <= 1e-3
                               else max(1e-3, float(values.get("C", 1.0)) / 10), "Set C to {value:g}"),
-        underfit_evidence="none", underfit_remedy=None),
+        underfit_evidence="none", underfit_remedy=None,
+        unscaled_effect="the kernel measures closeness almost only along the widest columns and the solver takes longer"),
 )

@@ -210,7 +210,7 @@ def test_knn_on_unscaled_columns_is_told_why_scaling_matters():
         dataset=wine, target=wine.target, preprocessing=PreprocessConfig(scaling="none", seed=0), family="knn",
         params=FAMILIES["knn"].defaults())), LocalReporter())
     finding = next(f for f in unscaled.verdict.findings if f.rule == "unscaled")
-    assert "leans on the widest columns" in finding.sentence
+    assert "the neighbours are measured almost only along the widest columns" in finding.sentence
     assert dict(finding.action.preprocessing) == {"scaling": "standard"}
     assert unscaled.evaluation.accuracy < result.evaluation.accuracy - 0.1  # what scaling is worth here
 
