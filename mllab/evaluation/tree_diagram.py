@@ -7,6 +7,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
+import pandas as pd
 
 from mllab.prepare import PreparedData, PreprocessConfig
 
@@ -179,3 +180,41 @@ def _units(config: PreprocessConfig, data: PreparedData) -> str:
         return ("The tree split the scaled columns; each threshold is shown converted back to its column's own "
                 "units. The exported code's rules are in the scaled units.")
     return ""
+
+
+def node_sentence(diagram: TreeDiagram, node: TreeNode) -> str:
+    """What a clicked node holds, in one or two sentences."""
+    where = "The root" if node.parent < 0 else ("A leaf" if node.leaf else "A node")
+    text = f"{where}: {node.samples:,} training rows reach it"
+    if node.split:
+        text += f", and it asks whether {node.split} (yes: left, no: right)"
+    text += "." if diagram.task == "regression" or not node.leaf else f"; it predicts {node.predicted}."
+    if diagram.task == "regression":
+        text += f" Their mean target is {node.value:.4g}."
+        if node.test_rows:
+            text += f" {node.test_rows:,} test rows pass through it, predicted with mean absolute error {node.test_mae:.4g}."
+    elif node.test_rows:
+        text += (f" {node.test_rows:,} of the {diagram.n_test:,} test rows pass through it: the tree classified "
+                 f"{node.test_right:,} of them right and {node.test_rows - node.test_right:,} wrong.")
+    else:
+        text += " No test row passes through it."
+    if node.hidden_leaves:
+        text += f" Below it are {node.hidden_leaves:,} leaves that are not drawn."
+    return text
+
+
+def class_mix(diagram: TreeDiagram, node: TreeNode) -> pd.DataFrame:
+    """Per class: the training rows that reached the node and the test rows that passed through it."""
+    return pd.DataFrame({"class": diagram.class_names, "training rows": node.counts, "test rows": node.test_counts})
+
+
+def example_table(diagram: TreeDiagram, node: TreeNode, frame_index) -> pd.DataFrame:
+    """The test rows kept for the node (at most EXAMPLE_ROWS): their row in the data, true and predicted."""
+    row = [frame_index[int(r)] if frame_index is not None else int(r) for r in node.example_rows]
+    if diagram.task == "regression":
+        return pd.DataFrame({"row": row, "true": node.example_true, "predicted": node.example_predicted})
+    names = diagram.class_names
+    true = [names[int(c)] for c in node.example_true]
+    predicted = [names[int(c)] for c in node.example_predicted]
+    return pd.DataFrame({"row": row, "true class": true, "predicted class": predicted,
+                         "right": [t == p for t, p in zip(true, predicted)]})
