@@ -22,6 +22,7 @@ from mllab.prepare import prepare
 from mllab.prepare.preprocessing import PreprocessConfig
 from mllab.store import Store, create_run, finish_run, load_runs
 from mllab.training import LocalReporter, TrainingSpec, new_run, run_training
+from mllab.training.prediction import TRUSTED_SKOPS_TYPES, load_kept_model, predict_inputs
 
 FAMILY = FAMILIES["decision_tree"]
 
@@ -30,7 +31,7 @@ def _trained(key, params, task="classification", target=None):
     dataset = load_builtin(key)
     target = target or dataset.target
     spec = TrainingSpec(dataset=dataset, target=target, preprocessing=PreprocessConfig(), family="decision_tree",
-                        params={**FAMILY.defaults(), **params}, task=task)
+                        params={**FAMILY.defaults(), **params}, task=task, keep_model=True)
     result = run_training(spec, LocalReporter())
     data = prepare(dataset.frame, target, spec.feature_columns(), spec.preprocessing, task=task)
     return spec, result, data
@@ -93,6 +94,18 @@ def test_the_exported_script_prints_the_figures_and_the_rules_of_the_same_tree(w
     assert f"Test accuracy: {result.evaluation.accuracy:.3f}" in done.stdout
     rules = export_text(plain, feature_names=data.feature_names, class_names=data.class_names, max_depth=1000)
     assert rules in done.stdout
+
+
+def test_the_kept_tree_holds_only_trusted_types_and_predicts_as_the_run_did(wine):
+    import skops.io as sio
+
+    spec, result, data, plain = wine
+    with zipfile.ZipFile(io.BytesIO(result.model_file.data)) as archive:
+        for name in archive.namelist():
+            if name.endswith(".skops"):
+                assert set(sio.get_untrusted_types(data=archive.read(name))) <= TRUSTED_SKOPS_TYPES
+    kept = load_kept_model(result.model_file.data)
+    np.testing.assert_array_equal(predict_inputs(kept, data.x_test), plain.predict_proba(data.x_test))
 
 
 def test_a_regression_tree_is_scikit_learns_and_its_leaves_give_the_mean_target():
