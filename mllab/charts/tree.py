@@ -12,7 +12,10 @@ from mllab.evaluation.tree_diagram import TreeDiagram, TreeNode
 
 NODE_TRACE_NAME = "Nodes"  # the trace whose points are the nodes, in `diagram.nodes` order: a click selects one
 LEVEL_PX = 150  # the height of one level of the tree
-PLOT_WIDTH_PX = 1250  # about the width the Model tab gives a chart; what the text sizes are chosen for
+# About the width the Train page's result column gives a chart at 1400 px (wider elsewhere): the texts are sized
+# and shortened to fit it.
+PLOT_WIDTH_PX = 560
+CHAR_WIDTH = 0.55  # a character's width as a share of the font size, roughly, for the fonts Plotly uses
 EDGE_COLOUR = "#9AA5B1"
 # Where, below a node's square (in levels), its class bar and its rows' count sit; its question sits above.
 QUESTION_Y, BAR_TOP, BAR_BOTTOM, ROWS_Y = 0.23, -0.12, -0.2, -0.33
@@ -24,7 +27,7 @@ def tree_figure(diagram: TreeDiagram) -> go.Figure:
     y = np.array([-node.depth for node in nodes], dtype=float)
     slots = max(1.0, float(x.max()) + 1) if len(x) else 1.0
     slot_px = PLOT_WIDTH_PX / slots
-    small = max(9, min(BASE_FONT - 2, int(slot_px / 6)))  # the leaves' texts shrink with the width they have
+    small = max(10, min(BASE_FONT - 2, int(slot_px / 4)))  # the leaves' texts shrink with the width they have
     classification = diagram.task != "regression"
     colours = [CLASS_PALETTE[i % len(CLASS_PALETTE)] for i in range(len(diagram.class_names))]
     fig = go.Figure()
@@ -53,11 +56,13 @@ def tree_figure(diagram: TreeDiagram) -> go.Figure:
         selected=dict(marker=dict(opacity=1)), unselected=dict(marker=dict(opacity=0.55)),
     ))
     shapes, annotations = [], []
-    width = _bar_widths(x, y)
+    room_slots = _room(x, y, slots)
+    width = np.minimum(1.6, 0.8 * room_slots)  # a class bar as wide as the room allows, at most 1.6 slots
     for i, node in enumerate(nodes):
+        room = room_slots[i] * slot_px  # the pixels between it and its neighbours on the level
         if node.split:
-            annotations.append(_text(x[i], y[i] + QUESTION_Y, shorten(node.split, 30),
-                                     BASE_FONT - 1 if node.depth < diagram.drawn_depth else small))
+            size = BASE_FONT - 1 if room >= 140 else BASE_FONT - 3
+            annotations.append(_text(x[i], y[i] + QUESTION_Y, _fitted_question(node.split, room, size), size))
         if classification and node.samples:
             left = x[i] - width[i] / 2
             for share, colour in zip(node.counts / max(1, node.counts.sum()), colours):
@@ -65,18 +70,20 @@ def tree_figure(diagram: TreeDiagram) -> go.Figure:
                     shapes.append(dict(type="rect", x0=left, x1=left + share * width[i], y0=y[i] + BAR_BOTTOM,
                                        y1=y[i] + BAR_TOP, fillcolor=colour, line=dict(width=0), layer="above"))
                     left += share * width[i]
-        words = f"{node.samples:,} rows" if slot_px >= 90 or not node.leaf else f"{node.samples:,}"
+        words = f"{node.samples:,} rows" if room >= 90 or not node.leaf else f"{node.samples:,}"
         if node.hidden_leaves:
-            words += f"<br>{node.hidden_leaves:,} leaves below"
+            words += f"<br>{node.hidden_leaves:,} leaves below" if room >= 90 else f"<br>+{node.hidden_leaves:,}"
         elif node.leaf:
-            words = f"<b>{shorten(node.predicted, 12)}</b><br>{words}"
+            words = f"<b>{shorten(node.predicted, _chars(room, small))}</b><br>{words}"
         annotations.append(_text(x[i], y[i] + ROWS_Y, words, small if node.leaf or node.hidden_leaves else BASE_FONT - 2,
                                  anchor="top"))
     levels = diagram.drawn_depth + 1
-    title = f"The tree: {diagram.n_leaves:,} leaves, depth {diagram.depth}. Left branch: yes, right branch: no"
+    title = f"The tree: {diagram.n_leaves:,} leaves, depth {diagram.depth}<br><sup>Left branch: yes, right: no</sup>"
     _base_layout(fig, title, height=LEVEL_PX * levels + 170)
+    # The legend of the classes under the tree: over it, with many classes, it ran into the title.
     fig.update_layout(shapes=shapes, annotations=annotations, hovermode="closest", clickmode="event+select",
-                      dragmode=False, margin=dict(l=20, r=20, t=110, b=20))
+                      dragmode=False, margin=dict(l=10, r=10, t=60, b=70),
+                      legend=dict(orientation="h", x=0.5, xanchor="center", y=0, yanchor="top"))
     fig.update_xaxes(visible=False, range=[-0.6, slots - 0.4], fixedrange=True)
     fig.update_yaxes(visible=False, range=[-diagram.drawn_depth - 0.75, 0.45], fixedrange=True)
     return fig
@@ -108,9 +115,10 @@ def _positions(nodes: list[TreeNode]) -> np.ndarray:
     return x
 
 
-def _bar_widths(x: np.ndarray, y: np.ndarray) -> np.ndarray:
-    """A bar as wide as the room beside its neighbours on the same level allows, at most 1.6 slots."""
-    width = np.full(len(x), 1.6)
+def _room(x: np.ndarray, y: np.ndarray, slots: float) -> np.ndarray:
+    """How many slots lie between each node and its nearest neighbour on the same level (all of them for a node
+    alone on its level)."""
+    room = np.full(len(x), slots)
     for level in np.unique(y):
         on_level = np.flatnonzero(y == level)
         ordered = on_level[np.argsort(x[on_level])]
@@ -118,8 +126,22 @@ def _bar_widths(x: np.ndarray, y: np.ndarray) -> np.ndarray:
         for position, i in enumerate(ordered):
             near = [gaps[g] for g in (position - 1, position) if 0 <= g < len(gaps)]
             if near:
-                width[i] = min(1.6, 0.8 * min(near))
-    return width
+                room[i] = min(near)
+    return room
+
+
+def _chars(room_px: float, size: int) -> int:
+    return max(3, int(room_px / (CHAR_WIDTH * size)))
+
+
+def _fitted_question(question: str, room_px: float, size: int) -> str:
+    """The question on one line where it fits beside its neighbours, else its column over its threshold, each
+    shortened to the room there is."""
+    chars = _chars(room_px * 0.95, size)
+    if len(question) <= chars:
+        return question
+    column, _, threshold = question.rpartition(" ≤ ")
+    return f"{shorten(column, chars)}<br>≤ {threshold}"
 
 
 def _text(x: float, y: float, text: str, size: int, anchor: str = "bottom") -> dict:
