@@ -72,11 +72,16 @@ def make_preprocessor(x):
     return Pipeline(steps)
 
 
+FEATURE_NAMES = []  # the prepared columns' names, in the matrices' order (set by preprocess)
+
+
 def preprocess(x_train, x_test):
     """Fit the preprocessing on the training rows only, and transform both parts to float32 matrices."""
     pipeline = make_preprocessor(x_train)
-    return (np.asarray(pipeline.fit_transform(x_train), dtype=np.float32),
-            np.asarray(pipeline.transform(x_test), dtype=np.float32))'''
+    train_matrix = np.asarray(pipeline.fit_transform(x_train), dtype=np.float32)
+    FEATURE_NAMES[:] = ([f"PC{{i + 1}}" for i in range(train_matrix.shape[1])] if "pca" in pipeline.named_steps
+                        else [str(n) for n in pipeline.named_steps["columns"].get_feature_names_out()])
+    return train_matrix, np.asarray(pipeline.transform(x_test), dtype=np.float32)'''
 
 
 METRICS_CODE = '''from sklearn.metrics import (balanced_accuracy_score, cohen_kappa_score, confusion_matrix, f1_score,

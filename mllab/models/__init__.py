@@ -5,7 +5,7 @@ inside the deep families' training code (`keras_common`), never at import time.
 May import: mllab.prepare (the prepared data a family trains on), mllab.params, mllab.errors.
 """
 
-from mllab.models import cnn, linear_regression, logistic_regression, mlp, random_forest
+from mllab.models import cnn, decision_tree, linear_regression, logistic_regression, mlp, random_forest
 from mllab.models import naive_bayes, nearest_neighbours, svm
 from mllab.models.base import DataInfo, DataShape, FitOutcome, ModelFamily, Reporter
 
@@ -13,7 +13,7 @@ FAMILIES: dict[str, ModelFamily] = {
     family.key: family
     for family in (random_forest.FAMILY, logistic_regression.FAMILY, linear_regression.FAMILY, mlp.FAMILY,
                    cnn.FAMILY,
-                   nearest_neighbours.FAMILY, svm.FAMILY, naive_bayes.FAMILY)
+                   nearest_neighbours.FAMILY, svm.FAMILY, naive_bayes.FAMILY, decision_tree.FAMILY)
 }
 
 

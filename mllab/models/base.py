@@ -96,6 +96,9 @@ class FitOutcome:
     # Forests: mean decrease in impurity per feature column (scikit-learn's feature_importances_), or a function
     # that computes it when the inspections ask, after the run's training time is taken.
     impurity_importance: np.ndarray | Callable[[], np.ndarray] | None = None
+    # A fitted scikit-learn decision tree (DecisionTreeClassifier/Regressor) the run's result draws as a diagram
+    # (mllab.evaluation.tree_diagram, on the worker); None for a model that is not one readable tree.
+    tree: Any = None
 
 
 # What every family's history carries, and so what the page draws unless a family says otherwise.

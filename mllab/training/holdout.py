@@ -11,7 +11,8 @@ import time
 
 import numpy as np
 
-from mllab.evaluation import evaluate, evaluate_regression, holdout_baseline, measure_importance, test_predictions
+from mllab.evaluation import (evaluate, evaluate_regression, holdout_baseline, measure_importance, test_predictions,
+                              tree_diagram)
 from mllab.models import FAMILIES
 from mllab.models.base import Device
 from mllab.prepare import prepare
@@ -63,6 +64,7 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
     if not outcome.stopped:  # Stop asked for the run to end: no further work on its model
         importance = measure_importance(outcome, data, spec.dataset.kind, spec.seed, reporter)
     boundary, boundary_note = boundary_map(spec, data, outcome, reporter)
+    tree = None if outcome.tree is None else tree_diagram(outcome.tree, data, spec.preprocessing)
     model_file = None
     if spec.keep_model and outcome.model is not None:
         from mllab.training.model_export import export_model
@@ -79,6 +81,6 @@ def run_training(spec: TrainingSpec, reporter) -> TrainingResult:
         device_used=outcome.device_used, duration_s=duration_s,
         n_train=len(data.y_train), n_test=len(data.y_test), n_features=data.x_train.shape[1],
         model_summary=outcome.summary, notes=notes, importance=importance, model_file=model_file, predictions=predictions,
-        baseline=baseline, verdict=verdict, boundary=boundary,
+        baseline=baseline, verdict=verdict, boundary=boundary, tree=tree,
         pca_variance_ratio=None if data.pca_variance_ratio is None else data.pca_variance_ratio.tolist(),
     )

@@ -67,6 +67,7 @@ class TrainingResult:
     baseline: object | None = None
     verdict: object | None = None
     boundary: object | None = None  # an evaluation.boundary.BoundaryMap, when the spec asked for one
+    tree: object | None = None  # an evaluation.tree_diagram.TreeDiagram, for a hold-out run of one decision tree
 
 
 class LocalReporter:

@@ -15,6 +15,7 @@ from ui.panels.export import code_download
 from ui.panels.inspection import confusion_panel, misclassified_panel, samples_panel
 from ui.panels.inspection_model import importance_tab
 from ui.panels.share import share_run_button
+from ui.panels.tree_diagram import tree_panel
 from ui.panels.validation import cross_validation_panel
 from ui.panels.verdict import (baseline_delta, baseline_help, calibration_tab, show_message,
                                verdict_panel)
@@ -144,7 +145,7 @@ def evaluation_panel(run: Run, key: str, from_runs_page: bool = False) -> None:
     with importance:
         importance_tab(run, key)
     with details:
-        settings_details(run)
+        settings_details(run, key)
 
 
 def _more_classification_figures(run: Run) -> None:
@@ -204,9 +205,11 @@ def _predict_label(run: Run) -> str:
     return "Predict new rows with this model"
 
 
-def settings_details(run: Run) -> None:
-    """The Model tab: the settings in words and the kept model (the code is under "Write as code")."""
+def settings_details(run: Run, key: str) -> None:
+    """The Model tab: the settings in words, a decision tree's diagram and the kept model (the code is under
+    "Write as code")."""
     settings_text(run)
+    tree_panel(run, key)
     model_download(run)
 
 
@@ -345,4 +348,4 @@ def regression_panel(run: Run, key: str, from_runs_page: bool = False) -> None:
     with importance:
         importance_tab(run, key)
     with details:
-        settings_details(run)
+        settings_details(run, key)
