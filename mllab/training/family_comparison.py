@@ -74,7 +74,8 @@ def plan_comparison(dataset: Dataset, target: str, task: str, preprocessing: Pre
     for family in lecture_families(task):
         params = {**family.defaults_for(shape), **(overrides or {}).get(family.key, {})}
         spec = TrainingSpec(dataset=dataset, target=target, preprocessing=preprocessing, family=family.key,
-                            params=params, validation=validation, task=task, redshift=redshift, boundary=boundary)
+                            params=params, validation=validation, task=task, redshift=redshift, boundary=boundary,
+                            live_boundary=False)
         try:
             entries.append(Entry(family.key, family.label, validate_spec(spec)))
         except UserError as err:
