@@ -89,8 +89,10 @@ def _plain(entries, folder: Path) -> dict[str, dict]:
 
 def _compare(engine, entries, owner: str) -> dict:
     """Submit the entries together, as the Train page does; the wall time until all have ended, and each run."""
+    from mllab.training.family_comparison import submission_order
+
     started = time.perf_counter()
-    jobs = {e.family: engine.submit(e.spec, owner, alongside=i > 0) for i, e in enumerate(entries)}
+    jobs = {e.family: engine.submit(e.spec, owner, alongside=i > 0) for i, e in enumerate(submission_order(entries))}
     states = {}
     while len(states) < len(jobs):
         engine.touch(owner)

@@ -11,7 +11,6 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
 import pandas as pd
 
 from mllab.datasets import Dataset
@@ -81,6 +80,13 @@ def plan_comparison(dataset: Dataset, target: str, task: str, preprocessing: Pre
         except UserError as err:
             entries.append(Entry(family.key, family.label, None, str(err)))
     return entries
+
+
+def submission_order(entries: Sequence[Entry]) -> list[Entry]:
+    """The runnable entries in the order to queue them: the deep families first, since they take longest and the
+    engine starts jobs oldest first (on OGLE-III with two workers, the MLP queued last started only when the forest
+    had ended, and the comparison took 30 s instead of about 20). The table keeps the lecture's order."""
+    return sorted((e for e in entries if e.spec is not None), key=lambda e: not FAMILIES[e.family].deep)
 
 
 def comparison_tag(number: int) -> str:
@@ -163,7 +169,3 @@ def comparison_table(runs: Sequence[Run], refused: Sequence[Entry] = (), task: s
 def main_figure(task: str) -> str:
     return _figures(task, False)[0][0]
 
-
-def finished_share(runs: Sequence[Run]) -> float:
-    """How much of the comparison has ended (0..1), for one progress bar over all of it."""
-    return float(np.mean([run.finished for run in runs])) if runs else 0.0

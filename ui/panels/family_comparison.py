@@ -13,7 +13,7 @@ from mllab.prepare import PreprocessConfig
 from mllab.training import ValidationConfig
 from mllab.training.family_comparison import (ABOVE_BASELINE, MODEL, NOTE, TIME, comparison_table, comparison_tag,
                                               latest_comparison, main_figure, next_comparison_number,
-                                              plan_comparison, task_word)
+                                              plan_comparison, submission_order, task_word)
 from ui.pages import RUNS, TRAIN
 from ui.state import jobs, navigation, run_edits, session, transactions, widget_keys
 from ui.widgets.live import follow
@@ -42,7 +42,7 @@ def start_comparison(output, engine, owner, dataset, target, task, redshift, raw
     draw the page again; a sentence in `output` when none can start."""
     try:
         entries = _plan(dataset, target, task, redshift, raw_preprocessing, raw_validation, boundary)
-        runnable = [entry for entry in entries if entry.spec is not None]
+        runnable = submission_order(entries)
         if not runnable:
             raise UserError("No model can train on this data: " + " ".join(e.reason for e in entries))
         tag = comparison_tag(next_comparison_number(session.runs()))
