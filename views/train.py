@@ -98,7 +98,7 @@ with controls:
     share_settings_button(transactions.link_settings, key="share-train")
 
 with actions:
-    train_col, stop_col, compare_col = st.columns([1, 1, 2])
+    train_col, stop_col, compare_col = st.columns([1, 1, 3])
     train_clicked = train_col.button("Train", type="primary",
                                      disabled=active is not None or measuring or (room is not None and room.frozen),
                                      width="stretch", key="train-button",

@@ -128,7 +128,7 @@ def boundary_thumbnail(boundary, title: str, height: int = 300) -> go.Figure:
             marker = trace["marker"]
             marker["size"] = np.asarray(marker["size"]) * 0.5 if not np.isscalar(marker["size"]) else marker["size"] / 2
     layout = dict(layout, height=height, showlegend=False, margin=dict(l=40, r=10, t=40, b=40),
-                  title=dict(text=shorten(title, 40), font=dict(size=BASE_FONT + 2), x=0, xanchor="left"))
+                  title=dict(text=shorten(title, 40), font=dict(size=BASE_FONT), x=0, xanchor="left"))
     for axis in ("xaxis", "yaxis"):
         layout[axis] = dict(layout[axis], title=dict(text=shorten(layout[axis]["title"]["text"], 24),
                                                      font=dict(size=BASE_FONT - 2)),

@@ -11,21 +11,20 @@ from mllab.datasets import markdown_escape
 from mllab.errors import UserError
 from mllab.prepare import PreprocessConfig
 from mllab.training import ValidationConfig
-from mllab.training.family_comparison import (ABOVE_BASELINE, MODEL, NOTE, TIME, comparison_table, comparison_tag,
+from mllab.training.family_comparison import (ABOVE_BASELINE, MODEL, NOTE, STATUS, TIME, comparison_table, comparison_tag,
                                               latest_comparison, main_figure, next_comparison_number,
                                               plan_comparison, submission_order, task_word)
 from ui.pages import RUNS, TRAIN
 from ui.state import jobs, navigation, run_edits, session, transactions, widget_keys
 from ui.widgets.live import follow
 
-MAPS_PER_ROW = 3  # three across the result column: each map still legible on a 1280 x 720 projector
 _ERROR = "family-comparison-error"
 
 
 def compare_button(container, task: str, disabled: bool) -> bool:
     """The action, beside Train and Stop."""
     return container.button(f"Compare the lecture's {task_word(task)}", key="compare-families", width="stretch",
-                            disabled=disabled, icon=":material/view_comfy:",
+                            disabled=disabled,
                             help="Trains every model that fits this data, each with its starting settings for "
                                  "this data, on the same split and preprocessing as here, all at once on the "
                                  "training workers: one table and one decision-boundary map per model.")
@@ -103,33 +102,45 @@ def comparison_panel(engine, owner, runs: list, dataset, target, task, redshift,
                      raw_validation, boundary) -> None:
     """The comparison as it trains, then its table and maps."""
     widget_keys.show_flash(_ERROR)
-    st.subheader(f"The lecture's {task_word(task)} on {markdown_escape(dataset.name)}", anchor=False)
+    # A line, not a heading: in presenter mode a heading took two lines of the table's room at 1280 x 720.
+    st.markdown(f"**The lecture's {task_word(task)}** on {markdown_escape(dataset.name)}, one split, each with its "
+                "starting settings for this data")
     if not all(run.finished for run in runs):
         follow(lambda numbers=[r.number for r in runs]: _live(engine, owner, numbers))
         return
     refused = [e for e in _plan(dataset, target, task, redshift, raw_preprocessing, raw_validation, boundary)
                if e.spec is None]
-    table = comparison_table(runs, refused, task=task)
+    table = comparison_table(runs, task=task)
     main = main_figure(task)
-    figures = [c for c in table.columns if c not in ("Run", MODEL, "Status", NOTE, TIME, ABOVE_BASELINE)]
+    figures = [c for c in table.columns if c not in ("Run", MODEL, STATUS, NOTE, TIME, ABOVE_BASELINE)]
+    # Status and the note only when some run did not end well: the table then fits the result column.
+    trouble = any(run.status != "completed" for run in runs)
+    shown = [c for c in table.columns if c != "Run" and (trouble or c not in (STATUS, NOTE))]
     picked = st.dataframe(
         table, hide_index=True, width="stretch", key="comparison-table", on_select="rerun",
-        selection_mode="single-row", column_order=[c for c in table.columns if c != "Run"],
+        selection_mode="single-row", column_order=shown,
         column_config={MODEL: st.column_config.TextColumn(width="medium"),
                        NOTE: st.column_config.TextColumn(width="medium"),
                        ABOVE_BASELINE: st.column_config.NumberColumn(
-                           format="%+.3f", help=f"{main} minus the baseline's: what the features add"),
-                       TIME: st.column_config.NumberColumn(format="%.1f", help="Seconds on its worker"),
-                       **{c: st.column_config.NumberColumn(format="%.3f") for c in figures}})
+                           "vs baseline", format="%+.3f", help=f"{main} minus the baseline's: what the features add"),
+                       TIME: st.column_config.NumberColumn("Time (s)", format="%.1f",
+                                                           help="Seconds of training on its worker"),
+                       "Balanced accuracy": st.column_config.NumberColumn("Balanced", format="%.3f",
+                                                                          help="Balanced accuracy"),
+                       **{c: st.column_config.NumberColumn(format="%.3f") for c in figures
+                          if c != "Balanced accuracy"}})
+    if refused:
+        st.caption("Left out: " + " ".join(markdown_escape(e.reason) for e in refused))
     rows = picked.selection.rows if picked is not None else []
     number = table.iloc[rows[0]]["Run"] if rows else None
     chosen = next((r for r in runs if number is not None and r.number == number), None)
     left, right = st.columns(2)
     if left.button("Open the chosen row on the Runs page", key="comparison-open", disabled=chosen is None,
-                   width="stretch", help="Choose a model's row in the table first."):
+                   width="stretch", help="Tick a model's row in the table first."):
         _open_row(chosen, RUNS)
     if right.button("Put its settings on the Train page", key="comparison-reopen", disabled=chosen is None,
-                    width="stretch", help="Its model and settings on this page, to change and train again."):
+                    width="stretch", help="Tick a model's row first: its model and settings go on this page, to "
+                                          "change and train again."):
         _open_row(chosen, TRAIN)
     _maps(runs, task)
 
@@ -143,11 +154,13 @@ def _maps(runs: list, task: str) -> None:
         return
     st.caption(markdown_escape(drawn[0].result.boundary.note) + " Each map: the predicted class, paler where the "
                "model is less sure; test rows as diamonds, the misclassified ones ringed in black.")
-    for start in range(0, len(drawn), MAPS_PER_ROW):
-        for column, run in zip(st.columns(MAPS_PER_ROW), drawn[start:start + MAPS_PER_ROW]):
+    # Three across in presenter mode (no sidebar: the result column is about 750 px at 1280 x 720), two beside
+    # the sidebar, where three were 180 px each and their titles cut.
+    per_row = 3 if navigation.presenting() else 2
+    for start in range(0, len(drawn), per_row):
+        for column, run in zip(st.columns(per_row), drawn[start:start + per_row]):
             accuracy = run.result.evaluation.summary().get("accuracy")
-            title = run.family_label + (f" · {accuracy:.3f}" if accuracy is not None else "")
+            title = run.family_label.split(" (")[0] + (f" · {accuracy:.3f}" if accuracy is not None else "")
             with column:
-                st.plotly_chart(charts.boundary_thumbnail(run.result.boundary, title,
-                                                          height=330 if navigation.presenting() else 300),
+                st.plotly_chart(charts.boundary_thumbnail(run.result.boundary, title, height=280),
                                 key=f"comparison-map-{run.number}", width="stretch")
