@@ -27,7 +27,7 @@ LECTURE_ORDER = ("linear_regression", "logistic_regression", "nearest_neighbours
                  "decision_tree", "random_forest", "gradient_boosting", "mlp")
 TAG_PREFIX = "comparison "
 _TAG = re.compile(r"^comparison (\d+)$")
-BASELINE_ROW = "Baseline (looks at no feature)"
+BASELINE_ROW = "Baseline (no feature)"
 MODEL, STATUS, NOTE, TIME = "Model", "Status", "Note", "Training time (s)"
 ABOVE_BASELINE = "Above baseline"
 # (column, Evaluation.summary() key) of the table, the main figure first: it sorts the rows.

@@ -20,7 +20,7 @@ def test_one_press_compares_every_classifier_with_a_table_and_a_map_each():
     table = _table(at)
     classifiers = [f for f in FAMILIES.values() if "classification" in f.tasks]
     trained = [f.label for f in classifiers if "table" in f.data_kinds]
-    assert set(table["Model"]) == set(trained) | {"Baseline (looks at no feature)"}
+    assert set(table["Model"]) == set(trained) | {"Baseline (no feature)"}
     assert table["Accuracy"].notna().all()
     refused = [f.label for f in classifiers if "table" not in f.data_kinds]
     for label in refused:  # the CNN: listed with its reason under the table
