@@ -9,8 +9,9 @@ from mllab.errors import UserError
 from mllab.models import FAMILIES, DataShape, families_for
 from mllab.params import applicable
 from mllab.prepare import PREPROCESSING_SCHEMA, PreprocessConfig
-from mllab.training import TrainingSpec, ValidationConfig, get_engine, new_run
+from mllab.training import TrainingSpec, ValidationConfig, get_engine
 from ui.panels.boundary import live_boundary_panel
+from ui.panels.family_comparison import compare_button, comparison_panel, showing_comparison, start_comparison
 from ui.panels.classroom import put_on_board, refuse_if_frozen, room_mode, room_train_note
 from ui.panels.inspection_model import learning_curve_panel
 from ui.panels.model_summary import layer_summary_panel
@@ -20,7 +21,7 @@ from ui.panels.share import applied_note, share_settings_button
 from ui.panels.validation import live_fold_scores, supplied_parts, validation_settings
 from ui.panels.verdict import boundary_settings
 from ui.panels.workflow import applied_step_note
-from ui.state import jobs, session, settings, transactions, widget_keys, workspace
+from ui.state import jobs, session, settings, transactions, widget_keys
 from ui.widgets.device import device_choice
 from ui.widgets.live import follow
 from ui.widgets.params import render_schema
@@ -97,19 +98,21 @@ with controls:
     share_settings_button(transactions.link_settings, key="share-train")
 
 with actions:
-    train_col, stop_col = st.columns(2)
+    train_col, stop_col, compare_col = st.columns([1, 1, 3])
     train_clicked = train_col.button("Train", type="primary",
                                      disabled=active is not None or measuring or (room is not None and room.frozen),
                                      width="stretch", key="train-button",
                                      help="A learning curve is being measured; Train is offered again when it "
                                           "finishes or is stopped." if measuring else None)
     stop_clicked = stop_col.button("Stop", disabled=active is None, width="stretch", key="stop-button")
+    compare_clicked = compare_button(compare_col, task, disabled=active is not None or measuring or room is not None)
 
 if engine.start_error:
     st.error(engine.start_error)
 
 if stop_clicked and active is not None:
-    engine.stop(active.job_id, owner)
+    for unfinished in [r for r in session.runs() if not r.finished]:  # a comparison's runs all stop
+        engine.stop(unfinished.job_id, owner)
     st.rerun()  # redraw the buttons for the stopping run
 
 if train_clicked and active is None and not measuring:
@@ -120,19 +123,17 @@ if train_clicked and active is None and not measuring:
                             family=family_key, params=raw_params, device=device,
                             mixed_precision=mixed_precision, validation=ValidationConfig.from_values(raw_validation),
                             task=task, redshift=redshift, keep_model=keep_model, boundary=boundary)
-        job_id = engine.submit(spec, owner)
+        run = jobs.start_run(engine, owner, spec)
     except UserError as err:
         with output:
             st.error(str(err))
     else:
-        choices = session.cleaning_choices()
-        number = max((r.number for r in session.runs()), default=0) + 1
-        run = new_run(number, job_id, spec, session.data_source(), choices.as_dict() if choices is not None else {})
-        session.runs().append(run)
-        jobs.note_run_step(run.number, transactions.applied_step())
-        workspace.record_run(run, engine)
         put_on_board(room, run)
         st.rerun()  # redraw with Train disabled and Stop enabled for the new run
+
+
+if (compare_clicked or transactions.take_comparison_request()) and active is None and not measuring and room is None:
+    start_comparison(output, engine, owner, dataset, target, task, redshift, raw_preprocessing, raw_validation, boundary)
 
 
 def draw_live_run(run_number: int) -> bool:
@@ -170,8 +171,12 @@ def trained_elsewhere(run) -> str | None:
     return None
 
 
+comparison = showing_comparison(dataset, target, task)
 with output:
-    if active is not None:
+    if comparison:
+        comparison_panel(engine, owner, comparison, dataset, target, task, redshift, raw_preprocessing,
+                         raw_validation, boundary)
+    elif active is not None:
         follow(lambda: draw_live_run(active.number))
     elif session.runs():
         latest = session.runs()[-1]

@@ -23,8 +23,10 @@ for workflow in WORKFLOWS:
         for column, step in zip(st.columns(len(workflow.steps)), workflow.steps):
             with column:
                 where = "Search page" if step.search is not None else "Train page"
+                does = ("Every model that fits the data, trained side by side" if step.compare
+                        else FAMILIES[step.family].label)
                 if st.button(step.title, key=f"preset-{workflow.key}-{step.key}", width="stretch",
-                             help=f"{FAMILIES[step.family].label}; opens the {where}."):
+                             help=f"{does}; opens the {where}."):
                     navigation.switch_page(transactions.apply_step(workflow, step))
                 st.caption(step.expect)
                 share_settings_button(lambda w=workflow, s=step: transactions.settings_of_step(w, s),

@@ -21,14 +21,15 @@ from mllab.charts.prediction import (PREDICTED_ROWS_LABEL, TOP_PROBABILITY_LABEL
 from mllab.charts.style import (BASE_FONT, CHANCE_COLOUR, CLASS_PALETTE, EMPTY_CELL, HEIGHT, LINE_WIDTH, MACRO_COLOUR,
                                 MARKER_LIMIT, PALETTE, PRESENTER_HEIGHT, TEXT_DARK, TITLE_FONT, TRAINING_COLOUR,
                                 VALIDATION_COLOUR, for_projector, shorten)
-from mllab.charts.trust import PERFECT_CALIBRATION_LABEL, boundary_dict, boundary_figure, reliability_figure
+from mllab.charts.trust import (PERFECT_CALIBRATION_LABEL, boundary_dict, boundary_figure, boundary_thumbnail,
+                                reliability_figure)
 from mllab.charts.validation import BEST_COLOUR, FOLD_COLOUR, MEAN_COLOUR, candidate_scores_figure, fold_scores_figure
 
 __all__ = [
     "for_projector", "PRESENTER_HEIGHT",
     "PREDICTED_ROWS_LABEL", "TOP_PROBABILITY_LABEL", "predicted_counts_figure", "top_probability_figure",
     "overlaid_curve_figures", "overlaid_curves", "run_colour", "RunHistory", "STYLE_NOTE",
-    "BASELINE_LABEL", "boundary_dict", "boundary_figure", "PERFECT_CALIBRATION_LABEL", "reliability_figure",
+    "BASELINE_LABEL", "boundary_dict", "boundary_figure", "boundary_thumbnail", "PERFECT_CALIBRATION_LABEL", "reliability_figure",
     "ALL_LABEL", "BASE_FONT", "BEST_COLOUR", "candidate_scores_figure", "CELL_TRACE_NAME", "CHANCE_COLOUR",
     "class_balance_figure", "CLASS_PALETTE", "clickable_confusion_figure", "COMPONENT_LABEL",
     "confusion_matrix_figure", "correlation_figure", "CUMULATIVE_LABEL", "EMPTY_CELL", "FOLD_COLOUR",

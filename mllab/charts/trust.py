@@ -117,3 +117,20 @@ def _boundary_parts(boundary) -> tuple[list[dict], dict, str | None]:
     yaxis = dict(_AXIS, title=dict(_AXIS["title"], text=shorten(boundary.y_label, 40)),
                  range=[boundary.y[0], boundary.y[-1]], showgrid=False)
     return traces, dict(layout, xaxis=xaxis, yaxis=yaxis), None if traces else "Nothing to draw"
+
+
+def boundary_thumbnail(boundary, title: str, height: int = 300) -> go.Figure:
+    """A small boundary map for a grid of them (the family comparison): the same picture as `boundary_figure`,
+    titled `title`, without the legend and the subtitle, with smaller markers, so three or four fit a row."""
+    traces, layout, message = _boundary_parts(boundary)
+    for trace in traces:
+        if trace["type"] == "scatter":
+            marker = trace["marker"]
+            marker["size"] = np.asarray(marker["size"]) * 0.5 if not np.isscalar(marker["size"]) else marker["size"] / 2
+    layout = dict(layout, height=height, showlegend=False, margin=dict(l=40, r=10, t=40, b=40),
+                  title=dict(text=shorten(title, 40), font=dict(size=BASE_FONT), x=0, xanchor="left"))
+    for axis in ("xaxis", "yaxis"):
+        layout[axis] = dict(layout[axis], title=dict(text=shorten(layout[axis]["title"]["text"], 24),
+                                                     font=dict(size=BASE_FONT - 2)),
+                            tickfont=dict(size=BASE_FONT - 3))
+    return _figure(traces, layout, message)

@@ -286,17 +286,17 @@ class Engine(PauseControls):  # Pause, Resume and One step: mllab.training.pausi
         return any(d["type"] == "GPU" for d in self._devices or [])
 
     # -- jobs -----------------------------------------------------------------------------
-    def submit(self, spec: TrainingSpec, owner: str, observer=None) -> str:
+    def submit(self, spec: TrainingSpec, owner: str, observer=None, alongside: bool = False) -> str:
         """Validate and queue a job (a TrainingSpec, a search.SearchSpec, a learning_curve.LearningCurveSpec or a
-        prediction.PredictionSpec);
-        raises UserError at once for settings that cannot work.
+        prediction.PredictionSpec); raises UserError at once for settings that cannot work. One job per owner,
+        except `alongside` the owner's others: the runs of one family comparison, queued together.
 
         `observer`, when given, hears of the job as the engine does (see `JobObserver`): the run store
         records runs through it, so a run's steps are written even while no page is open.
         """
         self.touch(owner)
         self.start()
-        if any(not j.finished for j in self.jobs_of(owner)):
+        if not alongside and any(not j.finished for j in self.jobs_of(owner)):
             raise UserError("You already have a run in progress (a training run, a search, a learning curve or a "
                             "prediction). "
                             "Wait for it to finish or press Stop on its page, then start again.")

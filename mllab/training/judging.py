@@ -26,6 +26,7 @@ def live_map_maker(spec, data):
     asked for one: a function from the model as it is now (a predictor) to the map, which the family calls
     every few epochs; None for other runs."""
     if (not FAMILIES[spec.family].abilities.live_boundary_map or spec.boundary is None
+            or not getattr(spec, "live_boundary", True)
             or spec.task != "classification" or data.x_train.shape[1] < 2):
         return None
     return lambda predictor: _draw_map(spec, data, predictor, predictor(data.x_test))

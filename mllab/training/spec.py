@@ -34,6 +34,9 @@ class TrainingSpec:
     # The decision-boundary map worked out after a hold-out classification: None (none), "pca" (the
     # first two principal components) or two numeric feature columns (x, y).
     boundary: str | tuple[str, str] | None = None
+    # A family that can (the MLP) redraws the map every few epochs while it trains, for the live panel; a family
+    # comparison shows only each run's last map, and the redraws took over half of the MLP's time on OGLE-III.
+    live_boundary: bool = True
 
     @property
     def seed(self) -> int:

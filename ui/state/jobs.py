@@ -3,7 +3,8 @@ the one sentence a progress bar says about a job."""
 
 from __future__ import annotations
 
-from ui.state import session, widget_keys, workspace
+from mllab.training import Run, new_run
+from ui.state import session, transactions, widget_keys, workspace
 
 # Per session: the workflow step (ui.state.transactions.applied_step) in force when each run was started.
 _RUN_STEPS = "run-steps"
@@ -85,3 +86,20 @@ def step_changed_since(run_number: int, step) -> bool:
     """Whether a workflow step has been applied since run `run_number` was started: its result is then not the
     new step's. A run of an earlier browser session (restored from the store) counts as started before any step."""
     return step is not None and widget_keys.session_cache(_RUN_STEPS).get(run_number) != step
+
+
+def start_run(engine, owner: str, spec, title: str | None = None, tags: tuple[str, ...] = (),
+              alongside: bool = False) -> Run:
+    """Submit `spec` and keep it as this session's newest run, written to the workspace: what Train does, and
+    each family of a comparison (`alongside` its others, with its name and the comparison's tag). Raises
+    UserError (a sentence) when the engine refuses it; nothing is kept then."""
+    job_id = engine.submit(spec, owner, alongside=alongside)
+    choices = session.cleaning_choices()
+    number = max((r.number for r in session.runs()), default=0) + 1
+    run = new_run(number, job_id, spec, session.data_source(), choices.as_dict() if choices is not None else {})
+    run.title, run.tags = title, tuple(tags)
+    session.runs().append(run)
+    note_run_step(run.number, transactions.applied_step())
+    workspace.record_run(run, engine)
+    return run
+

@@ -11,7 +11,7 @@ import re
 from collections.abc import Iterable
 
 from mllab.errors import UserError
-from mllab.training import Run
+from mllab.training import Run, run_labels
 from ui.state import session, widget_keys, workspace
 
 MAX_TITLE = 80
@@ -113,3 +113,9 @@ def _follow_rename(old_name: str, run: Run) -> None:
     """Keep the renamed run opened: the Runs page's selector names runs by their names."""
     if widget_keys.get(OPEN_KEY) == old_name:
         widget_keys.set(OPEN_KEY, run.name)
+
+
+def open_on_runs_page(run: Run) -> None:
+    """Have the Runs page open `run` when it is next drawn (its selector names runs as run_labels does)."""
+    runs = session.runs()
+    widget_keys.set(OPEN_KEY, run_labels(runs)[next(i for i, r in enumerate(runs) if r.number == run.number)])

@@ -23,7 +23,7 @@ from mllab.presets import Step, Workflow, clean_with_defaults, full_settings, lo
 from mllab.store import StoreError
 from mllab.store.shares import LinkError
 from mllab.training import VALIDATION_SCHEMA, Run, ValidationConfig
-from ui.state import keys, session, settings, workspace
+from ui.state import keys, session, settings, widget_keys, workspace
 from ui.state.loading import choices_key, clean
 from ui.state.sources import source_digest
 
@@ -327,6 +327,8 @@ def apply_step(workflow: Workflow, step: Step, on_loaded_data: bool = False) -> 
     if step.search is not None:
         _put_search(step, full)
         return "search"
+    if step.compare:
+        widget_keys.session_cache(_COMPARISON_ASKED)["asked"] = True
     # Kept by default, for the Predict page; a K-fold step trains one model per fold, so none is kept.
     settings.put_on_train(step.family, full["params"], full["preprocessing"], full["validation"],
                           keep_model=step.keep_model and full["validation"].get("scheme", "holdout") in (
@@ -342,6 +344,15 @@ def _put_search(step: Step, full: dict) -> None:
     settings.put_search_plan(FAMILIES[step.family], plan.vary, full["params"], full["preprocessing"])
     settings.put_values(VALIDATION_SCHEMA, "search-val", {**full["validation"], **plan.validation})
     settings.put("search-metric", plan.metric)
+
+
+_COMPARISON_ASKED = "comparison-asked"
+
+
+def take_comparison_request() -> bool:
+    """Whether a workflow step asked the Train page to compare the families since it last looked (the request
+    is used up)."""
+    return bool(widget_keys.session_cache(_COMPARISON_ASKED).pop("asked", False))
 
 
 def applied_step() -> tuple[str, str, str] | None:
