@@ -23,7 +23,7 @@ from mllab.training.spec import TrainingSpec, validate_spec
 
 # The lecture's slide, simplest first; families not registered are skipped, families not named here follow in
 # the registry's order.
-LECTURE_ORDER = ("linear_regression", "logistic_regression", "nearest_neighbours", "svm", "naive_bayes",
+LECTURE_ORDER = ("linear_regression", "logistic_regression", "knn", "svm", "naive_bayes",
                  "decision_tree", "random_forest", "gradient_boosting", "mlp")
 TAG_PREFIX = "comparison "
 _TAG = re.compile(r"^comparison (\d+)$")
