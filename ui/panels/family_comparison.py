@@ -4,6 +4,7 @@ then one table (best first, the baseline as a row, a row opens as a run) and a g
 
 from __future__ import annotations
 
+import pandas as pd
 import streamlit as st
 
 from mllab import charts
@@ -111,6 +112,8 @@ def comparison_panel(engine, owner, runs: list, dataset, target, task, redshift,
     refused = [e for e in _plan(dataset, target, task, redshift, raw_preprocessing, raw_validation, boundary)
                if e.spec is None]
     table = comparison_table(runs, task=task)
+    # The baseline trains nothing: a dash, not the "None" a number column shows for a missing value.
+    table[TIME] = table[TIME].map(lambda seconds: "—" if pd.isna(seconds) else f"{seconds:.1f}")
     main = main_figure(task)
     figures = [c for c in table.columns if c not in ("Run", MODEL, STATUS, NOTE, TIME, ABOVE_BASELINE)]
     # Status and the note only when some run did not end well: the table then fits the result column.
@@ -123,8 +126,7 @@ def comparison_panel(engine, owner, runs: list, dataset, target, task, redshift,
                        NOTE: st.column_config.TextColumn(width="medium"),
                        ABOVE_BASELINE: st.column_config.NumberColumn(
                            "vs baseline", format="%+.3f", help=f"{main} minus the baseline's: what the features add"),
-                       TIME: st.column_config.NumberColumn("Time (s)", format="%.1f",
-                                                           help="Seconds of training on its worker"),
+                       TIME: st.column_config.TextColumn("Time (s)", help="Seconds of training on its worker"),
                        "Balanced accuracy": st.column_config.NumberColumn("Balanced", format="%.3f",
                                                                           help="Balanced accuracy"),
                        **{c: st.column_config.NumberColumn(format="%.3f") for c in figures
