@@ -5,13 +5,13 @@ inside the deep families' training code (`keras_common`), never at import time.
 May import: mllab.prepare (the prepared data a family trains on), mllab.params, mllab.errors.
 """
 
-from mllab.models import cnn, linear_regression, logistic_regression, mlp, random_forest
+from mllab.models import cnn, gradient_boosting, linear_regression, logistic_regression, mlp, random_forest
 from mllab.models.base import DataInfo, DataShape, FitOutcome, ModelFamily, Reporter
 
 FAMILIES: dict[str, ModelFamily] = {
     family.key: family
     for family in (random_forest.FAMILY, logistic_regression.FAMILY, linear_regression.FAMILY, mlp.FAMILY,
-                   cnn.FAMILY)
+                   cnn.FAMILY, gradient_boosting.FAMILY)
 }
 
 
