@@ -32,7 +32,8 @@ CHUNK_ROWS = 50_000
 MAX_PREDICTED_ROWS = 5_000_000
 # Every type a kept model's skops files hold beyond what skops trusts by itself (found with
 # skops.io.get_untrusted_types on each family's files; tests/training/test_prediction.py checks them).
-TRUSTED_SKOPS_TYPES = frozenset({"numpy.dtype", "sklearn.tree._tree.Tree"})
+TRUSTED_SKOPS_TYPES = frozenset({"numpy.dtype", "sklearn.tree._tree.Tree",
+                                 "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"})
 MAX_MODEL_MEMBER_BYTES = 512 * 1024 ** 2  # a member of the zip, unpacked: kept models are refused past 200 MB
 
 
