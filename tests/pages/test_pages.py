@@ -188,7 +188,8 @@ def test_switching_from_an_image_dataset_to_a_table_drops_the_cnn_choice():
     at.selectbox(key="builtin-choice").set_value("wine").run()
     at.switch_page("views/train.py").run()
     assert not at.exception
-    assert at.selectbox(key="family").options == ["Random forest", "Logistic regression", "MLP (neural network)"]
+    assert at.selectbox(key="family").options == ["Random forest", "Logistic regression", "MLP (neural network)",
+                                                  "Gradient boosting"]
     assert at.selectbox(key="family").value in ("random_forest", "logistic_regression", "mlp")
 
 
