@@ -181,3 +181,21 @@ def test_too_few_rows_for_the_validation_fraction_is_a_sentence():
     # A fraction of 0 watches the training loss instead: no rows kept back, and the run trains.
     assert run_training(_spec(small, {"early_stopping": True, "validation_fraction": 0.0, "max_iter": 20}),
                         LocalReporter()).status == "completed"
+
+
+def test_on_many_rows_the_curve_scores_a_seeded_sample_that_the_export_draws_too(ogle_balanced, monkeypatch):
+    import mllab.models.gradient_boosting as gradient_boosting
+
+    monkeypatch.setattr(gradient_boosting, "SCORE_ROWS", 1000)  # the OGLE subset's 5,000 fitted rows count as many
+    spec, _, _, data = ogle_balanced
+    values = {**spec.params, "max_iter": 20}
+    info = DataInfo("table", data.x_train.shape[1], data.n_classes)
+    live = LocalReporter()
+    FAMILY.train(values, data, info, live, None, SEED)
+    namespace = {"np": np}
+    exec(FAMILY.export(values, info), namespace)
+    _, history = namespace["train_model"](data.x_train, data.y_train, data.x_test, SEED)
+    assert len(history) == len(live.history) and history[-1]["step"] == live.history[-1]["step"]
+    for point, plain in zip(live.history, history):
+        for key in ("loss", "accuracy", "val_loss"):
+            assert point[key] == pytest.approx(plain[key], rel=1e-9), (point["step"], key)
