@@ -7,7 +7,7 @@ PreprocessConfig (stratified 20 % test split, seed 42, standard scaling), done b
 
   mllab:  FAMILIES["gradient_boosting"].train with a LocalReporter (mllab.training.spec), as a worker calls it:
           one fit whose loss is watched between iterations for the live curve (a point every
-          max_iter // 200 iterations: the training loss and accuracy, the validation loss with early
+          max_iter // 50 iterations: the training loss and accuracy, the validation loss with early
           stopping) and asked about Stop, then predict_proba on the test rows;
   plain:  HistGradientBoostingClassifier with the same settings (mllab's defaults: learning rate 0.1,
           31 leaves, 20 rows a leaf, early stopping off, seed 42), fit, predict_proba on the test rows.

@@ -31,6 +31,20 @@ def _prepared(spec):
     return prepare(spec.dataset.frame, spec.target, spec.feature_columns(), spec.preprocessing, task=spec.task)
 
 
+def _export_reproduces(values, info, data, keys):
+    """Train as the page does and run the exported code: the same test output and the same curve."""
+    live = LocalReporter()
+    outcome = FAMILY.train(values, data, info, live, None, SEED)
+    namespace = {"np": np}
+    exec(FAMILY.export(values, info), namespace)
+    output, history = namespace["train_model"](data.x_train, data.y_train, data.x_test, SEED)
+    assert np.array_equal(output, outcome.test_prediction if info.task == "regression" else outcome.test_proba)
+    assert [p["step"] for p in history] == [p["step"] for p in live.history]
+    for point, plain in zip(live.history, history):
+        for key in keys:
+            assert point[key] == pytest.approx(plain[key], rel=1e-9), (point["step"], key)
+
+
 @pytest.fixture(scope="module")
 def ogle_balanced():
     """OGLE-III subset, balanced class weights, early stopping on: the run, its reporter and its prepared data."""
@@ -103,17 +117,8 @@ def test_the_kept_model_loads_and_holds_only_trusted_types(ogle_balanced):
 
 def test_the_exported_code_reproduces_the_test_output_and_the_curve(ogle_balanced):
     spec, _, _, data = ogle_balanced
-    info = DataInfo("table", data.x_train.shape[1], data.n_classes)
-    outcome_reporter = LocalReporter()
-    outcome = FAMILY.train(spec.params, data, info, outcome_reporter, None, SEED)
-    namespace = {"np": np}
-    exec(FAMILY.export(spec.params, info), namespace)
-    proba, history = namespace["train_model"](data.x_train, data.y_train, data.x_test, SEED)
-    assert np.array_equal(proba, outcome.test_proba)
-    assert [p["step"] for p in history] == [p["step"] for p in outcome_reporter.history]
-    for live, plain in zip(outcome_reporter.history, history):
-        for key in ("loss", "accuracy", "val_loss"):
-            assert live[key] == pytest.approx(plain[key], rel=1e-9), (live["step"], key)
+    _export_reproduces(spec.params, DataInfo("table", data.x_train.shape[1], data.n_classes), data,
+                       ("loss", "accuracy", "val_loss"))
 
 
 @pytest.fixture(scope="module")
@@ -142,17 +147,8 @@ def test_sdss_photo_z_regression_matches_plain_scikit_learn(sdss_run):
 def test_the_regression_export_reproduces_the_predictions_and_the_curve(sdss_run):
     spec, _, reporter, data = sdss_run
     values = {**spec.params, "early_stopping": True, "max_iter": 60}
-    info = DataInfo("table", data.x_train.shape[1], 0, task="regression")
-    live = LocalReporter()
-    outcome = FAMILY.train(values, data, info, live, None, SEED)
-    namespace = {"np": np}
-    exec(FAMILY.export(values, info), namespace)
-    predicted, history = namespace["train_model"](data.x_train, data.y_train, data.x_test, SEED)
-    assert np.array_equal(predicted, outcome.test_prediction)
-    assert [p["step"] for p in history] == [p["step"] for p in live.history]
-    for point, plain in zip(live.history, history):
-        for key in ("loss", "mae", "val_loss"):
-            assert point[key] == pytest.approx(plain[key], rel=1e-9), (point["step"], key)
+    _export_reproduces(values, DataInfo("table", data.x_train.shape[1], 0, task="regression"), data,
+                       ("loss", "mae", "val_loss"))
 
 
 def test_stop_ends_a_long_run_with_the_iterations_done():
@@ -189,13 +185,5 @@ def test_on_many_rows_the_curve_scores_a_seeded_sample_that_the_export_draws_too
     monkeypatch.setattr(gradient_boosting, "SCORE_ROWS", 1000)  # the OGLE subset's 5,000 fitted rows count as many
     spec, _, _, data = ogle_balanced
     values = {**spec.params, "max_iter": 20}
-    info = DataInfo("table", data.x_train.shape[1], data.n_classes)
-    live = LocalReporter()
-    FAMILY.train(values, data, info, live, None, SEED)
-    namespace = {"np": np}
-    exec(FAMILY.export(values, info), namespace)
-    _, history = namespace["train_model"](data.x_train, data.y_train, data.x_test, SEED)
-    assert len(history) == len(live.history) and history[-1]["step"] == live.history[-1]["step"]
-    for point, plain in zip(live.history, history):
-        for key in ("loss", "accuracy", "val_loss"):
-            assert point[key] == pytest.approx(plain[key], rel=1e-9), (point["step"], key)
+    _export_reproduces(values, DataInfo("table", data.x_train.shape[1], data.n_classes), data,
+                       ("loss", "accuracy", "val_loss"))
