@@ -5,15 +5,16 @@ inside the deep families' training code (`keras_common`), never at import time.
 May import: mllab.prepare (the prepared data a family trains on), mllab.params, mllab.errors.
 """
 
-from mllab.models import cnn, decision_tree, linear_regression, logistic_regression, mlp, random_forest
-from mllab.models import naive_bayes, nearest_neighbours, svm
+from mllab.models import cnn, decision_tree, gradient_boosting, linear_regression, logistic_regression, mlp
+from mllab.models import naive_bayes, nearest_neighbours, random_forest, svm
 from mllab.models.base import DataInfo, DataShape, FitOutcome, ModelFamily, Reporter
 
 FAMILIES: dict[str, ModelFamily] = {
     family.key: family
     for family in (random_forest.FAMILY, logistic_regression.FAMILY, linear_regression.FAMILY, mlp.FAMILY,
                    cnn.FAMILY,
-                   nearest_neighbours.FAMILY, svm.FAMILY, naive_bayes.FAMILY, decision_tree.FAMILY)
+                   nearest_neighbours.FAMILY, svm.FAMILY, naive_bayes.FAMILY, decision_tree.FAMILY,
+                   gradient_boosting.FAMILY)
 }
 
 

@@ -40,7 +40,9 @@ TRUSTED_SKOPS_TYPES = frozenset({"numpy.dtype", "sklearn.tree._tree.Tree",
                                  "sklearn.metrics._dist_metrics.MinkowskiDistance64",
                                  # SVM: Platt scaling's calibrated classifier
                                  "sklearn.calibration._CalibratedClassifier",
-                                 "sklearn.calibration._SigmoidCalibration"})
+                                 "sklearn.calibration._SigmoidCalibration",
+                                 # gradient boosting: its trees
+                                 "sklearn.ensemble._hist_gradient_boosting.predictor.TreePredictor"})
 MAX_MODEL_MEMBER_BYTES = 512 * 1024 ** 2  # a member of the zip, unpacked: kept models are refused past 200 MB
 
 

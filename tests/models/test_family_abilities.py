@@ -67,5 +67,5 @@ def test_the_declared_abilities_are_the_ones_the_verdict_used_to_hard_code():
     assert {k for k, a in declared.items() if a.validation_loss_curve} == {"mlp", "cnn"}
     assert {k for k, a in declared.items() if not a.train_gap_tells} == {"random_forest"}
     assert {k for k, a in declared.items() if a.training_score_in_history} == {"random_forest", "knn", "svm",
-                                                                              "naive_bayes"}
+                                                                              "naive_bayes", "gradient_boosting"}
     assert {k for k, a in declared.items() if a.live_boundary_map} == {"mlp"}

@@ -190,7 +190,7 @@ def test_switching_from_an_image_dataset_to_a_table_drops_the_cnn_choice():
     assert not at.exception
     assert at.selectbox(key="family").options == ["Random forest", "Logistic regression", "MLP (neural network)",
                                                   "k-nearest neighbours", "Support vector machine",
-                                                  "Gaussian naive Bayes", "Decision tree"]
+                                                  "Gaussian naive Bayes", "Decision tree", "Gradient boosting"]
     assert at.selectbox(key="family").value in ("random_forest", "logistic_regression", "mlp")
 
 

@@ -47,7 +47,7 @@ def test_every_classifier_is_planned_in_the_lectures_order_and_the_cnn_refused_w
     entries = plan_comparison(iris, "species", "classification", PreprocessConfig())
     keys = [e.family for e in entries]
     assert set(keys) == {k for k, f in FAMILIES.items() if "classification" in f.tasks}
-    assert set(LECTURE_ORDER) <= set(FAMILIES) | {"gradient_boosting"}  # the slide's order names real families
+    assert set(LECTURE_ORDER) <= set(FAMILIES)  # the slide's order names real families
     ranked = [k for k in keys if k in LECTURE_ORDER]
     assert ranked == sorted(ranked, key=LECTURE_ORDER.index)
     cnn = next(e for e in entries if e.family == "cnn")
