@@ -43,6 +43,9 @@ BENCHMARKS = (
     ("store_sessions", "The workspace store: per-epoch time with it recording, and 40 sessions x 3 jobs stored"),
     ("predict_full", "Full OGLE-III catalogue classified by a kept forest and written as CSV vs a plain script"),
     ("classroom", "40 students in one room: push -> shown, all train it, the leaderboard, server CPU per student"),
+    ("families", "The one-step families and the tree ensembles' train vs a plain fit of the same estimator"),
+    ("boosting", "Gradient boosting with its live curve vs a plain HistGradientBoosting fit, up to full OGLE-III"),
+    ("family_comparison", "Compare the lecture's classifiers on OGLE-III vs the longest plain fit x families / workers"),
 )
 
 # (benchmark, figure, comparison, goal, description); comparison "<=" or ">="
@@ -75,6 +78,18 @@ GOALS = (
     ("classroom", "workspaces_separate", ">=", 1.0, "No student saw another's workspace or nickname (1 = yes)"),
     ("store_sessions", "all_stored", ">=", 1.0, "40 sessions x 3 jobs at once: every run stored once, in its own "
                                                 "workspace (1 = yes)"),
+    *(("families", f"{family}_{data}_with_score_ratio", "<=", 1.10,
+       f"{label} on {data}: mllab's train / plain fit + predict_proba, both with the training score the verdict needs")
+      for family, label in (("knn", "k-nearest neighbours"), ("svm", "SVM"), ("naive_bayes", "Naive Bayes"),
+                            ("decision_tree", "Decision tree"), ("gradient_boosting", "Gradient boosting"))
+      for data in ("digits", "ogle3")),
+    ("boosting", "digits_time_ratio", "<=", 1.10, "Gradient boosting on the digits, mllab / plain fit + predict_proba"),
+    ("boosting", "ogle3_time_ratio", "<=", 1.10, "Gradient boosting on the OGLE-III subset, mllab / plain"),
+    ("boosting", "ogle3_full_time_ratio", "<=", 1.2, "Gradient boosting on the full OGLE-III catalogue, time, mllab / "
+                                                     "plain"),
+    ("boosting", "ogle3_full_memory_ratio", "<=", 1.5, "Gradient boosting on the full OGLE-III catalogue, peak memory, "
+                                                       "mllab / plain"),
+    ("family_comparison", "ratio", "<=", 1.2, "Compare-all wall time / (longest plain fit x families / workers)"),
 )
 
 # Figures shown without a goal: what the ratios are made of.
