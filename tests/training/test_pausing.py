@@ -100,6 +100,22 @@ def test_a_logistic_regression_pauses_between_solver_steps_and_goes_one_step_at_
     assert len(state.history) > 2
 
 
+def test_gradient_boosting_pauses_between_rounds_and_goes_one_step_at_a_time(engine):
+    owner = "lecturer-boosting"
+    job_id = engine.submit(_spec("gradient_boosting", {"max_iter": 500, "early_stopping": False}), owner=owner)
+    engine.pause(job_id, owner)
+    first = _wait(engine, job_id, owner, until=lambda s: s.paused_at is not None).paused_at
+    assert _held_for(engine, job_id, owner, 1.0) == _steps(engine.job(job_id, owner))  # held: no round added
+    assert _steps(engine.job(job_id, owner))[-1] == first
+    engine.step_once(job_id, owner)
+    second = _wait(engine, job_id, owner, until=lambda s: s.paused_at not in (None, first)).paused_at
+    assert second > first and _steps(engine.job(job_id, owner))[-1] == second
+    engine.resume(job_id, owner)
+    state = _wait(engine, job_id, owner, until=lambda s: s.finished)
+    assert state.status == "completed", state.error
+    assert _steps(state)[-1] == 500
+
+
 def test_a_forest_offers_no_pause_and_a_pause_asked_anyway_changes_nothing(engine):
     owner = "lecturer-forest"
     job_id = engine.submit(_spec("random_forest", {"n_estimators": 60}), owner=owner)
