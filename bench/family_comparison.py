@@ -40,7 +40,9 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 import numpy as np
 arrays = np.load(sys.argv[1])
 task = json.load(open(sys.argv[2]))
-namespace = {"np": np, "N_CLASSES": task["n_classes"]}
+# What the whole exported script defines before a family's part (the tree prints its rules with the names).
+namespace = {"np": np, "N_CLASSES": task["n_classes"], "FEATURE_NAMES": task["feature_names"],
+             "CLASS_NAMES": task["class_names"]}
 exec(task["code"], namespace)
 started = time.perf_counter()
 proba, _ = namespace["train_model"](arrays["x_train"], arrays["y_train"], arrays["x_test"], task["seed"])
@@ -80,7 +82,9 @@ def _plain(entries, folder: Path) -> dict[str, dict]:
 
         task = folder / f"{entry.family}.json"
         task.write_text(json.dumps({"code": FAMILIES[entry.family].export(entry.spec.params, data_info(entry.spec)),
-                                    "n_classes": data.n_classes, "seed": entry.spec.seed}))
+                                    "n_classes": data.n_classes, "seed": entry.spec.seed,
+                                    "feature_names": list(data.feature_names),
+                                    "class_names": [str(name) for name in data.class_names]}))
         done = subprocess.run([sys.executable, str(script), str(arrays), str(task)], capture_output=True, text=True,
                               check=True)
         out[entry.family] = json.loads(done.stdout.strip().splitlines()[-1])
