@@ -56,9 +56,10 @@ def test_concurrency(engine):
 def test_families():
     figures = families.run(quick=True)
     for key in figures["families"]:
-        prefix = f"{key}_digits"
-        _check(figures, "families", (f"{prefix}_ratio", f"{prefix}_with_score_ratio", f"{prefix}_mllab_accuracy"))
-        assert figures[f"{prefix}_mllab_accuracy"] == figures[f"{prefix}_plain_accuracy"]  # the same model
+        for data in ("digits", "ogle3"):
+            prefix = f"{key}_{data}"
+            _check(figures, "families", (f"{prefix}_ratio", f"{prefix}_with_score_ratio", f"{prefix}_mllab_accuracy"))
+            assert figures[f"{prefix}_mllab_accuracy"] == figures[f"{prefix}_plain_accuracy"]  # the same model
 
 
 def test_ogle_full():
