@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 
-# The point is scored on at most this many training rows, drawn as mllab.training.judging draws the rows of its
-# training score (TRAIN_SCORE_ROWS), so the verdict takes it from the curve (`Abilities.training_score_in_history`)
+# The point is scored on at most this many training rows, the rows mllab.training.judging scores its training
+# score on (it calls score_rows), so the verdict takes it from the curve (`Abilities.training_score_in_history`)
 # and the run predicts its training rows once, not twice.
 SCORE_ROWS = 2_000
 

@@ -17,8 +17,9 @@ from mllab.evaluation.data_checks import (classes_too_rare_for_folds, imbalanced
                                           predictive_power)
 from mllab.evaluation.verdict import Finding, Verdict, VerdictFacts, write_verdict
 from mllab.models import FAMILIES
+from mllab.models.one_step import SCORE_ROWS, score_rows
 
-TRAIN_SCORE_ROWS = 2_000
+TRAIN_SCORE_ROWS = SCORE_ROWS  # the one-step families' curve point is this score: the same rows (score_rows)
 
 
 def live_map_maker(spec, data):
@@ -73,9 +74,7 @@ def training_score(task: str, predictor, x_train: np.ndarray, y_train: np.ndarra
         return float(history[-1][key])
     if predictor is None or len(y_train) == 0:
         return None
-    rows = np.arange(len(y_train))
-    if len(rows) > TRAIN_SCORE_ROWS:
-        rows = np.sort(np.random.default_rng(seed).choice(len(rows), TRAIN_SCORE_ROWS, replace=False))
+    rows = score_rows(len(y_train), seed)
     output = np.asarray(predictor(x_train[rows]), dtype=float)
     y = np.asarray(y_train)[rows]
     if task == "classification":
